@@ -1,0 +1,1 @@
+"""Users, roles, grid scopes, sessions and the audit log."""

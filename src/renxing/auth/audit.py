@@ -1,0 +1,65 @@
+"""The audit trail: every write, every clear read of personal data, every login."""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from renxing.auth.models import AuditEntry
+from renxing.auth.policy import Perm
+from renxing.auth.principal import Principal
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def snapshot(obj: Any, fields: list[str] | None = None) -> dict[str, Any]:
+    """The column values of an ORM row, JSON-ready, for before → after records."""
+    names = fields or [c.key for c in obj.__table__.columns]
+    return {n: _plain(getattr(obj, n)) for n in names}
+
+
+def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+def record(
+    session: Session,
+    actor: Principal,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    *,
+    summary: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditEntry(
+            actor_id=actor.user_id,
+            actor_name=actor.username,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            summary=summary,
+            before=before,
+            after=after,
+        )
+    )
+
+
+def trail(session: Session, actor: Principal, entity: str, entity_id: int, limit: int = 200) -> list[AuditEntry]:
+    """The history of one record; the caller has already checked the record is in scope."""
+    actor.require(Perm.audit_read)
+    stmt = (
+        select(AuditEntry)
+        .where(AuditEntry.entity == entity, AuditEntry.entity_id == entity_id)
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))

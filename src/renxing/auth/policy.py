@@ -1,0 +1,93 @@
+"""Roles, what each may do, and which personal fields each sees in the clear. Pure: no I/O.
+
+The rule of least necessity (PIPL art. 6): a role sees a personal field in the clear only
+where its work needs it, and each such read is audited by the service layer.
+"""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    resident = "resident"
+    grid_worker = "grid_worker"
+    building_leader = "building_leader"
+    community_staff = "community_staff"
+    street_admin = "street_admin"
+    volunteer = "volunteer"
+    partner = "partner"
+    sysadmin = "sysadmin"
+
+
+ROLE_LABELS = {
+    Role.resident: ("居民", "Resident"),
+    Role.grid_worker: ("网格员", "Grid worker"),
+    Role.building_leader: ("楼栋长/党员", "Building leader / party member"),
+    Role.community_staff: ("社区工作者", "Community staff"),
+    Role.street_admin: ("街道管理员", "Street administrator"),
+    Role.volunteer: ("志愿者", "Volunteer"),
+    Role.partner: ("合作单位", "Partner organization"),
+    Role.sysadmin: ("系统管理员", "System administrator"),
+}
+
+
+class Perm(StrEnum):
+    grid_read = "grid_read"  # the grid tree, buildings, the responsibility chain
+    grid_write = "grid_write"  # edit units, buildings and chain assignments
+    households_read = "households_read"
+    residents_read = "residents_read"
+    residents_write = "residents_write"
+    residents_import = "residents_import"
+    audit_read = "audit_read"
+    users_manage = "users_manage"
+
+
+class Field(StrEnum):
+    """Personal fields that are masked unless the role needs them."""
+
+    id_number = "id_number"
+    phone = "phone"
+    health = "health"  # disability, illness, special needs, pregnancy, bedridden
+
+
+_READ_PEOPLE = {Perm.grid_read, Perm.households_read, Perm.residents_read}
+
+ROLE_PERMS: dict[Role, frozenset[Perm]] = {
+    Role.resident: frozenset(_READ_PEOPLE),  # only their own household, see scope
+    Role.grid_worker: frozenset(_READ_PEOPLE | {Perm.residents_write}),
+    Role.building_leader: frozenset(_READ_PEOPLE),
+    Role.community_staff: frozenset(
+        _READ_PEOPLE | {Perm.residents_write, Perm.residents_import, Perm.grid_write, Perm.audit_read}
+    ),
+    Role.street_admin: frozenset(_READ_PEOPLE | {Perm.grid_write, Perm.audit_read}),
+    Role.volunteer: frozenset({Perm.grid_read}),
+    Role.partner: frozenset({Perm.grid_read}),
+    Role.sysadmin: frozenset({Perm.grid_read, Perm.grid_write, Perm.audit_read, Perm.users_manage}),
+}
+
+# Fields each role sees in the clear on a resident in its scope. Grid workers visit and call
+# people and must know their health needs; building leaders call; street and system
+# administrators analyse and administer, so they never need identities.
+CLEAR_FIELDS: dict[Role, frozenset[Field]] = {
+    Role.community_staff: frozenset({Field.id_number, Field.phone, Field.health}),
+    Role.grid_worker: frozenset({Field.phone, Field.health}),
+    Role.building_leader: frozenset({Field.phone}),
+}
+
+# Roles whose scope spans whole units and their subtrees (a resident's is one household).
+UNIT_SCOPED = frozenset(Role) - {Role.resident, Role.sysadmin}
+GLOBAL_ROLES = frozenset({Role.sysadmin})
+
+
+def has_perm(role: Role, perm: Perm) -> bool:
+    return perm in ROLE_PERMS[role]
+
+
+def clear_fields(role: Role, *, own_record: bool = False) -> frozenset[Field]:
+    """A resident sees their own record in full; everybody else by role."""
+    if own_record:
+        return frozenset(Field)
+    return CLEAR_FIELDS.get(role, frozenset())
+
+
+def path_in_scope(path: str, scope_paths: tuple[str, ...]) -> bool:
+    return any(path.startswith(p) for p in scope_paths)

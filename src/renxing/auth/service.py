@@ -1,0 +1,151 @@
+"""Use cases of authentication: users, logins, sessions, and turning a user into a Principal."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from renxing.auth import audit
+from renxing.auth.models import AuthSession, User, UserScope
+from renxing.auth.passwords import hash_password, needs_rehash, verify_password
+from renxing.auth.policy import Perm, Role
+from renxing.auth.principal import Principal
+from renxing.config import get_settings
+from renxing.db import utcnow
+from renxing.errors import Collector, Conflict, NotAuthenticated
+from renxing.grid.models import GridUnit, Household
+from renxing.people.models import Resident
+
+MIN_PASSWORD = 8
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(
+    session: Session,
+    actor: Principal,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    display_name: str,
+    scope_unit_ids: list[int] | None = None,
+    resident_id: int | None = None,
+    phone: str | None = None,
+) -> User:
+    actor.require(Perm.users_manage)
+    errors = Collector()
+    if not username or len(username) > 60:
+        errors.add("username", "用户名必填，最多60字符 / username required, at most 60 characters")
+    if len(password) < MIN_PASSWORD:
+        errors.add("password", f"密码至少{MIN_PASSWORD}位 / password needs {MIN_PASSWORD}+ characters")
+    if role is Role.resident and resident_id is None:
+        errors.add("resident_id", "居民账号须关联居民 / a resident account must link a resident")
+    errors.raise_if_any()
+    if session.scalar(select(User.id).where(User.username == username)):
+        raise Conflict(f"用户名已存在 / username {username} exists")
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role.value,
+        display_name=display_name,
+        resident_id=resident_id,
+        phone=phone,
+    )
+    session.add(user)
+    session.flush()
+    for unit_id in scope_unit_ids or []:
+        session.add(UserScope(user_id=user.id, unit_id=unit_id))
+    audit.record(session, actor, "create", "user", user.id, after={"username": username, "role": role.value})
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    # Verify against a dummy hash when the user is unknown so timing does not reveal which.
+    if user is None or not user.is_active:
+        verify_password(_DUMMY_HASH, password)
+        raise NotAuthenticated("用户名或密码错误 / wrong username or password")
+    if not verify_password(user.password_hash, password):
+        raise NotAuthenticated("用户名或密码错误 / wrong username or password")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+_DUMMY_HASH = hash_password("not-a-real-password")
+
+
+def start_session(session: Session, user: User, kind: str) -> tuple[str, AuthSession]:
+    """Issue a random token; the database keeps only its hash, so logout can revoke it."""
+    settings = get_settings()
+    token = secrets.token_urlsafe(32)
+    hours = settings.session_hours if kind == "cookie" else settings.token_hours
+    now = utcnow()
+    row = AuthSession(
+        token_hash=_hash_token(token),
+        user_id=user.id,
+        kind=kind,
+        csrf_token=secrets.token_urlsafe(24),
+        created_at=now,
+        expires_at=now + timedelta(hours=hours),
+    )
+    session.add(row)
+    user.last_login_at = now
+    principal = principal_for(session, user)
+    audit.record(session, principal, "login", "user", user.id, summary=kind)
+    return token, row
+
+
+def resolve_token(session: Session, token: str) -> tuple[User, AuthSession]:
+    row = session.scalar(select(AuthSession).where(AuthSession.token_hash == _hash_token(token)))
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        raise NotAuthenticated("登录已失效，请重新登录 / session expired, please log in again")
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        raise NotAuthenticated("账号已停用 / account disabled")
+    return user, row
+
+
+def end_session(session: Session, token: str) -> None:
+    row = session.scalar(select(AuthSession).where(AuthSession.token_hash == _hash_token(token)))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+
+
+def purge_expired(session: Session) -> int:
+    result = session.execute(delete(AuthSession).where(AuthSession.expires_at <= utcnow()))
+    return result.rowcount or 0
+
+
+def principal_for(session: Session, user: User) -> Principal:
+    role = Role(user.role)
+    household_id = None
+    scope_paths: tuple[str, ...] = ()
+    if role is Role.resident and user.resident_id is not None:
+        row = session.execute(
+            select(Household.id, Household.path)
+            .join(Resident, Resident.household_id == Household.id)
+            .where(Resident.id == user.resident_id)
+        ).first()
+        if row is not None:
+            household_id, path = row
+            scope_paths = (path,)
+    else:
+        paths = session.scalars(
+            select(GridUnit.path).join(UserScope, UserScope.unit_id == GridUnit.id).where(UserScope.user_id == user.id)
+        )
+        scope_paths = tuple(sorted(paths))
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        role=role,
+        scope_paths=scope_paths,
+        household_id=household_id,
+        resident_id=user.resident_id,
+        display_name=user.display_name,
+    )

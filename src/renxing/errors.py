@@ -1,0 +1,56 @@
+"""Errors the service layer raises; the web layer turns each into one HTTP status."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class FieldError:
+    field: str
+    message: str
+    row: int | None = None  # for imports: the spreadsheet row (1-based, header is row 1)
+    value: str | None = None
+
+
+class ServiceError(Exception):
+    status = 400
+
+    def __init__(self, message: str, errors: list[FieldError] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or []
+
+
+class NotAuthenticated(ServiceError):
+    status = 401
+
+
+class Forbidden(ServiceError):
+    status = 403
+
+
+class NotFound(ServiceError):
+    status = 404
+
+
+class Conflict(ServiceError):
+    status = 409
+
+
+class Invalid(ServiceError):
+    """Bad input; ``errors`` names each field (and row) at fault."""
+
+    status = 422
+
+
+@dataclass
+class Collector:
+    """Gathers field errors so a form or a file reports all of them at once."""
+
+    errors: list[FieldError] = field(default_factory=list)
+
+    def add(self, field_name: str, message: str, row: int | None = None, value: object = None) -> None:
+        self.errors.append(FieldError(field_name, message, row, None if value is None else str(value)))
+
+    def raise_if_any(self, message: str = "输入有误 / invalid input") -> None:
+        if self.errors:
+            raise Invalid(message, self.errors)

@@ -1,0 +1,1 @@
+"""The grid of responsibility: street → community → compound → area → building → household."""

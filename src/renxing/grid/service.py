@@ -1,0 +1,318 @@
+"""Use cases of the grid: walking the tree within scope, building pages, the responsibility chain."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from renxing.auth import audit
+from renxing.auth.policy import Perm, Role
+from renxing.auth.principal import Principal
+from renxing.errors import Collector, Conflict, Forbidden, NotFound
+from renxing.grid.models import DUTY_LEVEL, TREE_LEVELS, Building, Duty, GridUnit, Household, Level, Responsibility
+from renxing.people.models import Resident
+
+DUTY_LABELS = {
+    Duty.street_director: ("街道主任", "street director"),
+    Duty.secretary: ("社区书记", "community secretary"),
+    Duty.branch_secretary: ("支部书记", "branch secretary"),
+    Duty.branch_committee: ("支委委员", "branch committee member"),
+    Duty.grid_worker: ("网格员", "grid worker"),
+    Duty.party_group_leader: ("党小组长", "party group leader"),
+    Duty.party_member: ("党员", "party member"),
+}
+LEVEL_LABELS = {
+    Level.street: ("街道", "street"),
+    Level.community: ("社区", "community"),
+    Level.compound: ("苑区", "compound"),
+    Level.area: ("片区/网格", "area"),
+    Level.building: ("楼栋", "building"),
+    Level.household: ("户", "household"),
+}
+# The five-level chain in the order an escalation climbs it (household first).
+CHAIN_DUTIES = [Duty.party_member, Duty.party_group_leader, Duty.branch_committee, Duty.branch_secretary, Duty.secretary]
+
+
+def path_ids(path: str) -> list[int]:
+    return [int(p) for p in path.strip("/").split("/") if p]
+
+
+def subtree_clause(column, path: str):
+    """``column`` lies in the subtree at ``path``: a range, so a plain B-tree index serves it."""
+    return and_(column >= path, column < path + "\uffff")
+
+
+def scope_clause(column, actor: Principal):
+    if actor.is_global:
+        return None
+    if not actor.scope_paths:
+        return column == "\x00"  # an empty scope matches nothing
+    return or_(*[subtree_clause(column, p) for p in actor.scope_paths])
+
+
+# ---- reading the tree -------------------------------------------------------------------
+
+
+def get_unit(session: Session, actor: Principal, unit_id: int) -> GridUnit:
+    actor.require(Perm.grid_read)
+    unit = session.get(GridUnit, unit_id)
+    if unit is None:
+        raise NotFound(f"网格单元不存在 / grid unit {unit_id} not found")
+    if not actor.sees_unit(unit.path):
+        raise Forbidden(f"不在您的网格范围内 / grid unit {unit_id} is outside your scope")
+    return unit
+
+
+def roots(session: Session, actor: Principal) -> list[GridUnit]:
+    """The top units a user sees: streets for most; where the scope is lower, its ancestors' top."""
+    actor.require(Perm.grid_read)
+    streets = session.scalars(select(GridUnit).where(GridUnit.parent_id.is_(None)).order_by(GridUnit.code))
+    return [u for u in streets if actor.sees_unit(u.path)]
+
+
+def children(session: Session, actor: Principal, unit_id: int) -> list[tuple[GridUnit, int]]:
+    """Visible children of a unit with the number of residents in each subtree."""
+    parent = get_unit(session, actor, unit_id)
+    kids = session.scalars(select(GridUnit).where(GridUnit.parent_id == parent.id).order_by(GridUnit.code))
+    visible = [k for k in kids if actor.sees_unit(k.path)]
+    counts = resident_counts(session, [k.path for k in visible])
+    return [(k, counts.get(k.path, 0)) for k in visible]
+
+
+def resident_counts(session: Session, paths: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for p in paths:
+        out[p] = session.scalar(
+            select(func.count(Resident.id)).where(subtree_clause(Resident.path, p), Resident.deleted_at.is_(None))
+        ) or 0
+    return out
+
+
+def ancestors(session: Session, unit: GridUnit) -> list[GridUnit]:
+    ids = path_ids(unit.path)[:-1]
+    if not ids:
+        return []
+    by_id = {u.id: u for u in session.scalars(select(GridUnit).where(GridUnit.id.in_(ids)))}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+@dataclass
+class BuildingView:
+    unit: GridUnit
+    building: Building | None
+    households: list[tuple[Household, int]]  # with resident count
+
+
+def building_view(session: Session, actor: Principal, unit_id: int) -> BuildingView:
+    unit = get_unit(session, actor, unit_id)
+    if unit.level != Level.building:
+        raise NotFound(f"不是楼栋 / unit {unit_id} is not a building")
+    actor.require(Perm.households_read)
+    stmt = (
+        select(Household, func.count(Resident.id))
+        .outerjoin(Resident, and_(Resident.household_id == Household.id, Resident.deleted_at.is_(None)))
+        .where(Household.building_id == unit.id)
+        .group_by(Household.id)
+        .order_by(Household.unit_no, Household.room)
+    )
+    if actor.role is Role.resident:
+        stmt = stmt.where(Household.id == actor.household_id)
+    elif not actor.covers_path(unit.path):
+        raise Forbidden(f"不在您的网格范围内 / building {unit_id} is outside your scope")
+    rows = [(h, n) for h, n in session.execute(stmt)]
+    return BuildingView(unit=unit, building=session.get(Building, unit.id), households=rows)
+
+
+def get_household(session: Session, actor: Principal, household_id: int) -> Household:
+    actor.require(Perm.households_read)
+    hh = session.get(Household, household_id)
+    # 404 either way: whether a household exists outside one's scope is itself personal data.
+    if hh is None or not actor.sees_household(hh.id, hh.path):
+        raise NotFound(f"户不存在 / household {household_id} not found")
+    return hh
+
+
+# ---- changing the tree ------------------------------------------------------------------
+
+
+def create_unit(
+    session: Session,
+    actor: Principal,
+    *,
+    level: Level,
+    code: str,
+    name: str,
+    parent_id: int | None = None,
+    kind: str | None = None,
+    geometry: str | None = None,
+    lon: float | None = None,
+    lat: float | None = None,
+) -> GridUnit:
+    actor.require(Perm.grid_write)
+    errors = Collector()
+    parent = session.get(GridUnit, parent_id) if parent_id is not None else None
+    if parent_id is not None and parent is None:
+        errors.add("parent_id", f"上级单元不存在 / parent {parent_id} not found")
+    if level is Level.household:
+        errors.add("level", "户请用户表 / households are not grid units")
+    elif parent is not None and TREE_LEVELS.index(level) != TREE_LEVELS.index(Level(parent.level)) + 1:
+        errors.add("level", f"{level} 不能直接属于 {parent.level} / {level} cannot sit under {parent.level}")
+    elif parent is None and parent_id is None and level is not Level.street:
+        errors.add("parent_id", "只有街道可以没有上级 / only a street has no parent")
+    if not name.strip():
+        errors.add("name", "名称必填 / name is required")
+    errors.raise_if_any()
+    if parent is not None and not actor.covers_path(parent.path):
+        raise Forbidden("上级单元不在您的范围内 / parent is outside your scope")
+    if session.scalar(select(GridUnit.id).where(GridUnit.code == code)):
+        raise Conflict(f"编码已存在 / code {code} exists")
+    unit = GridUnit(
+        parent_id=parent_id, level=level.value, code=code, name=name.strip(), kind=kind,
+        geometry=geometry, lon=lon, lat=lat, path="",
+    )
+    session.add(unit)
+    session.flush()
+    unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+    audit.record(session, actor, "create", "grid_unit", unit.id, after=audit.snapshot(unit))
+    return unit
+
+
+def create_household(
+    session: Session, actor: Principal, *, building_id: int, unit_no: int, room: str, address: str | None = None
+) -> Household:
+    building = get_unit(session, actor, building_id)
+    if building.level != Level.building:
+        raise NotFound(f"不是楼栋 / unit {building_id} is not a building")
+    if not actor.covers_path(building.path):
+        raise Forbidden("楼栋不在您的范围内 / building outside your scope")
+    hh = Household(building_id=building.id, path=building.path, unit_no=unit_no, room=room, address=address)
+    session.add(hh)
+    session.flush()
+    audit.record(session, actor, "create", "household", hh.id, after=audit.snapshot(hh))
+    return hh
+
+
+# ---- the responsibility chain (五级负责制) ----------------------------------------------
+
+
+@dataclass
+class ChainLink:
+    level: Level
+    duty: Duty
+    unit_id: int | None
+    unit_name: str
+    people: list[Responsibility]
+
+
+def _active(on: date):
+    return and_(Responsibility.start_date <= on, or_(Responsibility.end_date.is_(None), Responsibility.end_date >= on))
+
+
+def assign(
+    session: Session,
+    actor: Principal,
+    *,
+    duty: Duty,
+    person_name: str,
+    unit_id: int | None = None,
+    household_id: int | None = None,
+    phone: str | None = None,
+    user_id: int | None = None,
+    resident_id: int | None = None,
+    start: date,
+    end: date | None = None,
+) -> Responsibility:
+    actor.require(Perm.grid_write)
+    errors = Collector()
+    want = DUTY_LEVEL[duty]
+    path: str | None = None
+    if want is Level.household:
+        hh = session.get(Household, household_id) if household_id else None
+        if hh is None:
+            errors.add("household_id", "党员联系户须指定户 / a party member is assigned to a household")
+        else:
+            path = hh.path
+    else:
+        unit = session.get(GridUnit, unit_id) if unit_id else None
+        if unit is None:
+            errors.add("unit_id", "须指定网格单元 / unit required")
+        elif unit.level != want:
+            errors.add("unit_id", f"{duty} 对应 {want}，而不是 {unit.level} / {duty} answers for a {want}")
+        else:
+            path = unit.path
+    if end is not None and end < start:
+        errors.add("end_date", "结束日期早于开始日期 / end before start")
+    if not person_name.strip():
+        errors.add("person_name", "姓名必填 / name is required")
+    errors.raise_if_any()
+    assert path is not None
+    if not actor.covers_path(path):
+        raise Forbidden("不在您的范围内 / outside your scope")
+    row = Responsibility(
+        duty=duty.value, unit_id=unit_id if want is not Level.household else None,
+        household_id=household_id if want is Level.household else None, person_name=person_name.strip(),
+        phone=phone, user_id=user_id, resident_id=resident_id, start_date=start, end_date=end,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "create", "responsibility", row.id, after=audit.snapshot(row))
+    return row
+
+
+def chain(
+    session: Session, *, unit_id: int | None = None, household_id: int | None = None, on: date | None = None
+) -> list[ChainLink]:
+    """Who answers for a unit or household at each level, from it up to the street.
+
+    Internal (no principal): routing and escalation call it; pages call :func:`chain_for`.
+    The first link is the lowest level, so escalation walks the list in order.
+    """
+    on = on or date.today()
+    household = session.get(Household, household_id) if household_id is not None else None
+    if household_id is not None and household is None:
+        raise NotFound(f"户不存在 / household {household_id} not found")
+    start_unit = session.get(GridUnit, household.building_id if household else unit_id)
+    if start_unit is None:
+        raise NotFound(f"网格单元不存在 / grid unit {unit_id} not found")
+    unit_ids = path_ids(start_unit.path)
+    units = {u.id: u for u in session.scalars(select(GridUnit).where(GridUnit.id.in_(unit_ids)))}
+    conds = [Responsibility.unit_id.in_(unit_ids)]
+    if household is not None:
+        conds.append(Responsibility.household_id == household.id)
+    people = list(session.scalars(select(Responsibility).where(or_(*conds), _active(on)).order_by(Responsibility.id)))
+    links: list[ChainLink] = []
+    if household is not None:
+        hh_people = [p for p in people if p.household_id == household.id]
+        label = f"{household.unit_no}单元{household.room}"
+        links.append(ChainLink(Level.household, Duty.party_member, None, label, hh_people))
+    for uid in reversed(unit_ids):
+        unit = units[uid]
+        level = Level(unit.level)
+        for duty in [d for d, lv in DUTY_LEVEL.items() if lv is level]:
+            who = [p for p in people if p.unit_id == uid and p.duty == duty.value]
+            links.append(ChainLink(level, duty, uid, unit.name, who))
+    return links
+
+
+def chain_above(
+    session: Session, *, unit_id: int | None = None, household_id: int | None = None, on: date | None = None
+) -> list[Responsibility]:
+    """The people of the five-level chain above a place, lowest first: the escalation order."""
+    out: list[Responsibility] = []
+    for link in chain(session, unit_id=unit_id, household_id=household_id, on=on):
+        if link.duty in CHAIN_DUTIES:
+            out.extend(link.people)
+    return out
+
+
+def chain_for(
+    session: Session, actor: Principal, *, unit_id: int | None = None, household_id: int | None = None
+) -> list[ChainLink]:
+    """The chain as a user may see it: the place must be in scope."""
+    if household_id is not None:
+        get_household(session, actor, household_id)
+    else:
+        get_unit(session, actor, unit_id or 0)
+    return chain(session, unit_id=unit_id, household_id=household_id)
+

@@ -1,0 +1,1 @@
+"""Residents, their vulnerability, and the protection of their personal data."""

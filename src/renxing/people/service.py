@@ -1,0 +1,331 @@
+"""Use cases of the resident register: scoped lists, search, masked reads, audited writes."""
+
+import re
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from renxing.auth import audit
+from renxing.auth.policy import Field, Perm, Role
+from renxing.auth.principal import Principal
+from renxing.db import utcnow
+from renxing.errors import Collector, Conflict, Invalid, NotFound
+from renxing.grid.models import Household
+from renxing.grid.service import get_household, scope_clause, subtree_clause
+from renxing.pagination import Page, paginate
+from renxing.people import vulnerability
+from renxing.people.idcard import IdNumberError, parse_id_number
+from renxing.people.masking import HIDDEN, mask_id_number, mask_phone
+from renxing.people.models import Resident
+from renxing.people.schemas import ResidentIn, ResidentPatch
+
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+HEALTH_FIELDS = ("disability_kind", "disability_grade", "bedridden", "chronic_illness", "pregnant", "special_needs")
+SORTS = {
+    "id": Resident.id,
+    "name": Resident.name,
+    "birth_date": Resident.birth_date,
+    "-birth_date": Resident.birth_date.desc(),
+    "-id": Resident.id.desc(),
+}
+
+
+def normalise_phone(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    phone = re.sub(r"[\s()]", "", str(raw))
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    return phone or None
+
+
+def check_fields(values: dict[str, Any], errors: Collector, row: int | None = None) -> dict[str, Any]:
+    """Validate and complete one resident's values in place; used by forms, the API and imports."""
+    idn = values.get("id_number")
+    if idn:
+        try:
+            info = parse_id_number(str(idn))
+        except IdNumberError as exc:
+            errors.add("id_number", str(exc), row, idn)
+        else:
+            values["id_number"] = info.number
+            if values.get("birth_date") is None:
+                values["birth_date"] = info.birth_date
+            elif values["birth_date"] != info.birth_date:
+                errors.add("birth_date", "出生日期与身份证号不符 / birth date differs from ID number", row)
+            if values.get("gender") is None:
+                values["gender"] = info.gender
+            elif values["gender"] != info.gender:
+                errors.add("gender", "性别与身份证号不符 / gender differs from ID number", row)
+    else:
+        values["id_number"] = None
+    for key in ("phone", "emergency_phone"):
+        if key in values:
+            phone = normalise_phone(values[key])
+            if phone and not (MOBILE.match(phone) or LANDLINE.match(phone)):
+                errors.add(key, "电话号码格式错误 / not a valid phone number", row, values[key])
+            values[key] = phone
+    needs = values.get("special_needs")
+    if needs:
+        parts = [p.strip() for p in str(needs).replace("，", ",").split(",") if p.strip()]
+        bad = [p for p in parts if p not in vulnerability.SPECIAL_NEEDS]
+        if bad:
+            errors.add("special_needs", f"未知的特殊需求 / unknown special needs: {', '.join(bad)}", row)
+        values["special_needs"] = ",".join(parts) or None
+    mobility = values.get("mobility")
+    if mobility and mobility not in vulnerability.MOBILITY_CLASSES:
+        errors.add("mobility", f"行动能力应为 / mobility must be one of {vulnerability.MOBILITY_CLASSES}", row)
+    if values.get("birth_date") and values["birth_date"] > date.today():
+        errors.add("birth_date", "出生日期在未来 / birth date in the future", row)
+    return values
+
+
+def tags_of(r: Resident, today: date | None = None) -> list[vulnerability.Tag]:
+    return vulnerability.tags(
+        birth_date=r.birth_date,
+        living_alone=r.living_alone,
+        disability_kind=r.disability_kind,
+        bedridden=r.bedridden,
+        chronic_illness=r.chronic_illness,
+        pregnant=r.pregnant,
+        special_needs=r.special_needs,
+        today=today or date.today(),
+    )
+
+
+def present(r: Resident, actor: Principal, clear: frozenset[Field] | None = None) -> dict[str, Any]:
+    """A resident as this actor may see it; sensitive fields masked unless ``clear`` names them."""
+    clear = actor.clear_fields(r.id) if clear is None else clear
+    tags = tags_of(r)
+    if Field.health not in clear:
+        tags = [t for t in tags if t not in vulnerability.HEALTH_TAGS]
+    out: dict[str, Any] = {
+        "id": r.id,
+        "household_id": r.household_id,
+        "name": r.name,
+        "gender": r.gender,
+        "birth_date": r.birth_date.isoformat() if r.birth_date else None,
+        "age": vulnerability.age_on(r.birth_date, date.today()) if r.birth_date else None,
+        "relation": r.relation,
+        "hukou_here": r.hukou_here,
+        "lives_here": r.lives_here,
+        "living_alone": r.living_alone,
+        "party_member": r.party_member,
+        "mobility": r.mobility,
+        "tags": [t.value for t in tags],
+        "id_number": r.id_number if Field.id_number in clear else mask_id_number(r.id_number),
+        "phone": r.phone if Field.phone in clear else mask_phone(r.phone),
+        "emergency_contact": r.emergency_contact,
+        "emergency_phone": r.emergency_phone if Field.phone in clear else mask_phone(r.emergency_phone),
+        "masked": sorted(f.value for f in set(Field) - clear),
+    }
+    for key in HEALTH_FIELDS:
+        value = getattr(r, key)
+        out[key] = value if Field.health in clear else (HIDDEN if value else None)
+    return out
+
+
+def _scoped(actor: Principal) -> Select[tuple[Resident]]:
+    actor.require(Perm.residents_read)
+    stmt = select(Resident).where(Resident.deleted_at.is_(None))
+    if actor.role is Role.resident:
+        return stmt.where(Resident.household_id == (actor.household_id or -1))
+    clause = scope_clause(Resident.path, actor)
+    return stmt if clause is None else stmt.where(clause)
+
+
+def list_residents(
+    session: Session,
+    actor: Principal,
+    *,
+    unit_path: str | None = None,
+    household_id: int | None = None,
+    q: str | None = None,
+    tag: str | None = None,
+    sort: str = "id",
+    page: int = 1,
+    size: int | None = None,
+) -> Page[Resident]:
+    """Residents in scope, one page. Lists are always masked; see :func:`get_resident`."""
+    if sort not in SORTS:
+        raise Invalid("排序字段无效 / bad sort", [])
+    stmt = _scoped(actor)
+    if unit_path:
+        stmt = stmt.where(subtree_clause(Resident.path, unit_path))
+    if household_id is not None:
+        stmt = stmt.where(Resident.household_id == household_id)
+    if q:
+        stmt = stmt.where(_search_clause(actor, q))
+    if tag:
+        stmt = stmt.where(_tag_clause(tag))
+    order = SORTS[sort]
+    stmt = stmt.order_by(order, Resident.id) if sort not in ("id", "-id") else stmt.order_by(order)
+    return paginate(session, stmt, page, size)
+
+
+def _search_clause(actor: Principal, q: str):
+    """Name always; phone and full ID number only for roles that see those fields in the clear,
+    so that searching cannot be used to test whether someone lives here."""
+    q = q.strip()
+    clear = actor.clear_fields()
+    compact = q.replace(" ", "").upper()
+    if len(compact) == 18 and compact[:17].isdigit():
+        if Field.id_number not in clear:
+            raise Invalid("您的角色不能按身份证号查询 / your role may not search by ID number", [])
+        return Resident.id_number == compact
+    if compact.isdigit() and len(compact) >= 4:
+        if Field.phone not in clear:
+            raise Invalid("您的角色不能按电话查询 / your role may not search by phone", [])
+        return Resident.phone == compact if len(compact) == 11 else Resident.phone.like(f"%{compact}")
+    like = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return Resident.name.like(f"%{like}%", escape="\\")
+
+
+def years_ago(today: date, years: int) -> date:
+    """The same calendar day ``years`` back; 29 February falls back to the 28th."""
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:
+        return today.replace(year=today.year - years, day=28)
+
+
+def _tag_clause(tag: str):
+    today = date.today()
+    try:
+        t = vulnerability.Tag(tag)
+    except ValueError as exc:
+        raise Invalid(f"未知标签 / unknown tag {tag}", []) from exc
+    years = {vulnerability.Tag.aged60: 60, vulnerability.Tag.aged80: 80}
+    if t in years:
+        return Resident.birth_date <= years_ago(today, years[t])
+    if t is vulnerability.Tag.infant:
+        return Resident.birth_date > years_ago(today, 3)
+    columns = {
+        vulnerability.Tag.living_alone: Resident.living_alone.is_(True),
+        vulnerability.Tag.disabled: Resident.disability_kind.is_not(None),
+        vulnerability.Tag.bedridden: Resident.bedridden.is_(True),
+        vulnerability.Tag.chronic: Resident.chronic_illness.is_not(None),
+        vulnerability.Tag.pregnant: Resident.pregnant.is_(True),
+        vulnerability.Tag.special_needs: Resident.special_needs.is_not(None),
+    }
+    return columns[t]
+
+
+def _load(session: Session, actor: Principal, resident_id: int, *, deleted: bool = False) -> Resident:
+    r = session.get(Resident, resident_id)
+    # 404 rather than 403: whether someone lives outside one's scope is itself personal data.
+    if r is None or (r.deleted_at is not None) != deleted:
+        raise NotFound(f"居民不存在 / resident {resident_id} not found")
+    if actor.role is Role.resident:
+        if r.household_id != actor.household_id:
+            raise NotFound(f"居民不存在 / resident {resident_id} not found")
+    elif not actor.covers_path(r.path):
+        raise NotFound(f"居民不存在 / resident {resident_id} not found")
+    return r
+
+
+def get_resident(session: Session, actor: Principal, resident_id: int) -> dict[str, Any]:
+    """One resident; fields the role needs come in the clear and that read is audited."""
+    actor.require(Perm.residents_read)
+    r = _load(session, actor, resident_id)
+    clear = actor.clear_fields(r.id)
+    view = present(r, actor, clear)
+    revealed = [f.value for f in clear if _has_value(r, f)]
+    if revealed:
+        audit.record(session, actor, "read_personal", "resident", r.id, summary=",".join(sorted(revealed)))
+    return view
+
+
+def _has_value(r: Resident, f: Field) -> bool:
+    if f is Field.id_number:
+        return bool(r.id_number)
+    if f is Field.phone:
+        return bool(r.phone or r.emergency_phone)
+    return any(getattr(r, k) for k in HEALTH_FIELDS)
+
+
+def _check_household(session: Session, actor: Principal, household_id: int) -> Household:
+    try:
+        return get_household(session, actor, household_id)
+    except NotFound as exc:
+        raise Invalid("户不存在或不在范围内 / household not found", []) from exc
+
+
+def create_resident(session: Session, actor: Principal, data: ResidentIn) -> Resident:
+    actor.require(Perm.residents_write)
+    hh = _check_household(session, actor, data.household_id)
+    errors = Collector()
+    values = check_fields(data.model_dump(), errors)
+    errors.raise_if_any()
+    _unique_id(session, values.get("id_number"), None)
+    r = Resident(path=hh.path, **values)
+    if not r.mobility:
+        r.mobility = vulnerability.default_mobility(tags_of(r), r.special_needs)
+    session.add(r)
+    session.flush()
+    audit.record(session, actor, "create", "resident", r.id, after=audit.snapshot(r))
+    return r
+
+
+def update_resident(session: Session, actor: Principal, resident_id: int, patch: ResidentPatch) -> Resident:
+    actor.require(Perm.residents_write)
+    r = _load(session, actor, resident_id)
+    before = audit.snapshot(r)
+    changes = patch.model_dump(exclude_unset=True)
+    if "household_id" in changes:
+        hh = _check_household(session, actor, changes["household_id"])
+        r.path = hh.path
+    merged = {**{k: getattr(r, k) for k in ResidentPatch.model_fields}, **changes}
+    if "id_number" in changes:
+        # A new number brings its own birth date and gender unless they were also given.
+        merged["birth_date"] = changes.get("birth_date")
+        merged["gender"] = changes.get("gender")
+    errors = Collector()
+    check_fields(merged, errors)
+    errors.raise_if_any()
+    _unique_id(session, merged.get("id_number"), r.id)
+    for key, value in merged.items():
+        setattr(r, key, value)
+    session.flush()
+    old, new = audit.changed(before, audit.snapshot(r))
+    old.pop("updated_at", None)
+    new.pop("updated_at", None)
+    if new:
+        audit.record(session, actor, "update", "resident", r.id, before=old, after=new)
+    return r
+
+
+def _unique_id(session: Session, id_number: str | None, own_id: int | None) -> None:
+    if not id_number:
+        return
+    other = session.scalar(select(Resident.id).where(Resident.id_number == id_number))
+    if other is not None and other != own_id:
+        raise Conflict("身份证号已登记 / this ID number is already registered")
+
+
+def delete_resident(session: Session, actor: Principal, resident_id: int) -> Resident:
+    """Soft delete: the row leaves every list but can be restored (undo)."""
+    actor.require(Perm.residents_write)
+    r = _load(session, actor, resident_id)
+    r.deleted_at = utcnow()
+    audit.record(session, actor, "delete", "resident", r.id, before={"deleted_at": None})
+    return r
+
+
+def restore_resident(session: Session, actor: Principal, resident_id: int) -> Resident:
+    actor.require(Perm.residents_write)
+    r = _load(session, actor, resident_id, deleted=True)
+    _unique_id(session, r.id_number, r.id)
+    r.deleted_at = None
+    audit.record(session, actor, "restore", "resident", r.id, after={"deleted_at": None})
+    return r
+
+
+def audit_trail(session: Session, actor: Principal, resident_id: int) -> list[Any]:
+    r = session.get(Resident, resident_id)
+    if r is None or not actor.covers_path(r.path):
+        raise NotFound(f"居民不存在 / resident {resident_id} not found")
+    return audit.trail(session, actor, "resident", resident_id)

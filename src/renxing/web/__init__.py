@@ -1,0 +1,1 @@
+"""Web wiring shared by every domain: dependencies, error handling, templates, i18n."""

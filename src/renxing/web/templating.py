@@ -1,0 +1,50 @@
+"""The Jinja2 environment every page renders with: layout, i18n, time zone, masking."""
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, FileSystemLoader
+
+from renxing.config import get_settings
+from renxing.errors import FieldError
+from renxing.web.i18n import lang_of, pick, translate
+
+ROOT = Path(__file__).resolve().parent.parent
+# Each domain keeps its templates in its own folder; one loader searches them all.
+_dirs = [ROOT / "web" / "templates", *sorted(p for p in ROOT.glob("*/templates") if p.parent.name != "web")]
+templates = Jinja2Templates(directory=str(ROOT / "web" / "templates"))
+templates.env.loader = ChoiceLoader([FileSystemLoader(str(d)) for d in _dirs])
+
+
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(get_settings().timezone)).strftime(fmt)
+
+
+templates.env.filters["local"] = local_time
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200):
+    lang = lang_of(request)
+    ctx = {
+        "request": request,
+        "lang": lang,
+        "_": lambda text: translate(text, lang),
+        "pick": lambda pair: pick(pair, lang),
+        "principal": getattr(request.state, "principal", None),
+        "csrf_token": getattr(getattr(request.state, "auth_session", None), "csrf_token", ""),
+        **(context or {}),
+    }
+    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    if request.query_params.get("lang") in ("zh", "en"):
+        response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+def render_error(request: Request, status: int, message: str, errors: list[FieldError]):
+    return render(request, "error.html", {"status": status, "message": message, "errors": errors}, status)
