@@ -35,7 +35,7 @@ class Page(Generic[T]):
 
 def check_page(page: int, size: int | None) -> tuple[int, int]:
     settings = get_settings()
-    size = size or settings.page_size
+    size = settings.page_size if size is None else size
     if page < 1:
         raise Invalid("页码无效 / bad page", [FieldError("page", "must be ≥ 1")])
     if not 1 <= size <= settings.max_page_size:
