@@ -24,9 +24,7 @@ from renxing.db import Base, make_engine
 from tests.factories import build_world
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-PG_URL = os.environ.get(
-    "RENXING_TEST_POSTGRES_URL", "postgresql+psycopg://renxing:renxing@127.0.0.1:5432/renxing_test"
-)
+PG_URL = os.environ.get("RENXING_TEST_POSTGRES_URL", "postgresql+psycopg://renxing:renxing@127.0.0.1:5432/renxing_test")
 CHROMIUM = os.environ.get("RENXING_CHROMIUM", "/usr/bin/chromium")
 BACKENDS = [b for b in os.environ.get("RENXING_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 
@@ -51,7 +49,7 @@ def _postgres_engine() -> Iterator[Engine]:
         admin = create_engine(base, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - any failure to reach the server means "absent"
+    except Exception as exc:
         unavailable(f"PostgreSQL not reachable at {base.render_as_string()}: {exc.__class__.__name__}")
     engine = make_engine(base.set(database=name).render_as_string(hide_password=False))
     try:

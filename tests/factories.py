@@ -35,6 +35,7 @@ class World:
 def build_world(engine: Engine) -> World:
     w = World()
     with transaction(engine) as s:
+
         def unit(key, level, name, parent=None, lon=118.79, lat=32.06):
             u = grid.create_unit(
                 s, SYSTEM, level=level, code=key, name=name, parent_id=w.units.get(parent), lon=lon, lat=lat
@@ -55,14 +56,23 @@ def build_world(engine: Engine) -> World:
         unit("B1", Level.building, "1栋", "A1")
         unit("B2", Level.building, "2栋", "A2")
         unit("B3", Level.building, "3栋", "A3")
-        for key, b, unit_no, room in [("H1", "B1", 1, "101"), ("H2", "B1", 2, "201"), ("H3", "B2", 1, "102"),
-                                      ("H4", "B3", 1, "301")]:
-            w.households[key] = grid.create_household(
-                s, SYSTEM, building_id=w.units[b], unit_no=unit_no, room=room
-            ).id
+        for key, b, unit_no, room in [
+            ("H1", "B1", 1, "101"),
+            ("H2", "B1", 2, "201"),
+            ("H3", "B2", 1, "102"),
+            ("H4", "B3", 1, "301"),
+        ]:
+            w.households[key] = grid.create_household(s, SYSTEM, building_id=w.units[b], unit_no=unit_no, room=room).id
         people_rows = [
-            ("wang", "H1", "王建国", date(1940, 3, 5), "M", "13812345678", dict(relation="户主", living_alone=False,
-             chronic_illness="高血压", special_needs="oxygen")),
+            (
+                "wang",
+                "H1",
+                "王建国",
+                date(1940, 3, 5),
+                "M",
+                "13812345678",
+                dict(relation="户主", living_alone=False, chronic_illness="高血压", special_needs="oxygen"),
+            ),
             ("wangxm", "H1", "王小明", date(1990, 6, 1), "M", "13912345678", dict(relation="子女")),
             ("li", "H2", "李梅", date(1950, 1, 9), "F", "13712345678", dict(relation="户主", living_alone=True)),
             ("zhao", "H3", "赵强", date(1985, 7, 7), "M", "13612345678", dict(relation="户主")),
@@ -70,23 +80,43 @@ def build_world(engine: Engine) -> World:
         ]
         for i, (key, hh, name, born, gender, phone, extra) in enumerate(people_rows):
             r = people.create_resident(
-                s, SYSTEM,
-                ResidentIn(household_id=w.households[hh], name=name,
-                           id_number=make_id_number("320102", born, 100 + i, gender), phone=phone, **extra),
+                s,
+                SYSTEM,
+                ResidentIn(
+                    household_id=w.households[hh],
+                    name=name,
+                    id_number=make_id_number("320102", born, 100 + i, gender),
+                    phone=phone,
+                    **extra,
+                ),
             )
             w.residents[key] = r.id
         today = date(2024, 1, 1)
-        grid.assign(s, SYSTEM, duty=Duty.secretary, unit_id=w.units["C1"], person_name="周书记",
-                    phone="13800000001", start=today)
+        grid.assign(
+            s,
+            SYSTEM,
+            duty=Duty.secretary,
+            unit_id=w.units["C1"],
+            person_name="周书记",
+            phone="13800000001",
+            start=today,
+        )
         grid.assign(s, SYSTEM, duty=Duty.branch_secretary, unit_id=w.units["P1"], person_name="吴支书", start=today)
         grid.assign(s, SYSTEM, duty=Duty.branch_committee, unit_id=w.units["A1"], person_name="郑委员", start=today)
         grid.assign(s, SYSTEM, duty=Duty.grid_worker, unit_id=w.units["A1"], person_name="孙网格", start=today)
-        grid.assign(s, SYSTEM, duty=Duty.party_group_leader, unit_id=w.units["B1"], person_name="钱组长",
-                    start=today)
-        grid.assign(s, SYSTEM, duty=Duty.party_member, household_id=w.households["H1"], person_name="冯党员",
-                    start=today)
-        grid.assign(s, SYSTEM, duty=Duty.party_member, household_id=w.households["H2"], person_name="过去的党员",
-                    start=date(2020, 1, 1), end=date(2021, 1, 1))
+        grid.assign(s, SYSTEM, duty=Duty.party_group_leader, unit_id=w.units["B1"], person_name="钱组长", start=today)
+        grid.assign(
+            s, SYSTEM, duty=Duty.party_member, household_id=w.households["H1"], person_name="冯党员", start=today
+        )
+        grid.assign(
+            s,
+            SYSTEM,
+            duty=Duty.party_member,
+            household_id=w.households["H2"],
+            person_name="过去的党员",
+            start=date(2020, 1, 1),
+            end=date(2021, 1, 1),
+        )
         accounts = [
             ("admin", Role.sysadmin, []),
             ("street", Role.street_admin, ["S"]),
@@ -98,10 +128,24 @@ def build_world(engine: Engine) -> World:
             ("partner1", Role.partner, ["C1"]),
         ]
         for name, role, scope in accounts:
-            u = auth_service.create_user(s, SYSTEM, username=name, password=PASSWORD, role=role,
-                                         display_name=name, scope_unit_ids=[w.units[k] for k in scope])
+            u = auth_service.create_user(
+                s,
+                SYSTEM,
+                username=name,
+                password=PASSWORD,
+                role=role,
+                display_name=name,
+                scope_unit_ids=[w.units[k] for k in scope],
+            )
             w.users[name] = u.id
-        u = auth_service.create_user(s, SYSTEM, username="resident1", password=PASSWORD, role=Role.resident,
-                                     display_name="王小明", resident_id=w.residents["wangxm"])
+        u = auth_service.create_user(
+            s,
+            SYSTEM,
+            username="resident1",
+            password=PASSWORD,
+            role=Role.resident,
+            display_name="王小明",
+            resident_id=w.residents["wangxm"],
+        )
         w.users["resident1"] = u.id
     return w

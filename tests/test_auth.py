@@ -42,12 +42,18 @@ def _login_form(client):
 
 def test_cookie_login_needs_csrf_and_logout_needs_it_too(client, world):
     _login_form(client)
-    r = client.post("/login", data={"username": "gridworker1", "password": "test-password", "csrf_token": "x"},
-                    follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={"username": "gridworker1", "password": "test-password", "csrf_token": "x"},
+        follow_redirects=False,
+    )
     assert r.status_code == 403
     token = _login_form(client)
-    r = client.post("/login", data={"username": "gridworker1", "password": "test-password", "csrf_token": token,
-                                    "next": "//evil.example"}, follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={"username": "gridworker1", "password": "test-password", "csrf_token": token, "next": "//evil.example"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"] == "/"
     assert client.get("/api/v1/auth/me").json()["username"] == "gridworker1"
     assert client.post("/logout", data={"csrf_token": "wrong"}, follow_redirects=False).status_code == 403
@@ -56,8 +62,11 @@ def test_cookie_login_needs_csrf_and_logout_needs_it_too(client, world):
 
 def test_wrong_password_on_the_form_redirects_back(client, world):
     token = _login_form(client)
-    r = client.post("/login", data={"username": "gridworker1", "password": "bad-password", "csrf_token": token},
-                    follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={"username": "gridworker1", "password": "bad-password", "csrf_token": token},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and "error=1" in r.headers["location"]
 
 

@@ -41,8 +41,9 @@ def test_ended_assignments_leave_the_chain(engine, world):
 
 def test_assign_checks_the_level(engine, world):
     with transaction(engine) as s, pytest.raises(Invalid) as err:
-        grid.assign(s, SYSTEM, duty=Duty.secretary, unit_id=world.units["A1"], person_name="某人",
-                    start=date(2024, 1, 1))
+        grid.assign(
+            s, SYSTEM, duty=Duty.secretary, unit_id=world.units["A1"], person_name="某人", start=date(2024, 1, 1)
+        )
     assert err.value.errors[0].field == "unit_id"
 
 

@@ -57,7 +57,9 @@ def test_clear_reads_are_audited_and_masked_reads_are_not(client, world, engine)
     _wang(client, world, "street")
     with transaction(engine) as s:
         reads = s.scalars(
-            select(AuditEntry).where(AuditEntry.action == "read_personal", AuditEntry.entity_id == world.residents["wang"])
+            select(AuditEntry).where(
+                AuditEntry.action == "read_personal", AuditEntry.entity_id == world.residents["wang"]
+            )
         ).all()
         assert [(e.actor_name, e.summary) for e in reads] == [("gridworker1", "health,phone")]
 
@@ -77,8 +79,7 @@ def test_write_audit_records_before_and_after(client, world):
 def test_bad_input_names_the_field_and_changes_nothing(client, world):
     h = login(client, "secretary")
     rid = world.residents["li"]
-    r = client.patch(f"/api/v1/residents/{rid}", json={"phone": "12345", "id_number": "320102195001091234"},
-                     headers=h)
+    r = client.patch(f"/api/v1/residents/{rid}", json={"phone": "12345", "id_number": "320102195001091234"}, headers=h)
     assert r.status_code == 422
     fields = {e["field"] for e in r.json()["errors"]}
     assert fields == {"phone", "id_number"}

@@ -58,7 +58,8 @@ def unit(unit_id: int, session: DB, actor: CurrentUser) -> dict:
         **unit_dict(u),
         "geometry": u.geometry,
         "ancestors": [unit_dict(a) for a in service.ancestors(session, u)],
-        "children": [unit_dict(c, n) for c, n in service.children(session, actor, unit_id)] if u.level != "building"
+        "children": [unit_dict(c, n) for c, n in service.children(session, actor, unit_id)]
+        if u.level != "building"
         else [],
     }
 

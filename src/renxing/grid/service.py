@@ -31,7 +31,13 @@ LEVEL_LABELS = {
     Level.household: ("户", "household"),
 }
 # The five-level chain in the order an escalation climbs it (household first).
-CHAIN_DUTIES = [Duty.party_member, Duty.party_group_leader, Duty.branch_committee, Duty.branch_secretary, Duty.secretary]
+CHAIN_DUTIES = [
+    Duty.party_member,
+    Duty.party_group_leader,
+    Duty.branch_committee,
+    Duty.branch_secretary,
+    Duty.secretary,
+]
 
 
 def path_ids(path: str) -> list[int]:
@@ -83,9 +89,12 @@ def children(session: Session, actor: Principal, unit_id: int) -> list[tuple[Gri
 def resident_counts(session: Session, paths: list[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for p in paths:
-        out[p] = session.scalar(
-            select(func.count(Resident.id)).where(subtree_clause(Resident.path, p), Resident.deleted_at.is_(None))
-        ) or 0
+        out[p] = (
+            session.scalar(
+                select(func.count(Resident.id)).where(subtree_clause(Resident.path, p), Resident.deleted_at.is_(None))
+            )
+            or 0
+        )
     return out
 
 
@@ -168,8 +177,15 @@ def create_unit(
     if session.scalar(select(GridUnit.id).where(GridUnit.code == code)):
         raise Conflict(f"编码已存在 / code {code} exists")
     unit = GridUnit(
-        parent_id=parent_id, level=level.value, code=code, name=name.strip(), kind=kind,
-        geometry=geometry, lon=lon, lat=lat, path="",
+        parent_id=parent_id,
+        level=level.value,
+        code=code,
+        name=name.strip(),
+        kind=kind,
+        geometry=geometry,
+        lon=lon,
+        lat=lat,
+        path="",
     )
     session.add(unit)
     session.flush()
@@ -250,9 +266,15 @@ def assign(
     if not actor.covers_path(path):
         raise Forbidden("不在您的范围内 / outside your scope")
     row = Responsibility(
-        duty=duty.value, unit_id=unit_id if want is not Level.household else None,
-        household_id=household_id if want is Level.household else None, person_name=person_name.strip(),
-        phone=phone, user_id=user_id, resident_id=resident_id, start_date=start, end_date=end,
+        duty=duty.value,
+        unit_id=unit_id if want is not Level.household else None,
+        household_id=household_id if want is Level.household else None,
+        person_name=person_name.strip(),
+        phone=phone,
+        user_id=user_id,
+        resident_id=resident_id,
+        start_date=start,
+        end_date=end,
     )
     session.add(row)
     session.flush()
@@ -315,4 +337,3 @@ def chain_for(
     else:
         get_unit(session, actor, unit_id or 0)
     return chain(session, unit_id=unit_id, household_id=household_id)
-

@@ -18,7 +18,7 @@ def list_residents(
     household_id: int | None = None,
     q: str | None = Query(None, description="name; phone or full ID number for roles that see them"),
     tag: str | None = Query(None, description="vulnerability tag, e.g. aged80, living_alone"),
-    sort: str = "id",
+    sort: str = Query("grid", description="grid (building order), id, -id, name, birth_date, -birth_date"),
     page: int = 1,
     size: int | None = None,
 ) -> dict:

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from renxing.db import Base, UTCDateTime, utcnow
@@ -11,8 +11,15 @@ from renxing.db import Base, UTCDateTime, utcnow
 class Resident(Base):
     __tablename__ = "residents"
     __table_args__ = (
-        # The scoped list: a range on path, ordered by id, is one index walk.
-        Index("ix_residents_path_id", "path", "id"),
+        # The scoped list in grid order: a range on path ordered by (path, id) is one walk of
+        # this index, and counting the scope reads the index alone (partial: live rows only).
+        Index(
+            "ix_residents_live_path_id",
+            "path",
+            "id",
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
         Index("ix_residents_name", "name"),
         Index("ix_residents_phone", "phone"),
     )

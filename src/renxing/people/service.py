@@ -25,6 +25,7 @@ MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 HEALTH_FIELDS = ("disability_kind", "disability_grade", "bedridden", "chronic_illness", "pregnant", "special_needs")
 SORTS = {
+    "grid": Resident.path,  # building by building, as the register is kept on paper
     "id": Resident.id,
     "name": Resident.name,
     "birth_date": Resident.birth_date,
@@ -145,7 +146,7 @@ def list_residents(
     household_id: int | None = None,
     q: str | None = None,
     tag: str | None = None,
-    sort: str = "id",
+    sort: str = "grid",
     page: int = 1,
     size: int | None = None,
 ) -> Page[Resident]:
@@ -162,7 +163,7 @@ def list_residents(
     if tag:
         stmt = stmt.where(_tag_clause(tag))
     order = SORTS[sort]
-    stmt = stmt.order_by(order, Resident.id) if sort not in ("id", "-id") else stmt.order_by(order)
+    stmt = stmt.order_by(order) if sort in ("id", "-id") else stmt.order_by(order, Resident.id)
     return paginate(session, stmt, page, size)
 
 

@@ -51,4 +51,3 @@ def optional_principal(request: Request, session: DB) -> Principal | None:
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
-

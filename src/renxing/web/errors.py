@@ -10,9 +10,7 @@ from renxing.web.templating import render_error
 
 
 def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith(("/api/", "/open311/")) and "text/html" in request.headers.get(
-        "accept", ""
-    )
+    return not request.url.path.startswith(("/api/", "/open311/")) and "text/html" in request.headers.get("accept", "")
 
 
 async def service_error(request: Request, exc: ServiceError):
@@ -32,13 +30,15 @@ async def validation_error(request: Request, exc: RequestValidationError):
     errors = []
     for e in exc.errors():
         loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "form")]
-        errors.append({"field": ".".join(loc) or "request", "message": e.get("msg", "invalid"), "row": None,
-                       "value": None})
+        errors.append(
+            {"field": ".".join(loc) or "request", "message": e.get("msg", "invalid"), "row": None, "value": None}
+        )
     return JSONResponse({"detail": "输入有误 / invalid input", "errors": errors}, status_code=422)
 
 
 async def http_error(request: Request, exc: StarletteHTTPException):
     if _wants_html(request):
         return render_error(request, exc.status_code, str(exc.detail), [])
-    return JSONResponse({"detail": exc.detail, "errors": []}, status_code=exc.status_code,
-                        headers=getattr(exc, "headers", None))
+    return JSONResponse(
+        {"detail": exc.detail, "errors": []}, status_code=exc.status_code, headers=getattr(exc, "headers", None)
+    )
