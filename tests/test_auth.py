@@ -73,3 +73,32 @@ def test_wrong_password_on_the_form_redirects_back(client, world):
 def test_api_stays_json_for_browsers(client, world):
     r = client.get("/api/v1/auth/me", headers={"Accept": "text/html"})
     assert r.status_code == 401  # the API stays JSON even for a browser
+
+
+def test_sysadmin_manages_users_and_disabling_ends_sessions(client, world):
+    admin = login(client, "admin")
+    r = client.post(
+        "/api/v1/users",
+        json={
+            "username": "newstaff",
+            "password": "long-enough-pw",
+            "role": "community_staff",
+            "display_name": "新同事",
+            "scope_unit_ids": [world.units["C1"]],
+        },
+        headers=admin,
+    )
+    assert r.status_code == 201, r.text
+    uid = r.json()["id"]
+    staff = login(client, "newstaff", "long-enough-pw")
+    assert client.get("/api/v1/residents", headers=staff).json()["total"] == 4
+    assert client.post(f"/api/v1/users/{uid}/disable", headers=admin).status_code == 200
+    assert client.get("/api/v1/residents", headers=staff).status_code == 401
+    bad = client.post(
+        "/api/v1/users",
+        json={"username": "x y", "password": "short", "role": "boss", "display_name": ""},
+        headers=admin,
+    )
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.json()["errors"]} >= {"username", "password", "role", "display_name"}
+    assert client.get("/api/v1/users", headers=login(client, "secretary")).status_code == 403

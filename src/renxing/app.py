@@ -39,5 +39,6 @@ def create_app(engine: Engine | None = None, *, upgrade: bool = True) -> FastAPI
     app.add_exception_handler(StarletteHTTPException, errors.http_error)
     for module in (auth_api, grid_api, people_api, auth_pages):
         app.include_router(module.router)
+    app.include_router(auth_api.users)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -4,9 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel, Field
 
 from renxing.auth import service
-from renxing.auth.policy import ROLE_LABELS
+from renxing.auth.policy import ROLE_LABELS, Role
 from renxing.web.deps import DB, SESSION_COOKIE, CurrentUser, oauth2
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -43,3 +44,48 @@ def me(actor: CurrentUser) -> dict:
         "scope_paths": list(actor.scope_paths),
         "household_id": actor.household_id,
     }
+
+
+users = APIRouter(prefix="/api/v1/users", tags=["users"])
+
+
+class UserIn(BaseModel):
+    username: str = Field(min_length=2, max_length=60, pattern=r"^[A-Za-z0-9_.-]+$")
+    password: str = Field(min_length=service.MIN_PASSWORD, max_length=200)
+    role: Role
+    display_name: str = Field(min_length=1, max_length=60)
+    scope_unit_ids: list[int] = []
+    resident_id: int | None = None
+    phone: str | None = None
+
+
+def user_dict(u) -> dict:
+    return {
+        "id": u.id,
+        "username": u.username,
+        "display_name": u.display_name,
+        "role": u.role,
+        "is_active": u.is_active,
+        "last_login_at": u.last_login_at.isoformat() if u.last_login_at else None,
+    }
+
+
+@users.get("", summary="User accounts (system administrators)")
+def list_users(session: DB, actor: CurrentUser, page: int = 1, size: int | None = None) -> dict:
+    result = service.list_users(session, actor, page=page, size=size)
+    return result.to_dict([user_dict(u) for u in result.items])
+
+
+@users.post("", status_code=201, summary="Create a user account")
+def create_user(data: UserIn, session: DB, actor: CurrentUser) -> dict:
+    return user_dict(service.create_user(session, actor, **data.model_dump()))
+
+
+@users.post("/{user_id}/disable", summary="Disable an account and end its sessions")
+def disable_user(user_id: int, session: DB, actor: CurrentUser) -> dict:
+    return user_dict(service.set_active(session, actor, user_id, False))
+
+
+@users.post("/{user_id}/enable", summary="Re-enable an account")
+def enable_user(user_id: int, session: DB, actor: CurrentUser) -> dict:
+    return user_dict(service.set_active(session, actor, user_id, True))

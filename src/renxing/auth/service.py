@@ -4,7 +4,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from renxing.auth import audit
@@ -14,8 +14,9 @@ from renxing.auth.policy import Perm, Role
 from renxing.auth.principal import Principal
 from renxing.config import get_settings
 from renxing.db import utcnow
-from renxing.errors import Collector, Conflict, NotAuthenticated
+from renxing.errors import Collector, Conflict, NotAuthenticated, NotFound
 from renxing.grid.models import GridUnit, Household
+from renxing.pagination import Page, paginate
 from renxing.people.models import Resident
 
 MIN_PASSWORD = 8
@@ -149,3 +150,26 @@ def principal_for(session: Session, user: User) -> Principal:
         resident_id=user.resident_id,
         display_name=user.display_name,
     )
+
+
+def list_users(session: Session, actor: Principal, *, page: int = 1, size: int | None = None) -> Page[User]:
+    actor.require(Perm.users_manage)
+    return paginate(session, select(User).order_by(User.username), page, size)
+
+
+def set_active(session: Session, actor: Principal, user_id: int, active: bool) -> User:
+    """Disable or re-enable an account; disabling also ends its open sessions."""
+    actor.require(Perm.users_manage)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"用户不存在 / user {user_id} not found")
+    before = user.is_active
+    user.is_active = active
+    if not active:
+        session.execute(
+            update(AuthSession)
+            .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+    audit.record(session, actor, "update", "user", user.id, before={"is_active": before}, after={"is_active": active})
+    return user
