@@ -131,3 +131,32 @@ def test_filters_sort_and_pagination(client, world):
     assert client.get("/api/v1/residents", params={"size": 0}, headers=h).status_code == 422
     assert client.get("/api/v1/residents", params={"tag": "nope"}, headers=h).status_code == 422
     assert client.get("/api/v1/residents", params={"sort": "phone"}, headers=h).status_code == 422
+
+
+def test_patch_cannot_blank_required_fields(client, world):
+    h = login(client, "secretary")
+    r = client.patch(f"/api/v1/residents/{world.residents['li']}", json={"name": None, "mobility": None}, headers=h)
+    assert r.status_code == 422
+    assert {e["field"] for e in r.json()["errors"]} == {"name", "mobility"}
+
+
+def test_audit_trail_keeps_the_readers_masks(client, world):
+    client.patch(
+        f"/api/v1/residents/{world.residents['li']}", json={"phone": "13700001111"}, headers=login(client, "secretary")
+    )
+    trail = client.get(f"/api/v1/residents/{world.residents['li']}/audit", headers=login(client, "street")).json()
+    update = next(e for e in trail if e["action"] == "update")
+    assert update["before"] == {"phone": "137****5678"} and update["after"] == {"phone": "137****1111"}
+    create = next(e for e in trail if e["action"] == "create")
+    assert "*" in create["after"]["id_number"]
+
+
+def test_health_tags_cannot_be_listed_by_roles_that_do_not_see_health(client, world):
+    street = login(client, "street")
+    assert client.get("/api/v1/residents", params={"tag": "chronic"}, headers=street).status_code == 422
+    assert client.get("/api/v1/residents", params={"tag": "aged60"}, headers=street).status_code == 200
+    grid = login(client, "gridworker1")
+    names = [
+        x["name"] for x in client.get("/api/v1/residents", params={"tag": "chronic"}, headers=grid).json()["items"]
+    ]
+    assert names == ["王建国"]

@@ -1,8 +1,13 @@
 """The ``renxing`` command: database, demo, serving, users, imports."""
 
+import time
+from pathlib import Path
+
 import typer
 import uvicorn
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from renxing import migrate
 from renxing.app import create_app
@@ -11,6 +16,10 @@ from renxing.auth.policy import Role
 from renxing.auth.principal import SYSTEM
 from renxing.config import get_settings
 from renxing.db import get_engine, transaction
+from renxing.demo.build import DEMO_ACCOUNTS, DEMO_PASSWORD, build_demo
+from renxing.errors import FieldError, ServiceError
+from renxing.events.sweep import run_sweep
+from renxing.people import exporter, importer
 
 app = typer.Typer(help="韧性 Renxing — resilient governance of urban communities", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
@@ -41,6 +50,62 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
 
 
+@app.command()
+def demo(
+    seed: int = typer.Option(2023, help="the same seed builds the same street"),
+    scale: float = typer.Option(1.0, help="share of the ~37,000 residents to generate, e.g. 0.1"),
+    serve_after: bool = typer.Option(True, "--serve/--no-serve", help="serve the demo once built"),
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    fresh: bool = typer.Option(True, "--fresh/--keep", help="empty the database first (deletes a SQLite file)"),
+) -> None:
+    """Build the demo street (five communities in Nanjing) into RENXING_DATABASE_URL, then serve it."""
+    engine = get_engine()
+    url = engine.url
+    if fresh and url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            engine.dispose()
+            for suffix in ("", "-wal", "-shm"):
+                Path(url.database + suffix).unlink(missing_ok=True)
+    elif fresh:
+        migrate.downgrade(engine, "base")
+    migrate.upgrade(engine)
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task("演示数据 / demo data", total=None)
+            summary = build_demo(
+                engine,
+                seed=seed,
+                scale=scale,
+                progress=lambda label, done, total: bar.update(task, description=label, completed=done, total=total),
+            )
+    except ServiceError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from exc
+    places = Table(title=f"{summary.street}  (seed {seed}, scale {scale}, {summary.seconds} s)")
+    places.add_column("社区 / community")
+    places.add_column("类型 / kind")
+    for head in ("居民 / residents", "户 / households", "楼栋 / buildings", "60岁以上 / aged 60+", "独居 / alone"):
+        places.add_column(head, justify="right")
+    for c in summary.communities:
+        counts = (c.residents, c.households, c.buildings)
+        places.add_row(c.name, c.kind_label, *map(str, counts), f"{c.aged60_share:.1%}", str(c.living_alone))
+    places.add_row("合计 / total", "", str(summary.residents), str(summary.households), str(summary.buildings), "", "")
+    console.print(places)
+    names = {username: display for username, _role, display in summary.accounts}
+    accounts = Table(title=f"演示账号 / demo accounts — 密码 / password: {DEMO_PASSWORD}")
+    for head in ("用户名 / username", "角色 / role", "姓名 / name", "说明 / what it shows"):
+        accounts.add_column(head)
+    for username, role, zh, en in DEMO_ACCOUNTS:
+        accounts.add_row(username, role, names.get(username, ""), f"{zh} / {en}")
+    console.print(accounts)
+    if serve_after:
+        serve(host=host, port=port)
+    else:
+        console.print(f"[green]完成 / done[/green]: renxing serve → http://{host}:{port}")
+
+
 @user_app.command("create")
 def user_create(
     username: str,
@@ -58,6 +123,132 @@ def user_create(
             scope_unit_ids=scope, resident_id=resident_id,
         )
         console.print(f"[green]created[/green] {user.username} ({role.value})")
+
+
+# ---- Excel in and out ------------------------------------------------------------------
+
+import_app = typer.Typer(help="Import buildings or residents from .xlsx/.csv: all rows or none", no_args_is_help=True)
+export_app = typer.Typer(help="Export lists to .xlsx", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
+_FILE = typer.Argument(..., exists=True, dir_okay=False, readable=True, help=".xlsx or .csv")
+_DRY_RUN = typer.Option(False, "--dry-run", help="check the file and report, write nothing")
+
+
+def _print_errors(title: str, errors: list[FieldError], style: str) -> None:
+    table = Table(title=title, title_style=style, show_lines=False)
+    table.add_column("行 / row", justify="right")
+    table.add_column("列 / column")
+    table.add_column("值 / value")
+    table.add_column("原因 / reason", overflow="fold")
+    for e in errors:
+        table.add_row("" if e.row is None else str(e.row), e.field, e.value or "", e.message)
+    console.print(table)
+
+
+def _run_import(kind: importer.ImportKind, path: Path, dry_run: bool) -> None:
+    data = path.read_bytes()
+    engine = get_engine()
+    migrate.upgrade(engine)
+    mode = importer.Mode.preview if dry_run else importer.Mode.commit
+    report: importer.ImportReport | None = None
+    failure: ServiceError | None = None
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(f"{'校验' if dry_run else '导入'} {path.name}", total=None)
+        try:
+            with transaction(engine) as session:
+                report = importer.import_file(
+                    session,
+                    SYSTEM,
+                    kind,
+                    path.name,
+                    data,
+                    mode=mode,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+        except ServiceError as exc:  # the transaction is rolled back: nothing was written
+            failure = exc
+    if failure is not None:
+        if failure.errors:
+            _print_errors(f"{len(failure.errors)} 处错误 / errors", failure.errors, "bold red")
+        console.print(f"[red]{failure.message}[/red]")
+        raise typer.Exit(1)
+    assert report is not None
+    if report.warnings:
+        _print_errors("提示 / warnings", report.warnings, "yellow")
+    if report.errors:
+        _print_errors(f"{len(report.errors)} 处错误 / errors", report.errors, "bold red")
+        bad = len({e.row for e in report.errors})
+        console.print(
+            f"[red]文件无效，未写入任何数据 / invalid file, nothing written[/red]: "
+            f"{report.rows_read} 行中 {bad} 行有错 / {bad} of {report.rows_read} rows have errors"
+        )
+        raise typer.Exit(1)
+    if kind is importer.ImportKind.residents:
+        counts = (
+            f"居民 {report.created_residents} 人，新建户 {report.created_households} 户 / "
+            f"{report.created_residents} residents, {report.created_households} new households"
+        )
+    else:
+        counts = f"楼栋 {report.created_buildings} 栋 / {report.created_buildings} buildings"
+    if dry_run:
+        console.print(f"[green]文件有效，未写入 / valid, nothing written[/green]: 将导入 / would import {counts}")
+    else:
+        console.print(f"[green]已导入 / imported[/green] {counts}")
+
+
+@import_app.command("residents")
+def import_residents(file: Path = _FILE, dry_run: bool = _DRY_RUN) -> None:
+    """Import residents (households are created as needed), acting as the system."""
+    _run_import(importer.ImportKind.residents, file, dry_run)
+
+
+@import_app.command("buildings")
+def import_buildings(file: Path = _FILE, dry_run: bool = _DRY_RUN) -> None:
+    """Import buildings into existing areas, acting as the system."""
+    _run_import(importer.ImportKind.buildings, file, dry_run)
+
+
+@export_app.command("residents")
+def export_residents(
+    out: Path = typer.Argument(..., dir_okay=False, help="the .xlsx to write"),
+    unit_id: int | None = typer.Option(None, help="only this grid unit and below"),
+    lang: str = typer.Option("zh", help="header language: zh or en"),
+) -> None:
+    """Export the resident register in the clear (audited as an export by the system)."""
+    engine = get_engine()
+    migrate.upgrade(engine)
+    try:
+        with transaction(engine) as session:
+            data, count = exporter.export_residents(session, SYSTEM, unit_id=unit_id, lang=lang)
+    except ServiceError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from exc
+    out.write_bytes(data)
+    console.print(f"[green]已导出 / exported[/green] {count} 居民 / residents → {out}")
+
+
+events_app = typer.Typer(help="The closed loop for risks", no_args_is_help=True)
+app.add_typer(events_app, name="events")
+
+
+@events_app.command("sweep")
+def events_sweep(
+    loop: float = typer.Option(0, "--loop", help="repeat every SECONDS (0: once)", metavar="SECONDS"),
+) -> None:
+    """Escalate overdue reports one level up the chain and auto-close unrated ones."""
+    engine = get_engine()
+    migrate.upgrade(engine)
+    while True:
+        result = run_sweep(engine)
+        console.print(
+            f"escalated {result.escalated}, closed {result.closed}, at the top {result.stopped} "
+            f"in {result.seconds:.3f}s"
+        )
+        if loop <= 0:
+            return
+        time.sleep(loop)
 
 
 def main() -> None:  # pragma: no cover

@@ -20,6 +20,23 @@ class Settings(BaseSettings):
     page_size: int = 50
     max_page_size: int = 500
     cookie_secure: bool = False
+    # Uploaded photos of reports (and later other media), relative to the working directory.
+    media_dir: str = "var/media"
+    # Run the escalation sweep inside the web process every ``sweep_seconds`` (off in tests;
+    # production may run ``renxing events sweep --loop 60`` instead).
+    scheduler: bool = False
+    sweep_seconds: int = 60
+    # Notification channels besides the in-app inbox: comma list of log, email, webhook.
+    notify_channels: str = "log"
+    public_url: str = "http://127.0.0.1:8000"  # links in e-mails and webhooks
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_from: str = "renxing@localhost"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    webhook_url: str | None = None
+    webhook_secret: str | None = None  # signs each body (HMAC-SHA256 in X-Renxing-Signature)
 
 
 @lru_cache

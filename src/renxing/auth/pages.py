@@ -49,7 +49,11 @@ def login(
     response = RedirectResponse(_safe_next(next), status_code=303)
     settings = get_settings()
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=settings.cookie_secure,
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
         max_age=settings.session_hours * 3600,
     )
     return response

@@ -1,7 +1,8 @@
 """Use cases of the resident register: scoped lists, search, masked reads, audited writes."""
 
 import re
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -11,7 +12,7 @@ from renxing.auth import audit
 from renxing.auth.policy import Field, Perm, Role
 from renxing.auth.principal import Principal
 from renxing.db import utcnow
-from renxing.errors import Collector, Conflict, Invalid, NotFound
+from renxing.errors import Collector, Conflict, FieldError, Invalid, NotFound
 from renxing.grid.models import Household
 from renxing.grid.service import get_household, scope_clause, subtree_clause
 from renxing.pagination import Page, paginate
@@ -23,6 +24,18 @@ from renxing.people.schemas import ResidentIn, ResidentPatch
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+# Columns that always hold a value: a patch may change them but not blank them.
+REQUIRED_FIELDS = (
+    "household_id",
+    "name",
+    "hukou_here",
+    "lives_here",
+    "living_alone",
+    "bedridden",
+    "pregnant",
+    "mobility",
+    "party_member",
+)
 HEALTH_FIELDS = ("disability_kind", "disability_grade", "bedridden", "chronic_illness", "pregnant", "special_needs")
 SORTS = {
     "grid": Resident.path,  # building by building, as the register is kept on paper
@@ -129,6 +142,25 @@ def present(r: Resident, actor: Principal, clear: frozenset[Field] | None = None
     return out
 
 
+def visible_tags(actor: Principal) -> list[vulnerability.Tag]:
+    """Health tags follow the health field's masking, in views, counts and filters alike."""
+    clear = actor.clear_fields()
+    return [t for t in vulnerability.Tag if t not in vulnerability.HEALTH_TAGS or Field.health in clear]
+
+
+def mask_value(clear: frozenset[Field], key: str, value: Any) -> Any:
+    """One stored value (e.g. from an audit entry) masked as a reader with ``clear`` fields sees it."""
+    if value is None:
+        return None
+    if key == "id_number" and Field.id_number not in clear:
+        return mask_id_number(str(value))
+    if key in ("phone", "emergency_phone") and Field.phone not in clear:
+        return mask_phone(str(value))
+    if key in HEALTH_FIELDS and Field.health not in clear:
+        return HIDDEN
+    return value
+
+
 def _scoped(actor: Principal) -> Select[tuple[Resident]]:
     actor.require(Perm.residents_read)
     stmt = select(Resident).where(Resident.deleted_at.is_(None))
@@ -136,6 +168,27 @@ def _scoped(actor: Principal) -> Select[tuple[Resident]]:
         return stmt.where(Resident.household_id == (actor.household_id or -1))
     clause = scope_clause(Resident.path, actor)
     return stmt if clause is None else stmt.where(clause)
+
+
+def resident_query(
+    actor: Principal,
+    *,
+    unit_path: str | None = None,
+    household_id: int | None = None,
+    q: str | None = None,
+    tag: str | None = None,
+) -> Select[tuple[Resident]]:
+    """The residents in scope matching the filters; the list and the Excel export share it."""
+    stmt = _scoped(actor)
+    if unit_path:
+        stmt = stmt.where(subtree_clause(Resident.path, unit_path))
+    if household_id is not None:
+        stmt = stmt.where(Resident.household_id == household_id)
+    if q:
+        stmt = stmt.where(_search_clause(actor, q))
+    if tag:
+        stmt = stmt.where(_tag_clause(actor, tag))
+    return stmt
 
 
 def list_residents(
@@ -152,16 +205,8 @@ def list_residents(
 ) -> Page[Resident]:
     """Residents in scope, one page. Lists are always masked; see :func:`get_resident`."""
     if sort not in SORTS:
-        raise Invalid("排序字段无效 / bad sort", [])
-    stmt = _scoped(actor)
-    if unit_path:
-        stmt = stmt.where(subtree_clause(Resident.path, unit_path))
-    if household_id is not None:
-        stmt = stmt.where(Resident.household_id == household_id)
-    if q:
-        stmt = stmt.where(_search_clause(actor, q))
-    if tag:
-        stmt = stmt.where(_tag_clause(tag))
+        raise Invalid("排序字段无效 / bad sort", [FieldError("sort", f"one of {', '.join(SORTS)}")])
+    stmt = resident_query(actor, unit_path=unit_path, household_id=household_id, q=q, tag=tag)
     order = SORTS[sort]
     stmt = stmt.order_by(order) if sort in ("id", "-id") else stmt.order_by(order, Resident.id)
     return paginate(session, stmt, page, size)
@@ -175,11 +220,11 @@ def _search_clause(actor: Principal, q: str):
     compact = q.replace(" ", "").upper()
     if len(compact) == 18 and compact[:17].isdigit():
         if Field.id_number not in clear:
-            raise Invalid("您的角色不能按身份证号查询 / your role may not search by ID number", [])
+            raise Invalid("您的角色不能按身份证号查询 / your role may not search by ID number", [FieldError("q", "ID")])
         return Resident.id_number == compact
     if compact.isdigit() and len(compact) >= 4:
         if Field.phone not in clear:
-            raise Invalid("您的角色不能按电话查询 / your role may not search by phone", [])
+            raise Invalid("您的角色不能按电话查询 / your role may not search by phone", [FieldError("q", "phone")])
         return Resident.phone == compact if len(compact) == 11 else Resident.phone.like(f"%{compact}")
     like = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return Resident.name.like(f"%{like}%", escape="\\")
@@ -193,12 +238,17 @@ def years_ago(today: date, years: int) -> date:
         return today.replace(year=today.year - years, day=28)
 
 
-def _tag_clause(tag: str):
+def _tag_clause(actor: Principal, tag: str):
     today = date.today()
     try:
         t = vulnerability.Tag(tag)
     except ValueError as exc:
-        raise Invalid(f"未知标签 / unknown tag {tag}", []) from exc
+        raise Invalid(f"未知标签 / unknown tag {tag}", [FieldError("tag", "unknown")]) from exc
+    if t not in visible_tags(actor):
+        # Listing who has a condition would reveal the health data the role may not see.
+        raise Invalid(
+            "您的角色不能按健康标签筛选 / your role may not filter by health tags", [FieldError("tag", "health")]
+        )
     years = {vulnerability.Tag.aged60: 60, vulnerability.Tag.aged80: 80}
     if t in years:
         return Resident.birth_date <= years_ago(today, years[t])
@@ -252,7 +302,7 @@ def _check_household(session: Session, actor: Principal, household_id: int) -> H
     try:
         return get_household(session, actor, household_id)
     except NotFound as exc:
-        raise Invalid("户不存在或不在范围内 / household not found", []) from exc
+        raise Invalid("户不存在或不在范围内 / household not found", [FieldError("household_id", "not found")]) from exc
 
 
 def create_resident(session: Session, actor: Principal, data: ResidentIn) -> Resident:
@@ -276,6 +326,11 @@ def update_resident(session: Session, actor: Principal, resident_id: int, patch:
     r = _load(session, actor, resident_id)
     before = audit.snapshot(r)
     changes = patch.model_dump(exclude_unset=True)
+    errors = Collector()
+    for key in REQUIRED_FIELDS:
+        if key in changes and changes[key] is None:
+            errors.add(key, "不能为空 / may not be empty")
+    errors.raise_if_any()
     if "household_id" in changes:
         hh = _check_household(session, actor, changes["household_id"])
         r.path = hh.path
@@ -284,7 +339,6 @@ def update_resident(session: Session, actor: Principal, resident_id: int, patch:
         # A new number brings its own birth date and gender unless they were also given.
         merged["birth_date"] = changes.get("birth_date")
         merged["gender"] = changes.get("gender")
-    errors = Collector()
     check_fields(merged, errors)
     errors.raise_if_any()
     _unique_id(session, merged.get("id_number"), r.id)
@@ -325,8 +379,31 @@ def restore_resident(session: Session, actor: Principal, resident_id: int) -> Re
     return r
 
 
-def audit_trail(session: Session, actor: Principal, resident_id: int) -> list[Any]:
+@dataclass(frozen=True)
+class TrailEntry:
+    at: datetime
+    actor_name: str
+    action: str
+    summary: str | None
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+def audit_trail(session: Session, actor: Principal, resident_id: int) -> list[TrailEntry]:
+    """The record's history with personal values masked as this reader sees them, so the trail
+    cannot undo the masks."""
     r = session.get(Resident, resident_id)
     if r is None or not actor.covers_path(r.path):
         raise NotFound(f"居民不存在 / resident {resident_id} not found")
-    return audit.trail(session, actor, "resident", resident_id)
+    clear = actor.clear_fields(r.id)
+    return [
+        TrailEntry(
+            at=e.at,
+            actor_name=e.actor_name,
+            action=e.action,
+            summary=e.summary,
+            before={k: mask_value(clear, k, v) for k, v in (e.before or {}).items()},
+            after={k: mask_value(clear, k, v) for k, v in (e.after or {}).items()},
+        )
+        for e in audit.trail(session, actor, "resident", resident_id)
+    ]

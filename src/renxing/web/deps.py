@@ -23,7 +23,9 @@ def db_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-DB = Annotated[Session, Depends(db_session)]
+# "function" scope commits before the response is sent; the default would commit after it,
+# and a browser following a redirect (login, save, undo) could then read the old state.
+DB = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def _login(request: Request, session: Session, bearer: str | None) -> tuple[Principal, AuthSession]:
@@ -32,6 +34,8 @@ def _login(request: Request, session: Session, bearer: str | None) -> tuple[Prin
         raise NotAuthenticated("请先登录 / please log in")
     user, row = auth_service.resolve_token(session, token)
     request.state.auth_session = row
+    # A plain copy: an error rolls the session back and expires the row before the error page renders.
+    request.state.csrf_token = row.csrf_token
     return auth_service.principal_for(session, user), row
 
 

@@ -37,7 +37,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
         "_": lambda text: translate(text, lang),
         "pick": lambda pair: pick(pair, lang),
         "principal": getattr(request.state, "principal", None),
-        "csrf_token": getattr(getattr(request.state, "auth_session", None), "csrf_token", ""),
+        "csrf_token": getattr(request.state, "csrf_token", ""),
         **(context or {}),
     }
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)

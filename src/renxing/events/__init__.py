@@ -1,0 +1,1 @@
+"""The closed loop for risks: intake, routing, deadlines, escalation, feedback."""

@@ -1,0 +1,308 @@
+"""JSON routes of the closed loop under ``/api/v1``: reports and their actions, categories,
+deadlines, routing rules and the state machine.
+
+A report is submitted as JSON, or as ``multipart/form-data`` with the same fields and up to
+six ``photos`` files. An action is ``POST /api/v1/reports/{id}/{action}`` with a JSON body
+(:class:`~renxing.events.schemas.ActionIn`), or multipart with a ``photo`` file for
+``check_in`` and ``resolve``. Errors come in the house format ``{"detail", "errors": [...]}``.
+"""
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
+from starlette.datastructures import UploadFile
+
+from renxing.auth.audit import snapshot
+from renxing.config import get_settings
+from renxing.errors import FieldError, Invalid
+from renxing.events import catalog, queries, service
+from renxing.events.models import EventCategory, RoutingRule, SeverityDeadline
+from renxing.events.policy import MAX_PHOTO_BYTES, MAX_PHOTOS, Channel
+from renxing.events.schemas import CategoryIn, CategoryPatch, DeadlinePatch, RuleIn, RulePatch
+from renxing.web.deps import DB, CurrentUser
+
+router = APIRouter(prefix="/api/v1", tags=["reports"])
+
+JSON_FIELDS = ("attributes",)
+
+
+async def _read_body(request: Request, file_field: str, max_files: int) -> tuple[dict[str, Any], list[bytes]]:
+    """The request's fields and files, from JSON or multipart; files are read at most one byte
+    past the size limit so the service can refuse them without holding more in memory."""
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("multipart/form-data") or ctype.startswith("application/x-www-form-urlencoded"):
+        form = await request.form(max_files=max_files + 1)
+        fields: dict[str, Any] = {}
+        files: list[bytes] = []
+        for key, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                if key == file_field and len(files) <= max_files:
+                    files.append(await value.read(MAX_PHOTO_BYTES + 1))
+                elif key != file_field:
+                    raise Invalid("意外的文件 / unexpected file", [FieldError(key, "not a file field")])
+            elif value != "":
+                try:
+                    fields[key] = json.loads(value) if key in JSON_FIELDS else value
+                except ValueError as exc:
+                    raise Invalid("JSON 格式错误 / malformed JSON", [FieldError(key, str(exc))]) from exc
+        return fields, files
+    body = await request.body()
+    if not body.strip():
+        return {}, []
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise Invalid("JSON 格式错误 / malformed JSON", [FieldError("body", str(exc))]) from exc
+    if not isinstance(data, dict):
+        raise Invalid("须为 JSON 对象 / a JSON object is required", [FieldError("body", "not an object")])
+    return data, []
+
+
+def _local(value: datetime | None) -> datetime | None:
+    """A naive date-time from a query is local time (Asia/Shanghai by default)."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=ZoneInfo(get_settings().timezone))
+
+
+# ---- reports ----------------------------------------------------------------------------
+
+
+@router.post("/reports", status_code=201, summary="Submit a report (JSON, or multipart with up to 6 photos)")
+async def submit(request: Request, session: DB, actor: CurrentUser) -> dict:
+    fields, files = await _read_body(request, "photos", MAX_PHOTOS)
+    channel = fields.pop("channel", Channel.api.value)
+
+    def work() -> dict:
+        report = service.submit_report(session, actor, fields, channel=channel, photos=files)
+        view = queries.report_view(session, actor, report.id)
+        view["merge_candidates"] = [
+            {**queries.present(r, actor), "distance_m": d}
+            for r, d in service.merge_candidates(session, actor, report.id)
+        ]
+        return view
+
+    return await run_in_threadpool(work)
+
+
+@router.get("/reports", summary="Reports the user may see, filtered, one page")
+def list_reports(
+    session: DB,
+    actor: CurrentUser,
+    state: Annotated[list[str] | None, Query()] = None,
+    category: str | None = None,
+    unit_id: int | None = None,
+    handler_user_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    overdue: bool | None = None,
+    channel: str | None = None,
+    sort: str = "-created",
+    page: int = 1,
+    size: int | None = None,
+) -> dict:
+    result = queries.list_reports(
+        session,
+        actor,
+        state=state,
+        category=category,
+        unit_id=unit_id,
+        handler_user_id=handler_user_id,
+        since=_local(since),
+        until=_local(until),
+        overdue=overdue,
+        channel=channel,
+        sort=sort,
+        page=page,
+        size=size,
+    )
+    return result.to_dict([queries.present(r, actor, service.kinds_of(session, actor, r)) for r in result.items])
+
+
+@router.get("/reports/inbox", summary="My open reports (handled or supervised), by deadline")
+def inbox(session: DB, actor: CurrentUser, escalated: bool = True, page: int = 1, size: int | None = None) -> dict:
+    result = queries.inbox(session, actor, escalated=escalated, page=page, size=size)
+    return result.to_dict([queries.present(r, actor, service.kinds_of(session, actor, r)) for r in result.items])
+
+
+@router.get("/reports/stats", summary="Dashboard numbers by unit, category, handler or month")
+def stats(
+    session: DB,
+    actor: CurrentUser,
+    group_by: str = "category",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    unit_id: int | None = None,
+    level: str = "community",
+    category: str | None = None,
+) -> dict:
+    return queries.stats(
+        session,
+        actor,
+        group_by=group_by,
+        since=_local(since),
+        until=_local(until),
+        unit_id=unit_id,
+        level=level,
+        category=category,
+    )
+
+
+@router.get("/reports/hotspots", summary="Reports binned on the map")
+def hotspots(
+    session: DB,
+    actor: CurrentUser,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    category: str | None = None,
+    open_only: bool = False,
+    cell_m: float = 100.0,
+) -> list[dict]:
+    return queries.hotspots(
+        session,
+        actor,
+        since=_local(since),
+        until=_local(until),
+        category=category,
+        open_only=open_only,
+        cell_m=cell_m,
+    )
+
+
+@router.get("/reports/{report_id}", summary="One report with its timeline and the actions open to me")
+def get_report(report_id: int, session: DB, actor: CurrentUser) -> dict:
+    return queries.report_view(session, actor, report_id)
+
+
+@router.get("/reports/{report_id}/candidates", summary="Nearby open reports of the same category, to merge")
+def candidates(report_id: int, session: DB, actor: CurrentUser, radius_m: float = 50, hours: int = 24) -> list[dict]:
+    return [
+        {**queries.present(r, actor), "distance_m": d}
+        for r, d in service.merge_candidates(session, actor, report_id, radius_m=radius_m, hours=hours)
+    ]
+
+
+@router.get("/reports/{report_id}/photos/{photo_id}", summary="A photo of a report")
+def photo(report_id: int, photo_id: int, session: DB, actor: CurrentUser) -> FileResponse:
+    row, path = queries.photo_file(session, actor, report_id, photo_id)
+    return FileResponse(path, media_type=row.content_type, headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.post(
+    "/reports/{report_id}/{action}",
+    summary="assign, transfer, accept, check_in, resolve, close, reject, merge, reopen or feedback",
+)
+async def act(report_id: int, action: str, request: Request, session: DB, actor: CurrentUser) -> dict:
+    fields, files = await _read_body(request, "photo", 1)
+    if len(files) > 1:
+        raise Invalid("只能上传一张照片 / one photo only", [FieldError("photo", "one photo only")])
+
+    def work() -> dict:
+        service.perform(session, actor, report_id, action, fields, photo=files[0] if files else None)
+        return queries.report_view(session, actor, report_id)
+
+    return await run_in_threadpool(work)
+
+
+# ---- configuration ----------------------------------------------------------------------
+
+
+def category_dict(c: EventCategory) -> dict:
+    return {
+        "code": c.code,
+        "name_zh": c.name_zh,
+        "name_en": c.name_en,
+        "description": c.description,
+        "group": c.group_name,
+        "default_severity": c.default_severity,
+        "handler_kind": c.handler_kind,
+        "active": c.active,
+        "editable": c.editable,
+        "sort_order": c.sort_order,
+    }
+
+
+@router.get("/categories", tags=["categories"], summary="Report categories (public)")
+def list_categories(session: DB, include_inactive: bool = False) -> list[dict]:
+    return [category_dict(c) for c in catalog.list_categories(session, include_inactive=include_inactive)]
+
+
+@router.post("/categories", status_code=201, tags=["categories"], summary="Add a category (staff)")
+def create_category(data: CategoryIn, session: DB, actor: CurrentUser) -> dict:
+    return category_dict(catalog.create_category(session, actor, data))
+
+
+@router.patch("/categories/{code}", tags=["categories"], summary="Change or deactivate a category (staff)")
+def update_category(code: str, patch: CategoryPatch, session: DB, actor: CurrentUser) -> dict:
+    return category_dict(catalog.update_category(session, actor, code, patch))
+
+
+def deadline_dict(d: SeverityDeadline) -> dict:
+    return {
+        "severity": d.severity,
+        "label": {"zh": d.label_zh, "en": d.label_en},
+        "rank": d.rank,
+        "accept_minutes": d.accept_minutes,
+        "on_site_minutes": d.on_site_minutes,
+        "resolve_minutes": d.resolve_minutes,
+    }
+
+
+@router.get("/severities", tags=["categories"], summary="Deadlines per severity (minutes from submission)")
+def list_deadlines(session: DB, actor: CurrentUser) -> list[dict]:
+    return [deadline_dict(d) for d in catalog.list_deadlines(session)]
+
+
+@router.patch("/severities/{severity}", tags=["categories"], summary="Change a severity's deadlines (staff)")
+def update_deadline(severity: str, patch: DeadlinePatch, session: DB, actor: CurrentUser) -> dict:
+    return deadline_dict(catalog.update_deadline(session, actor, severity, patch))
+
+
+@router.get("/report-states", tags=["categories"], summary="The states and transitions of a report")
+def report_states(session: DB, actor: CurrentUser) -> dict:
+    return {
+        "states": [
+            {"code": s.code, "label": {"zh": s.label_zh, "en": s.label_en}, "terminal": s.terminal, "step": s.step}
+            for s in catalog.states(session)
+        ],
+        "transitions": [
+            {
+                "from": t.from_state,
+                "action": t.action,
+                "to": t.to_state,
+                "actors": t.actors.split(","),
+                "requires_note": t.requires_note,
+            }
+            for t in catalog.transitions(session)
+        ],
+    }
+
+
+def rule_dict(r: RoutingRule) -> dict:
+    return snapshot(r)
+
+
+@router.get("/routing-rules", tags=["categories"], summary="Routing rules (staff)")
+def list_rules(session: DB, actor: CurrentUser) -> list[dict]:
+    return [rule_dict(r) for r in catalog.list_rules(session, actor)]
+
+
+@router.post("/routing-rules", status_code=201, tags=["categories"], summary="Add a routing rule (staff)")
+def create_rule(data: RuleIn, session: DB, actor: CurrentUser) -> dict:
+    return rule_dict(catalog.create_rule(session, actor, data))
+
+
+@router.patch("/routing-rules/{rule_id}", tags=["categories"], summary="Change a routing rule (staff)")
+def update_rule(rule_id: int, patch: RulePatch, session: DB, actor: CurrentUser) -> dict:
+    return rule_dict(catalog.update_rule(session, actor, rule_id, patch))
+
+
+@router.delete("/routing-rules/{rule_id}", tags=["categories"], summary="Remove a routing rule (staff)")
+def delete_rule(rule_id: int, session: DB, actor: CurrentUser) -> dict:
+    catalog.delete_rule(session, actor, rule_id)
+    return {"ok": True}

@@ -1,0 +1,244 @@
+"""What staff configure in the closed loop: categories, deadlines per severity, routing rules;
+and the state machine as data, for pages and clients to show.
+
+    list_categories(session)                         create_category / update_category (staff)
+    list_deadlines(session)                          update_deadline (staff)
+    list_rules(session, actor)                       create_rule / update_rule / delete_rule (staff)
+    states(session), transitions(session)
+
+Staff are community staff and street administrators. A rule for one unit may be set by
+staff whose scope covers that unit; a rule for every place only by a street administrator.
+"""
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from renxing.auth import audit
+from renxing.auth.models import User
+from renxing.auth.policy import Role
+from renxing.auth.principal import Principal
+from renxing.errors import Collector, Conflict, Forbidden, NotFound
+from renxing.events.models import (
+    EventCategory,
+    ReportState,
+    ReportTransition,
+    RoutingRule,
+    SeverityDeadline,
+)
+from renxing.events.policy import CONFIG_ROLES, HandlerKind
+from renxing.events.schemas import CategoryIn, CategoryPatch, DeadlinePatch, RuleIn, RulePatch
+from renxing.grid.models import DUTY_LEVEL, Duty, GridUnit
+
+HANDLER_KINDS = ("grid_worker", "party_chain", "property", "utility", "police", "volunteer_team", "community", "other")
+PLACE_LEVELS = ("household", "building", "area", "compound", "community")
+
+
+def _require_config(actor: Principal) -> None:
+    if not (actor.is_system or actor.role in CONFIG_ROLES):
+        raise Forbidden(
+            "只有社区工作者和街道管理员可以配置 / only community staff and street administrators configure this"
+        )
+
+
+# ---- categories -------------------------------------------------------------------------
+
+
+def list_categories(session: Session, *, include_inactive: bool = False) -> list[EventCategory]:
+    stmt = select(EventCategory).order_by(EventCategory.sort_order, EventCategory.id)
+    if not include_inactive:
+        stmt = stmt.where(EventCategory.active.is_(True))
+    return list(session.scalars(stmt))
+
+
+def get_category(session: Session, code: str) -> EventCategory:
+    cat = session.scalar(select(EventCategory).where(EventCategory.code == code))
+    if cat is None:
+        raise NotFound(f"类别不存在 / category {code} not found")
+    return cat
+
+
+def _check_category(session: Session, values: dict[str, Any], errors: Collector) -> None:
+    sev = values.get("default_severity")
+    if sev is not None and session.get(SeverityDeadline, sev) is None:
+        errors.add("default_severity", "紧急程度无效 / unknown severity", value=sev)
+    kind = values.get("handler_kind")
+    if kind is not None and kind not in HANDLER_KINDS:
+        errors.add("handler_kind", f"应为 / one of {', '.join(HANDLER_KINDS)}", value=kind)
+
+
+def create_category(session: Session, actor: Principal, data: CategoryIn) -> EventCategory:
+    _require_config(actor)
+    values = data.model_dump()
+    errors = Collector()
+    _check_category(session, values, errors)
+    errors.raise_if_any()
+    if session.scalar(select(EventCategory.id).where(EventCategory.code == data.code)) is not None:
+        raise Conflict(f"类别编码已存在 / category {data.code} exists")
+    cat = EventCategory(**values, editable=True)
+    session.add(cat)
+    session.flush()
+    audit.record(session, actor, "create", "event_category", cat.id, after=audit.snapshot(cat))
+    return cat
+
+
+def update_category(session: Session, actor: Principal, code: str, patch: CategoryPatch) -> EventCategory:
+    _require_config(actor)
+    cat = get_category(session, code)
+    if not cat.editable and not actor.is_system:
+        raise Forbidden(f"类别 {code} 由系统维护 / category {code} is maintained by the system")
+    changes = patch.model_dump(exclude_unset=True)
+    errors = Collector()
+    _check_category(session, changes, errors)
+    errors.raise_if_any()
+    before = audit.snapshot(cat)
+    for key, value in changes.items():
+        setattr(cat, key, value)
+    session.flush()
+    old, new = audit.changed(before, audit.snapshot(cat))
+    new.pop("updated_at", None)
+    old.pop("updated_at", None)
+    if new:
+        audit.record(session, actor, "update", "event_category", cat.id, before=old, after=new)
+    return cat
+
+
+# ---- deadlines --------------------------------------------------------------------------
+
+
+def list_deadlines(session: Session) -> list[SeverityDeadline]:
+    return list(session.scalars(select(SeverityDeadline).order_by(SeverityDeadline.rank)))
+
+
+def update_deadline(session: Session, actor: Principal, severity: str, patch: DeadlinePatch) -> SeverityDeadline:
+    _require_config(actor)
+    row = session.get(SeverityDeadline, severity)
+    if row is None:
+        raise NotFound(f"紧急程度不存在 / severity {severity} not found")
+    changes = patch.model_dump(exclude_unset=True)
+    merged = {k: changes.get(k, getattr(row, k)) for k in ("accept_minutes", "on_site_minutes", "resolve_minutes")}
+    errors = Collector()
+    for key, value in merged.items():
+        if value is None or not 1 <= value <= 60 * 24 * 90:
+            errors.add(key, "应为1分钟到90天 / must be 1 minute to 90 days", value=value)
+    if not errors.errors and not merged["accept_minutes"] <= merged["on_site_minutes"] <= merged["resolve_minutes"]:
+        errors.add("on_site_minutes", "须满足 受理 ≤ 到场 ≤ 办结 / accept ≤ on site ≤ resolve")
+    errors.raise_if_any()
+    before = audit.snapshot(row, list(merged))
+    for key, value in merged.items():
+        setattr(row, key, value)
+    audit.record(session, actor, "update", "severity_deadline", None, summary=severity, before=before, after=merged)
+    return row
+
+
+# ---- routing rules ----------------------------------------------------------------------
+
+
+def list_rules(session: Session, actor: Principal) -> list[RoutingRule]:
+    _require_config(actor)
+    stmt = select(RoutingRule).order_by(RoutingRule.priority, RoutingRule.id)
+    rules = list(session.scalars(stmt))
+    if actor.is_system or actor.is_global:
+        return rules
+    paths = {
+        u.id: u.path
+        for u in session.scalars(
+            select(GridUnit).where(GridUnit.id.in_([r.unit_id for r in rules if r.unit_id is not None]))
+        )
+    }
+    return [r for r in rules if r.unit_id is None or actor.covers_path(paths.get(r.unit_id, ""))]
+
+
+def _check_rule(session: Session, actor: Principal, v: dict[str, Any]) -> None:
+    errors = Collector()
+    if (
+        v.get("category_code") is not None
+        and session.scalar(select(EventCategory.id).where(EventCategory.code == v["category_code"])) is None
+    ):
+        errors.add("category_code", "未知的事件类别 / unknown category", value=v["category_code"])
+    if v.get("level") is not None and v["level"] not in PLACE_LEVELS:
+        errors.add("level", f"应为 / one of {', '.join(PLACE_LEVELS)}", value=v["level"])
+    kind = v.get("handler_kind")
+    if kind not in {k.value for k in HandlerKind}:
+        errors.add("handler_kind", "应为 duty, user, partner, team / must be duty, user, partner or team", value=kind)
+    elif kind == HandlerKind.duty.value:
+        try:
+            Duty(v.get("duty") or "")
+        except ValueError:
+            errors.add("duty", f"应为 / one of {', '.join(d.value for d in DUTY_LEVEL)}", value=v.get("duty"))
+    elif kind == HandlerKind.user.value and v.get("user_id") is None:
+        errors.add("user_id", "须指定人员 / a user is required")
+    elif kind in (HandlerKind.partner.value, HandlerKind.team.value) and not (v.get("org_name") or "").strip():
+        errors.add("org_name", "须填写单位或队伍名称 / the organization or team name is required")
+    if v.get("user_id") is not None:
+        user = session.get(User, v["user_id"])
+        if user is None or not user.is_active or user.role == Role.resident.value:
+            errors.add("user_id", "须为在用的工作人员账号 / an active staff account", value=v["user_id"])
+    unit = None
+    if v.get("unit_id") is not None:
+        unit = session.get(GridUnit, v["unit_id"])
+        if unit is None:
+            errors.add("unit_id", "网格单元不存在 / unit not found", value=v["unit_id"])
+    if not -1000 <= int(v.get("priority") or 0) <= 100000:
+        errors.add("priority", "优先级超出范围 / priority out of range", value=v.get("priority"))
+    errors.raise_if_any()
+    if unit is None:
+        if not (actor.is_system or actor.role is Role.street_admin):
+            raise Forbidden("全局规则须由街道管理员设置 / only a street administrator sets rules for every place")
+    elif not actor.covers_path(unit.path):
+        raise Forbidden("网格单元不在您的范围内 / the unit is outside your scope")
+
+
+def _get_rule(session: Session, actor: Principal, rule_id: int) -> RoutingRule:
+    rule = session.get(RoutingRule, rule_id)
+    if rule is None:
+        raise NotFound(f"规则不存在 / rule {rule_id} not found")
+    return rule
+
+
+def create_rule(session: Session, actor: Principal, data: RuleIn) -> RoutingRule:
+    _require_config(actor)
+    values = data.model_dump()
+    _check_rule(session, actor, values)
+    rule = RoutingRule(**values)
+    session.add(rule)
+    session.flush()
+    audit.record(session, actor, "create", "routing_rule", rule.id, after=audit.snapshot(rule))
+    return rule
+
+
+def update_rule(session: Session, actor: Principal, rule_id: int, patch: RulePatch) -> RoutingRule:
+    _require_config(actor)
+    rule = _get_rule(session, actor, rule_id)
+    before = audit.snapshot(rule)
+    _check_rule(session, actor, before)  # may this actor touch the rule as it is now …
+    merged = {**before, **patch.model_dump(exclude_unset=True)}
+    _check_rule(session, actor, merged)  # … and as it will be
+    for key, value in patch.model_dump(exclude_unset=True).items():
+        setattr(rule, key, value)
+    session.flush()
+    old, new = audit.changed(before, audit.snapshot(rule))
+    if new:
+        audit.record(session, actor, "update", "routing_rule", rule.id, before=old, after=new)
+    return rule
+
+
+def delete_rule(session: Session, actor: Principal, rule_id: int) -> None:
+    _require_config(actor)
+    rule = _get_rule(session, actor, rule_id)
+    before = audit.snapshot(rule)
+    _check_rule(session, actor, before)
+    session.delete(rule)
+    audit.record(session, actor, "delete", "routing_rule", rule_id, before=before)
+
+
+# ---- the state machine ------------------------------------------------------------------
+
+
+def states(session: Session) -> list[ReportState]:
+    return list(session.scalars(select(ReportState).order_by(ReportState.sort_order)))
+
+
+def transitions(session: Session) -> list[ReportTransition]:
+    return list(session.scalars(select(ReportTransition).order_by(ReportTransition.id)))

@@ -1,0 +1,160 @@
+"""The words of the closed loop and who may do what. Pure: no I/O.
+
+The states and transitions themselves are data (tables ``report_states`` and
+``report_transitions``, seeded by migration 0002); the enums here only name them so code
+and tests can refer to them without string typos.
+"""
+
+from enum import StrEnum
+
+from renxing.auth.policy import Role
+
+
+class Severity(StrEnum):
+    urgent = "urgent"
+    high = "high"
+    normal = "normal"
+    low = "low"
+
+
+class Channel(StrEnum):
+    resident_app = "resident_app"  # the resident's phone page
+    patrol = "patrol"  # 巡查上报: a grid worker or building leader on patrol
+    phone = "phone"  # staff recording a call on someone's behalf
+    api = "api"  # the JSON API
+    open311 = "open311"  # GeoReport v2 clients
+    internal = "internal"  # other domains: sensors, warnings, visits
+
+
+class State(StrEnum):
+    submitted = "submitted"
+    assigned = "assigned"
+    accepted = "accepted"
+    on_site = "on_site"
+    resolved = "resolved"
+    closed = "closed"
+    transferred = "transferred"
+    merged = "merged"
+    rejected = "rejected"
+    reopened = "reopened"
+
+
+class Action(StrEnum):
+    """Actions of the transition table, plus the timeline-only ones at the end."""
+
+    assign = "assign"
+    transfer = "transfer"
+    accept = "accept"
+    check_in = "check_in"
+    resolve = "resolve"
+    close = "close"
+    reject = "reject"
+    merge = "merge"
+    reopen = "reopen"
+    feedback = "feedback"
+    # timeline only
+    submit = "submit"
+    route = "route"
+    escalate = "escalate"
+    auto_close = "auto_close"
+    merged_in = "merged_in"  # on the report that absorbed a duplicate
+
+
+class ActorKind(StrEnum):
+    reporter = "reporter"
+    handler = "handler"
+    staff = "staff"
+    system = "system"
+
+
+class HandlerKind(StrEnum):
+    duty = "duty"  # whoever holds a duty of the place's chain (e.g. the area's grid worker)
+    user = "user"  # one named user
+    partner = "partner"  # a partner organization (property company, utility), optionally with a contact user
+    team = "team"  # a team (e.g. 治安巡逻队), optionally with a contact user
+
+
+# States in which a report is still being worked on (the sweep and inboxes look at these).
+OPEN_STATES = frozenset(
+    {State.submitted, State.assigned, State.transferred, State.reopened, State.accepted, State.on_site}
+)
+TERMINAL_STATES = frozenset({State.closed, State.merged, State.rejected})
+
+# Which deadline a state is waiting for.
+STEP_OF_STATE: dict[State, str] = {
+    State.submitted: "accept",
+    State.assigned: "accept",
+    State.transferred: "accept",
+    State.reopened: "accept",
+    State.accepted: "on_site",
+    State.on_site: "resolve",
+}
+
+# Grid roles that work reports inside their scope (assign, transfer, reject, merge, close ...).
+STAFF_ROLES = frozenset({Role.community_staff, Role.street_admin, Role.grid_worker, Role.building_leader})
+# Roles that record reports for others (phone calls) or on patrol.
+PATROL_ROLES = STAFF_ROLES
+# Roles that edit categories, deadlines and routing rules.
+CONFIG_ROLES = frozenset({Role.community_staff, Role.street_admin})
+
+FEEDBACK_DAYS = 7  # reopen window after resolution, and the auto-close delay
+MAX_PHOTOS = 6
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+
+SEVERITY_LABELS = {
+    Severity.urgent: ("紧急", "urgent"),
+    Severity.high: ("较急", "high"),
+    Severity.normal: ("一般", "normal"),
+    Severity.low: ("较缓", "low"),
+}
+CHANNEL_LABELS = {
+    Channel.resident_app: ("居民上报", "resident app"),
+    Channel.patrol: ("巡查上报", "patrol"),
+    Channel.phone: ("电话登记", "phone call"),
+    Channel.api: ("接口", "API"),
+    Channel.open311: ("Open311", "Open311"),
+    Channel.internal: ("系统生成", "internal"),
+}
+ACTION_LABELS = {
+    Action.submit: ("上报", "submitted"),
+    Action.route: ("分派", "routed"),
+    Action.assign: ("指派", "assigned"),
+    Action.transfer: ("转办", "transferred"),
+    Action.accept: ("受理", "accepted"),
+    Action.check_in: ("到场", "on site"),
+    Action.resolve: ("办结", "resolved"),
+    Action.close: ("关闭", "closed"),
+    Action.reject: ("退回", "rejected"),
+    Action.merge: ("合并", "merged"),
+    Action.merged_in: ("并入重复件", "duplicate merged in"),
+    Action.reopen: ("重新打开", "reopened"),
+    Action.feedback: ("评价", "feedback"),
+    Action.escalate: ("升级督办", "escalated"),
+    Action.auto_close: ("超时未评价自动关闭", "closed without feedback"),
+}
+
+
+def actor_kinds(
+    *,
+    user_id: int | None,
+    role: Role,
+    is_system: bool,
+    in_scope: bool,
+    reporter_user_id: int | None,
+    handler_ids: tuple[int | None, ...],
+) -> frozenset[ActorKind]:
+    """Every capacity in which a user stands to one report (one may be reporter and staff)."""
+    kinds: set[ActorKind] = set()
+    if is_system:
+        kinds |= {ActorKind.system, ActorKind.staff}
+    if user_id is not None and user_id == reporter_user_id:
+        kinds.add(ActorKind.reporter)
+    if user_id is not None and user_id in handler_ids:
+        kinds.add(ActorKind.handler)
+    if role in STAFF_ROLES and in_scope:
+        kinds.add(ActorKind.staff)
+    return frozenset(kinds)
+
+
+def parse_actors(text: str) -> frozenset[ActorKind]:
+    return frozenset(ActorKind(p.strip()) for p in text.split(",") if p.strip())

@@ -1,0 +1,1190 @@
+"""Use cases of the closed loop for risks (收集-转接-处理-反馈): the only code that writes reports.
+
+Intake — one pipeline for every channel::
+
+    report = submit_report(session, actor, ReportIn(...), channel=Channel.resident_app, photos=[jpeg_bytes])
+    report = submit_internal(session, category="waterlogging", description="…", source="水位传感器 W-12",
+                             unit_id=area_id)            # other domains; acts as the SYSTEM principal
+    nearby = merge_candidates(session, actor, report.id)  # open reports of the same category, 50 m / 24 h
+
+``submit_report`` validates (unknown category → Invalid on ``category``; a point outside
+every community → Invalid on ``lat`` and ``long``; bad photos → Invalid on ``photos``),
+places the report (household, picked unit, or the point by point-in-polygon over the grid
+units' GeoJSON outlines, else the nearest building within 100 m), routes it
+(:mod:`renxing.events.routing`), sets its deadlines from severity, stores it with its
+timeline, its photos (metadata stripped, :mod:`renxing.events.media`) and its reporter as a
+follower, notifies the handler, and audits the write.
+
+Actions — each a function, checked against the transition table (``report_transitions``)::
+
+    assign(session, actor, report_id, to_user_id=…)          transfer(…, reason=…, to_user_id=… | to_label=…)
+    accept(…)   check_in(…, lon=…, lat=…, photo=…)   resolve(…, note=…, photo=…)   close(…)
+    reject(…, reason=…)   merge(…, into_report_id=…)   reopen(…)   feedback(…, solved=…, rating=…, comment=…)
+    perform(session, actor, report_id, "accept", ActionIn(...))   # the same, by name, for the web layer
+
+A user stands to a report as reporter (their own), handler (assigned to them or escalated
+to them), staff (a grid role whose scope covers the report's place) or system. A report the
+user may not see is NotFound (404); an action their capacity never allows is Forbidden
+(403); an action the current state does not allow is Conflict (409). Nothing is stored then.
+
+Reading (report_view, inbox, list_reports, stats, hotspots, public_view) lives in
+:mod:`renxing.events.queries`, the escalation sweep in :mod:`renxing.events.sweep`,
+categories, deadlines and rules in :mod:`renxing.events.catalog`, the seed configuration in
+:mod:`renxing.events.defaults`, and notifications in :mod:`renxing.notify.service`.
+"""
+
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from renxing.auth import audit
+from renxing.auth.models import User, UserScope
+from renxing.auth.policy import ROLE_LABELS, Role
+from renxing.auth.principal import SYSTEM, Principal
+from renxing.db import utcnow
+from renxing.errors import Collector, Conflict, FieldError, Forbidden, Invalid, NotFound
+from renxing.events import deadlines, geo, media, routing
+from renxing.events.deadlines import Minutes, Rung
+from renxing.events.models import (
+    EventCategory,
+    Report,
+    ReportEvent,
+    ReportFollower,
+    ReportPhoto,
+    ReportState,
+    ReportTransition,
+    RoutingRule,
+    SeverityDeadline,
+)
+from renxing.events.policy import (
+    ACTION_LABELS,
+    CHANNEL_LABELS,
+    FEEDBACK_DAYS,
+    MAX_PHOTO_BYTES,
+    MAX_PHOTOS,
+    OPEN_STATES,
+    PATROL_ROLES,
+    STAFF_ROLES,
+    Action,
+    ActorKind,
+    Channel,
+    Severity,
+    State,
+    actor_kinds,
+    parse_actors,
+)
+from renxing.events.schemas import ActionIn, ReportIn
+from renxing.grid import service as grid_service
+from renxing.grid.models import GridUnit, Household, Level
+from renxing.grid.service import path_ids, scope_clause
+from renxing.notify import service as notify
+from renxing.people.service import LANDLINE, MOBILE, normalise_phone
+
+NEAREST_BUILDING_M = 100.0
+MERGE_RADIUS_M = 50.0
+MERGE_HOURS = 24
+
+
+def _invalid_from(exc: ValidationError) -> Invalid:
+    errors = [FieldError(".".join(str(p) for p in e["loc"]) or "request", e["msg"], None, None) for e in exc.errors()]
+    return Invalid("输入有误 / invalid input", errors)
+
+
+def actor_label(actor: Principal) -> str:
+    if actor.is_system:
+        return "系统"
+    return f"{ROLE_LABELS[actor.role][0]} {actor.display_name or actor.username}"
+
+
+def user_label(user: User) -> str:
+    return f"{ROLE_LABELS[Role(user.role)][0]} {user.display_name}"
+
+
+def report_link(report_id: int) -> str:
+    return f"/reports/{report_id}"
+
+
+# ---- small lookups ----------------------------------------------------------------------
+
+
+def category_of(session: Session, code: str) -> EventCategory | None:
+    return session.scalar(select(EventCategory).where(EventCategory.code == code))
+
+
+def minutes_of(session: Session, severity: str) -> Minutes:
+    row = session.get(SeverityDeadline, severity)
+    if row is None:  # a severity removed after the report was filed: the "normal" pace
+        return Minutes(120, 1440, 4320)
+    return Minutes(row.accept_minutes, row.on_site_minutes, row.resolve_minutes)
+
+
+def state_labels(session: Session) -> dict[str, tuple[str, str]]:
+    return {s.code: (s.label_zh, s.label_en) for s in session.scalars(select(ReportState))}
+
+
+def _active_users(session: Session, ids: set[int]) -> dict[int, User]:
+    if not ids:
+        return {}
+    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids), User.is_active.is_(True)))}
+
+
+# ---- the place --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Located:
+    unit_id: int
+    path: str
+    level: str  # household | building | area | compound | community
+    household_id: int | None
+    source: str  # household | unit | polygon | nearest
+
+
+_geo_cache: dict[str, tuple[tuple, geo.GeoIndex]] = {}
+_geo_lock = threading.Lock()
+
+
+def invalidate_geo_cache() -> None:
+    with _geo_lock:
+        _geo_cache.clear()
+
+
+def geo_index(session: Session) -> geo.GeoIndex:
+    """The outlines of the grid, built once per database and process and rebuilt when a
+    cheap fingerprint of the units (count, outline lengths, points, newest id) changes."""
+    bind = session.get_bind()
+    key = str(getattr(bind, "engine", bind).url)
+    fingerprint = tuple(
+        session.execute(
+            select(
+                func.count(GridUnit.geometry),
+                func.coalesce(func.sum(func.length(GridUnit.geometry)), 0),
+                func.max(GridUnit.id),
+                func.coalesce(func.sum(GridUnit.lon), 0),
+                func.coalesce(func.sum(GridUnit.lat), 0),
+            )
+        ).one()
+    )
+    with _geo_lock:
+        cached = _geo_cache.get(key)
+        if cached is not None and cached[0] == fingerprint:
+            return cached[1]
+    shapes = [
+        geo.UnitShape(i, lv, p, g)
+        for i, lv, p, g in session.execute(
+            select(GridUnit.id, GridUnit.level, GridUnit.path, GridUnit.geometry).where(GridUnit.geometry.is_not(None))
+        )
+    ]
+    buildings = [
+        geo.UnitPoint(i, p, lon, lat)
+        for i, p, lon, lat in session.execute(
+            select(GridUnit.id, GridUnit.path, GridUnit.lon, GridUnit.lat).where(
+                GridUnit.level == Level.building.value, GridUnit.lon.is_not(None), GridUnit.lat.is_not(None)
+            )
+        )
+    ]
+    index = geo.GeoIndex(shapes, buildings)
+    with _geo_lock:
+        _geo_cache[key] = (fingerprint, index)
+    return index
+
+
+def locate(session: Session, actor: Principal, data: ReportIn, errors: Collector) -> Located | None:
+    """The place of a report: the household, the unit picked, or where the point falls."""
+    point_given = data.lat is not None or data.long is not None
+    if point_given and not geo.valid_point(data.long, data.lat):
+        errors.add("lat", "坐标无效 / not a valid WGS-84 point", value=data.lat)
+        errors.add("long", "坐标无效 / not a valid WGS-84 point", value=data.long)
+        return None
+    if data.household_id is not None:
+        hh = session.get(Household, data.household_id)
+        if hh is None or (actor.role is Role.resident and not actor.is_system and hh.id != actor.household_id):
+            # Residents report from their own household only; others' households stay unknown.
+            errors.add("household_id", "户不存在或不可选 / household not found", value=data.household_id)
+            return None
+        return Located(hh.building_id, hh.path, "household", hh.id, "household")
+    if data.unit_id is not None:
+        unit = session.get(GridUnit, data.unit_id)
+        if unit is None or unit.level == Level.street.value:
+            msg = "请选择社区内的楼栋或网格 / pick a building or unit of a community"
+            errors.add("unit_id", msg, value=data.unit_id)
+            return None
+        return Located(unit.id, unit.path, unit.level, None, "unit")
+    if point_given:
+        hit = geo_index(session).locate(data.long, data.lat, nearest_m=NEAREST_BUILDING_M)  # type: ignore[arg-type]
+        if hit is None:
+            msg = "该位置不在任何社区范围内 / the point lies outside every community"
+            errors.add("lat", msg, value=data.lat)
+            errors.add("long", msg, value=data.long)
+            return None
+        return Located(hit.unit_id, hit.path, hit.level, None, hit.source)
+    errors.add("place", "请选择楼栋或在地图上选点 / pick a building or a point on the map")
+    return None
+
+
+# ---- routing ----------------------------------------------------------------------------
+
+
+def route_place(session: Session, place: routing.Place, on: date | None = None) -> routing.Decision:
+    """Gather the rules, the place's chain and the staff covering it; let :func:`routing.route` pick."""
+    links = grid_service.chain(session, unit_id=place.unit_id, household_id=place.household_id, on=on)
+    people = [(link, p) for link in links for p in link.people]
+    rules_rows = session.execute(
+        select(RoutingRule, GridUnit.path)
+        .outerjoin(GridUnit, GridUnit.id == RoutingRule.unit_id)
+        .where(
+            RoutingRule.active.is_(True),
+            or_(RoutingRule.category_code.is_(None), RoutingRule.category_code == place.category_code),
+        )
+    ).all()
+    staff_rows = session.execute(
+        select(User, GridUnit.path)
+        .join(UserScope, UserScope.user_id == User.id)
+        .join(GridUnit, GridUnit.id == UserScope.unit_id)
+        .where(
+            UserScope.unit_id.in_(path_ids(place.path)),
+            User.role == Role.community_staff.value,
+            User.is_active.is_(True),
+        )
+    ).all()
+    wanted = {p.user_id for _, p in people if p.user_id} | {r.user_id for r, _ in rules_rows if r.user_id}
+    users = _active_users(session, wanted)
+    holders = [
+        routing.Holder(
+            duty=link.duty.value,
+            name=p.person_name,
+            user_id=p.user_id if p.user_id in users else None,
+            unit_name=link.unit_name,
+        )
+        for link, p in people
+    ]
+    rules = [
+        routing.Rule(
+            id=r.id,
+            category_code=r.category_code,
+            level=r.level,
+            unit_path=path,
+            handler_kind=r.handler_kind,
+            duty=r.duty,
+            user_id=r.user_id,
+            user_label=user_label(users[r.user_id]) if r.user_id in users else None,
+            org_name=r.org_name,
+            priority=r.priority,
+        )
+        for r, path in rules_rows
+    ]
+    # The staff member whose scope is deepest (closest to the place) comes first.
+    staff_rows.sort(key=lambda row: (-len(row[1]), row[0].id))
+    staff = [routing.Staff(u.id, user_label(u)) for u, _ in staff_rows]
+    return routing.route(place, rules, holders, staff)
+
+
+def ladder(session: Session, unit_id: int, household_id: int | None, on: date | None = None) -> list[Rung]:
+    """The five-level chain above a place as escalation rungs (only levels that have someone)."""
+    links = grid_service.chain(session, unit_id=unit_id, household_id=household_id, on=on)
+    users = _active_users(session, {p.user_id for link in links for p in link.people if p.user_id})
+    rungs = []
+    for link in links:
+        level = deadlines.LEVEL_OF_DUTY.get(link.duty.value)
+        if level is None or not link.people:
+            continue
+        with_account = [p for p in link.people if p.user_id in users]
+        names = "、".join(p.person_name for p in link.people)
+        label = f"{link.unit_name} {routing.DUTY_ZH[link.duty.value]} {names}"
+        rungs.append(Rung(level, link.duty.value, label, with_account[0].user_id if with_account else None))
+    return rungs
+
+
+# ---- intake -----------------------------------------------------------------------------
+
+
+def _check_channel(actor: Principal, channel: Channel) -> None:
+    if channel in (Channel.open311, Channel.internal):
+        if not actor.is_system:
+            raise Forbidden(f"渠道 {channel.value} 仅供系统接口 / channel {channel.value} is for system callers")
+    elif channel in (Channel.patrol, Channel.phone) and not (actor.is_system or actor.role in PATROL_ROLES):
+        raise Forbidden(f"角色 {actor.role.value} 不能使用渠道 {channel.value} / role may not use this channel")
+    elif actor.user_id is None and not actor.is_system:
+        raise Forbidden("请先登录 / please log in")
+
+
+def _reporter(
+    session: Session, actor: Principal, data: ReportIn, channel: Channel, errors: Collector
+) -> tuple[int | None, str | None, str | None, str | None]:
+    """(user id, name, phone, email) of whoever raised the report."""
+    on_behalf = channel in (Channel.phone, Channel.open311, Channel.internal)
+    if on_behalf:
+        name = (data.reporter_name or "").strip() or None
+        if channel is Channel.phone and not name:
+            errors.add("reporter_name", "电话登记须填来电人 / the caller's name is required")
+        phone = normalise_phone(data.reporter_phone)
+        if phone and not (MOBILE.match(phone) or LANDLINE.match(phone)):
+            errors.add("reporter_phone", "电话号码格式错误 / not a valid phone number", value=data.reporter_phone)
+        email = (data.reporter_email or "").strip() or None
+        if email and "@" not in email:
+            errors.add("reporter_email", "邮箱格式错误 / not an e-mail address", value=email)
+        return None, name, phone, email
+    if data.reporter_name or data.reporter_phone or data.reporter_email:
+        errors.add("reporter_name", "本人上报无需填写上报人 / reporter details are only for calls and systems")
+    user = session.get(User, actor.user_id) if actor.user_id else None
+    return actor.user_id, actor.display_name or actor.username, user.phone if user else None, None
+
+
+def submit_report(
+    session: Session,
+    actor: Principal,
+    data: ReportIn | dict[str, Any],
+    *,
+    channel: Channel | str,
+    photos: list[bytes] | tuple[bytes, ...] = (),
+    now: datetime | None = None,
+) -> Report:
+    """Validate, place, route, schedule, store and notify: one report from any channel."""
+    now = now or utcnow()
+    try:
+        channel = Channel(channel)
+    except ValueError as exc:
+        raise Invalid("渠道无效 / unknown channel", [FieldError("channel", str(exc))]) from exc
+    if not isinstance(data, ReportIn):
+        try:
+            data = ReportIn.model_validate(data)
+        except ValidationError as exc:
+            raise _invalid_from(exc) from exc
+    _check_channel(actor, channel)
+    errors = Collector()
+    category = category_of(session, data.category)
+    if category is None or not category.active:
+        errors.add("category", "未知的事件类别 / unknown category", value=data.category)
+    description = data.description.strip()
+    if not description:
+        errors.add("description", "请描述问题 / describe the problem")
+    severity = category.default_severity if category else Severity.normal.value
+    if data.severity is not None:
+        if session.get(SeverityDeadline, data.severity) is None:
+            errors.add("severity", "紧急程度无效 / unknown severity", value=data.severity)
+        elif actor.is_system or actor.role in STAFF_ROLES:
+            severity = data.severity  # residents' reports take the category's severity; staff grade them
+    reporter_id, reporter_name, reporter_phone, reporter_email = _reporter(session, actor, data, channel, errors)
+    place = locate(session, actor, data, errors)
+    cleaned = media.check_photos(list(photos), errors, max_count=MAX_PHOTOS, max_bytes=MAX_PHOTO_BYTES)
+    errors.raise_if_any()
+    assert category is not None and place is not None
+
+    decision = route_place(
+        session, routing.Place(category.code, place.level, place.path, place.unit_id, place.household_id)
+    )
+    m = minutes_of(session, severity)
+    due_accept, due_on_site, due_resolve = deadlines.due_times(now, m)
+    state = State.assigned if decision.user_id is not None or decision.label else State.submitted
+    report = Report(
+        token=secrets.token_urlsafe(9),
+        category_code=category.code,
+        description=description,
+        channel=channel.value,
+        reporter_user_id=reporter_id,
+        reporter_name=reporter_name,
+        reporter_phone=reporter_phone,
+        reporter_email=reporter_email,
+        show_name_publicly=data.show_name_publicly,
+        recorded_by_user_id=actor.user_id if channel is Channel.phone else None,
+        lon=data.long,
+        lat=data.lat,
+        unit_id=place.unit_id,
+        household_id=place.household_id,
+        path=place.path,
+        address=(data.address or "").strip() or None,
+        place_source=place.source,
+        severity=severity,
+        state=state.value,
+        handler_user_id=decision.user_id,
+        handler_label=decision.label,
+        handler_kind=decision.kind,
+        routing_rule_id=decision.rule_id,
+        routing=decision.explanation(
+            routing.Place(category.code, place.level, place.path, place.unit_id, place.household_id)
+        ),
+        escalation_level=0,
+        due_accept=due_accept,
+        due_on_site=due_on_site,
+        due_resolve=due_resolve,
+        next_due_at=deadlines.next_due(
+            state, now, m, due_accept=due_accept, due_on_site=due_on_site, due_resolve=due_resolve
+        ),
+        created_at=now,
+        updated_at=now,
+        assigned_at=now if state is State.assigned else None,
+        attributes=data.attributes,
+        external_ref=data.external_ref,
+        reopen_count=0,
+    )
+    session.add(report)
+    session.flush()
+    submitted = ReportEvent(
+        report_id=report.id,
+        at=now,
+        actor_user_id=actor.user_id,
+        actor_label=actor_label(actor) if channel is not Channel.internal else (reporter_name or "系统"),
+        action=Action.submit.value,
+        to_state=State.submitted.value,
+        note=CHANNEL_LABELS[channel][0],
+    )
+    routed = ReportEvent(
+        report_id=report.id,
+        at=now,
+        actor_label="系统",
+        action=Action.route.value,
+        from_state=State.submitted.value,
+        to_state=state.value,
+        note=f"分派给 {decision.label} / routed to {decision.label}" if decision.label else decision.steps[-1],
+        data={"steps": decision.steps, "rule_id": decision.rule_id},
+    )
+    session.add_all([submitted, routed])
+    session.flush()
+    for photo in cleaned:
+        _store_photo(session, report, photo, "report", submitted.id, now)
+    if reporter_id is not None:
+        session.add(ReportFollower(report_id=report.id, user_id=reporter_id, reason="reporter", since=now))
+    notify.push(
+        session,
+        [decision.user_id],
+        title=f"新事件待受理：{category.name_zh} #{report.id} / new report to accept",
+        body=f"{description[:200]}\n{report.address or ''}".strip(),
+        link=report_link(report.id),
+        topic="report.assign",
+        report_id=report.id,
+    )
+    audit.record(
+        session,
+        actor,
+        "create",
+        "report",
+        report.id,
+        summary=f"{channel.value} {category.code}",
+        after={"category": category.code, "state": state.value, "handler": decision.label, "path": place.path},
+    )
+    return report
+
+
+def submit_internal(
+    session: Session,
+    *,
+    category: str,
+    description: str,
+    source: str,
+    unit_id: int | None = None,
+    household_id: int | None = None,
+    lon: float | None = None,
+    lat: float | None = None,
+    severity: str | None = None,
+    external_ref: str | None = None,
+    attributes: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> Report:
+    """A report raised by another domain (a sensor, a warning, a visit): same pipeline, SYSTEM actor."""
+    data = ReportIn(
+        category=category,
+        description=description,
+        unit_id=unit_id,
+        household_id=household_id,
+        long=lon,
+        lat=lat,
+        severity=severity,
+        reporter_name=source[:60],
+        external_ref=external_ref,
+        attributes=attributes,
+    )
+    return submit_report(session, SYSTEM, data, channel=Channel.internal, now=now)
+
+
+def _store_photo(
+    session: Session, report: Report, photo: media.CleanPhoto, kind: str, event_id: int | None, now: datetime
+) -> ReportPhoto:
+    path = media.store(session, photo, "reports", now)
+    row = ReportPhoto(
+        report_id=report.id,
+        event_id=event_id,
+        kind=kind,
+        path=path,
+        content_type=photo.content_type,
+        size=len(photo.data),
+        width=photo.width,
+        height=photo.height,
+        sha256=photo.sha256,
+        created_at=now,
+    )
+    session.add(row)
+    return row
+
+
+def merge_candidates(
+    session: Session,
+    actor: Principal,
+    report_id: int,
+    *,
+    radius_m: float = MERGE_RADIUS_M,
+    hours: int = MERGE_HOURS,
+) -> list[tuple[Report, float | None]]:
+    """Open reports of the same category near this one (within ``radius_m``, or at the same
+    building when either has no point) filed within ``hours``: offered for merging, never merged."""
+    report, _ = load_report(session, actor, report_id)
+    since = report.created_at - timedelta(hours=hours)
+    stmt = select(Report).where(
+        Report.category_code == report.category_code,
+        Report.created_at >= since,
+        Report.id != report.id,
+        Report.state.in_([s.value for s in OPEN_STATES]),
+        visible_clause(actor),
+    )
+    if report.lon is not None and report.lat is not None:
+        w, s, e, n = geo.degree_box(report.lon, report.lat, radius_m)
+        near = and_(Report.lon.between(w, e), Report.lat.between(s, n))
+        stmt = stmt.where(or_(near, and_(Report.lon.is_(None), Report.unit_id == report.unit_id)))
+    else:
+        stmt = stmt.where(Report.unit_id == report.unit_id)
+    out: list[tuple[Report, float | None]] = []
+    for other in session.scalars(stmt.order_by(Report.created_at.desc()).limit(200)):
+        if report.lon is not None and other.lon is not None and other.lat is not None and report.lat is not None:
+            d = geo.haversine_m(report.lon, report.lat, other.lon, other.lat)
+            if d <= radius_m:
+                out.append((other, round(d, 1)))
+        else:
+            out.append((other, None))
+    out.sort(key=lambda x: (x[1] is None, x[1] or 0.0))
+    return out
+
+
+# ---- loading and permission -------------------------------------------------------------
+
+
+def kinds_of(session: Session, actor: Principal, report: Report) -> frozenset[ActorKind]:
+    return actor_kinds(
+        user_id=actor.user_id,
+        role=actor.role,
+        is_system=actor.is_system,
+        in_scope=actor.covers_path(report.path) and not actor.is_global,
+        reporter_user_id=report.reporter_user_id,
+        handler_ids=(report.handler_user_id, report.escalated_to_user_id),
+    )
+
+
+def _is_follower(session: Session, actor: Principal, report_id: int) -> bool:
+    if actor.user_id is None:
+        return False
+    return session.get(ReportFollower, (report_id, actor.user_id)) is not None
+
+
+def load_report(
+    session: Session, actor: Principal, report_id: int, *, for_update: bool = False
+) -> tuple[Report, frozenset[ActorKind]]:
+    stmt = select(Report).where(Report.id == report_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    report = session.scalar(stmt)
+    if report is None:
+        raise NotFound(f"事件不存在 / report {report_id} not found")
+    kinds = kinds_of(session, actor, report)
+    # 404 rather than 403: whether someone reported something is not for everyone to learn.
+    if not kinds and not _is_follower(session, actor, report.id):
+        raise NotFound(f"事件不存在 / report {report_id} not found")
+    return report, kinds
+
+
+def get_report(session: Session, actor: Principal, report_id: int) -> Report:
+    return load_report(session, actor, report_id)[0]
+
+
+def visible_clause(actor: Principal):
+    if actor.is_system:
+        return true()
+    uid = actor.user_id if actor.user_id is not None else -1
+    conds = [
+        Report.handler_user_id == uid,
+        Report.escalated_to_user_id == uid,
+        Report.id.in_(select(ReportFollower.report_id).where(ReportFollower.user_id == uid)),
+    ]
+    if actor.role in STAFF_ROLES:
+        clause = scope_clause(Report.path, actor)
+        if clause is not None:
+            conds.append(clause)
+    return or_(*conds)
+
+
+def _transition(
+    session: Session, actor: Principal, report: Report, kinds: frozenset[ActorKind], action: Action
+) -> ReportTransition:
+    rows = list(session.scalars(select(ReportTransition).where(ReportTransition.action == action.value)))
+    if not any(kinds & parse_actors(r.actors) for r in rows):
+        raise Forbidden(f"您不能对此事件执行「{ACTION_LABELS[action][0]}」/ you may not {action.value} this report")
+    row = next((r for r in rows if r.from_state == report.state), None)
+    if row is None:
+        label = state_labels(session).get(report.state, (report.state, report.state))
+        verb, state = ACTION_LABELS[action][0], label[1].lower()
+        raise Conflict(f"事件当前为「{label[0]}」，不能{verb} / a report {state} does not allow {action.value}")
+    if not kinds & parse_actors(row.actors):
+        raise Forbidden(f"您不能对此事件执行「{ACTION_LABELS[action][0]}」/ you may not {action.value} this report")
+    return row
+
+
+def allowed_actions(session: Session, report: Report, kinds: frozenset[ActorKind]) -> list[str]:
+    rows = session.scalars(select(ReportTransition).where(ReportTransition.from_state == report.state))
+    return sorted({r.action for r in rows if kinds & parse_actors(r.actors)})
+
+
+def _apply(
+    session: Session,
+    actor: Principal,
+    report: Report,
+    row: ReportTransition,
+    action: Action,
+    now: datetime,
+    *,
+    note: str | None = None,
+    lon: float | None = None,
+    lat: float | None = None,
+    data: dict[str, Any] | None = None,
+) -> ReportEvent:
+    """Move the report along ``row``, schedule its next look, and put the step on the timeline."""
+    before = report.state
+    report.state = row.to_state
+    report.updated_at = now
+    report.next_due_at = deadlines.next_due(
+        State(report.state),
+        now,
+        minutes_of(session, report.severity),
+        due_accept=report.due_accept,
+        due_on_site=report.due_on_site,
+        due_resolve=report.due_resolve,
+        resolved_at=report.resolved_at,
+    )
+    event = ReportEvent(
+        report_id=report.id,
+        at=now,
+        actor_user_id=actor.user_id,
+        actor_label=actor_label(actor),
+        action=action.value,
+        from_state=before,
+        to_state=row.to_state,
+        note=note,
+        lon=lon,
+        lat=lat,
+        data=data,
+    )
+    session.add(event)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        action.value,
+        "report",
+        report.id,
+        summary=note[:200] if note else None,
+        before={"state": before},
+        after={"state": row.to_state, **({k: v for k, v in (data or {}).items() if not isinstance(v, list)})},
+    )
+    return event
+
+
+def _followers(session: Session, report_id: int) -> list[int]:
+    return list(session.scalars(select(ReportFollower.user_id).where(ReportFollower.report_id == report_id)))
+
+
+def _tell(
+    session: Session,
+    actor: Principal,
+    report: Report,
+    title: str,
+    *,
+    body: str | None = None,
+    followers: bool = True,
+    handlers: bool = True,
+    extra: tuple[int | None, ...] = (),
+    topic: str,
+) -> None:
+    """Notify the reporters following the report and/or its handlers, never the actor."""
+    who: set[int | None] = set(extra)
+    if followers:
+        who |= set(_followers(session, report.id))
+    if handlers:
+        who |= {report.handler_user_id, report.escalated_to_user_id}
+    who.discard(actor.user_id)
+    cat = category_of(session, report.category_code)
+    name = cat.name_zh if cat else report.category_code
+    notify.push(
+        session,
+        list(who),
+        title=f"{title}：{name} #{report.id}",
+        body=body,
+        link=report_link(report.id),
+        topic=topic,
+        report_id=report.id,
+    )
+
+
+def _note(text: str | None) -> str | None:
+    text = (text or "").strip()
+    return text or None
+
+
+def _require_note(row: ReportTransition, value: str | None, field: str) -> str | None:
+    value = _note(value)
+    if row.requires_note and not value:
+        raise Invalid("请填写说明 / a reason is required", [FieldError(field, "必填 / required")])
+    return value
+
+
+def _target_user(session: Session, user_id: int | None, field: str = "to_user_id") -> User:
+    user = session.get(User, user_id) if user_id is not None else None
+    if user is None or not user.is_active or user.role == Role.resident.value:
+        msg = "须为在用的工作人员账号 / an active staff account"
+        raise Invalid("承办人无效 / no such handler", [FieldError(field, msg)])
+    return user
+
+
+def _photo(photo: bytes | None, field: str = "photo") -> media.CleanPhoto | None:
+    if photo is None:
+        return None
+    errors = Collector()
+    cleaned = media.check_photos([photo], errors, field=field, max_count=1, max_bytes=MAX_PHOTO_BYTES)
+    errors.raise_if_any()
+    return cleaned[0]
+
+
+# ---- actions ----------------------------------------------------------------------------
+
+
+def assign(
+    session: Session,
+    actor: Principal,
+    report_id: int,
+    *,
+    to_user_id: int | None,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> Report:
+    """Give an unassigned report a handler."""
+    now = now or utcnow()
+    report, kinds = load_report(session, actor, report_id, for_update=True)
+    row = _transition(session, actor, report, kinds, Action.assign)
+    user = _target_user(session, to_user_id)
+    report.handler_user_id, report.handler_label, report.handler_kind = user.id, user_label(user), "user"
+    report.assigned_at = now
+    _apply(session, actor, report, row, Action.assign, now, note=_note(note), data={"to": report.handler_label})
+    _tell(session, actor, report, "新事件待受理 / new report to accept", followers=False, topic="report.assign")
+    return report
+
+
+def transfer(
+    session: Session,
+    actor: Principal,
+    report_id: int,
+    *,
+    reason: str | None,
+    to_user_id: int | None = None,
+    to_label: str | None = None,
+    now: datetime | None = None,
+) -> Report:
+    """Hand the report to someone else (a user, or an organization by name), with a reason."""
+    now = now or utcnow()
+    report, kinds = load_report(session, actor, report_id, for_update=True)
+    row = _transition(session, actor, report, kinds, Action.transfer)
+    reason = _require_note(row, reason, "reason")
+    label = _note(to_label)
+    if to_user_id is None and not label:
+        raise Invalid("请指定转办对象 / whom to transfer to", [FieldError("to_user_id", "必填 / required")])
+    previous = report.handler_user_id
+    if to_user_id is not None:
+        user = _target_user(session, to_user_id)
+        report.handler_user_id, report.handler_label, report.handler_kind = user.id, user_label(user), "user"
+    else:
+        report.handler_user_id, report.handler_label, report.handler_kind = None, label, "partner"
+    report.assigned_at = now
+    _apply(
+        session,
+        actor,
+        report,
+        row,
+        Action.transfer,
+        now,
+        note=reason,
+        data={"to": report.handler_label, "from_user_id": previous},
+    )
+    _tell(
+        session,
+        actor,
+        report,
+        "事件转办给您 / a report was transferred to you",
+        followers=False,
+        topic="report.transfer",
+    )
+    _tell(
+        session,
+        actor,
+        report,
+        "事件已转办 / your report was transferred",
+        handlers=False,
+        body=reason,
+        extra=(previous,),
+        topic="report.transfer",
+    )
+    return report
+
+
+def accept(
+    session: Session, actor: Principal, report_id: int, *, note: str | None = None, now: datetime | None = None
+) -> Report:
+    now = now or utcnow()
+    report, kinds = load_report(session, actor, report_id, for_update=True)
+    row = _transition(session, actor, report, kinds, Action.accept)
+    report.accepted_at = now
+    if report.handler_user_id is None and actor.user_id is not None:
+        report.handler_user_id, report.handler_label = actor.user_id, actor_label(actor)
+    _apply(session, actor, report, row, Action.accept, now, note=_note(note))
+    _tell(session, actor, report, "事件已受理 / your report was accepted", handlers=False, topic="report.accept")
+    return report
+
+
+def check_in(
+    session: Session,
+    actor: Principal,
+    report_id: int,
+    *,
+    lon: float | None,
+    lat: float | None,
+    note: str | None = None,
+    photo: bytes | None = None,
+    now: datetime | None = None,
+) -> Report:
+    """到场: the handler is on the ground, at a position, with a photo if they took one."""
+    now = now or utcnow()
+    report, kinds = load_report(session, actor, report_id, for_update=True)
+    row = _transition(session, actor, report, kinds, Action.check_in)
+    if not geo.valid_point(lon, lat):
+        msg = "到场须有位置 / a check-in needs the position"
+        raise Invalid(msg, [FieldError("lat", msg), FieldError("long", msg)])
+    cleaned = _photo(photo)
+    distance = (
+        round(geo.haversine_m(lon, lat, report.lon, report.lat), 1)  # type: ignore[arg-type]
+        if report.lon is not None and report.lat is not None
+        else None
+    )
+    report.on_site_at = now
+    event = _apply(
+        session,
+        actor,
+        report,
+        row,
+        Action.check_in,
+        now,
+        note=_note(note),
+        lon=lon,
+        lat=lat,
+        data={"distance_m": distance},
+    )
+    if cleaned:
+        _store_photo(session, report, cleaned, "check_in", event.id, now)
+    _tell(session, actor, report, "处置人员已到场 / the handler is on site", handlers=False, topic="report.check_in")
+    return report
+
+
+def resolve(
+    session: Session,
+    actor: Principal,
+    report_id: int,
+    *,
+    note: str | None,
+    photo: bytes | None = None,
+    now: datetime | None = None,
+) -> Report:
+    now = now or utcnow()
+    report, kinds = load_report(session, actor, report_id, for_update=True)
+    row = _transition(session, actor, report, kinds, Action.resolve)
+    note = _require_note(row, note, "note")
+    cleaned = _photo(photo)
+    report.resolved_at = now
+    report.resolution_note = note
+    event = _apply(session, actor, report, row, Action.resolve, now, note=note)
+    if cleaned:
+        _store_photo(session, report, cleaned, "resolve", event.id, now)
+    _tell(
+        session,
+        actor,
+        report,
+        "事件已办结，请评价 / resolved: was it solved? please rate it",
+        body=note,
+        handlers=False,
+        topic="report.resolve",
+    )
+    return report
+
+
+def close(
+    session: Session, actor: Principal, report_id: int, *, note: str | None = None, now: datetime | None = None
+) -> Report:
+    now = now or utcnow()
+    report, kinds = load_report(session, actor, report_id, for_update=True)
+    row = _transition(session, actor, report, kinds, Action.close)
+    report.closed_at, report.close_reason = now, "staff"
+    _apply(session, actor, report, row, Action.close, now, note=_note(note))
+    _tell(session, actor, report, "事件已关闭 / closed", topic="report.close")
+    return report
+
+
+def reject(
+    session: Session, actor: Principal, report_id: int, *, reason: str | None, now: datetime | None = None
+) -> Report:
+    """退回: not a matter for the platform or not real; the reason is shown to the reporter."""
+    now = now or utcnow()
+    report, kinds = load_report(session, actor, report_id, for_update=True)
+    row = _transition(session, actor, report, kinds, Action.reject)
+    reason = _require_note(row, reason, "reason")
+    report.reject_reason = reason
+    report.closed_at = now
+    _apply(session, actor, report, row, Action.reject, now, note=reason)
+    _tell(
+        session,
+        actor,
+        report,
+        "事件被退回 / your report was rejected",
+        body=reason,
+        handlers=False,
+        topic="report.reject",
+    )
+    return report
+
+
+def merge(
+    session: Session,
+    actor: Principal,
+    report_id: int,
+    *,
+    into_report_id: int | None,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> Report:
+    """Fold a duplicate into another open report; its followers follow that one from now on."""
+    now = now or utcnow()
+    report, kinds = load_report(session, actor, report_id, for_update=True)
+    row = _transition(session, actor, report, kinds, Action.merge)
+    if into_report_id is None or into_report_id == report.id:
+        msg = "请指定合并到的事件 / which report is the original"
+        raise Invalid(msg, [FieldError("into_report_id", "必填 / required")])
+    try:
+        target, _ = load_report(session, actor, into_report_id, for_update=True)
+    except NotFound as exc:
+        raise Invalid("目标事件不存在 / no such report", [FieldError("into_report_id", str(exc.message))]) from exc
+    if State(target.state) not in OPEN_STATES and target.state != State.resolved.value:
+        raise Conflict("目标事件已结束，不能并入 / the original is finished; nothing can be merged into it")
+    report.merged_into_id = target.id
+    report.closed_at = now
+    _apply(session, actor, report, row, Action.merge, now, note=_note(note), data={"into": target.id})
+    moved = [uid for uid in _followers(session, report.id) if session.get(ReportFollower, (target.id, uid)) is None]
+    for uid in moved:
+        session.add(ReportFollower(report_id=target.id, user_id=uid, reason="merged", since=now))
+    session.add(
+        ReportEvent(
+            report_id=target.id,
+            at=now,
+            actor_user_id=actor.user_id,
+            actor_label=actor_label(actor),
+            action=Action.merged_in.value,
+            from_state=target.state,
+            to_state=target.state,
+            note=f"#{report.id} 并入 / #{report.id} merged in",
+            data={"from": report.id},
+        )
+    )
+    target.updated_at = now
+    session.flush()
+    _tell(
+        session,
+        actor,
+        report,
+        f"您的上报与 #{target.id} 合并处理 / merged into #{target.id}",
+        handlers=False,
+        topic="report.merge",
+    )
+    _tell(
+        session,
+        actor,
+        target,
+        f"重复事件 #{report.id} 已并入 / a duplicate was merged in",
+        followers=False,
+        topic="report.merge",
+    )
+    return report
+
+
+def reopen(
+    session: Session, actor: Principal, report_id: int, *, reason: str | None = None, now: datetime | None = None
+) -> Report:
+    """The reporter (or staff) reopens within seven days of resolution."""
+    now = now or utcnow()
+    report, kinds = load_report(session, actor, report_id, for_update=True)
+    row = _transition(session, actor, report, kinds, Action.reopen)
+    _reopen(session, actor, report, row, _note(reason), now)
+    return report
+
+
+def _reopen(
+    session: Session, actor: Principal, report: Report, row: ReportTransition, reason: str | None, now: datetime
+) -> None:
+    if report.resolved_at is None or now - report.resolved_at > timedelta(days=FEEDBACK_DAYS):
+        raise Conflict(f"办结已超过{FEEDBACK_DAYS}天，不能重新打开 / more than {FEEDBACK_DAYS} days since resolution")
+    report.reopen_count += 1
+    report.closed_at = None
+    report.close_reason = None
+    m = minutes_of(session, report.severity)
+    # A new round of deadlines from now: the problem is back.
+    report.due_accept, report.due_on_site, report.due_resolve = deadlines.due_times(now, m)
+    _apply(session, actor, report, row, Action.reopen, now, note=reason)
+    _tell(
+        session,
+        actor,
+        report,
+        "事件被重新打开 / a report was reopened",
+        body=reason,
+        followers=False,
+        topic="report.reopen",
+    )
+
+
+def feedback(
+    session: Session,
+    actor: Principal,
+    report_id: int,
+    *,
+    solved: bool | None,
+    rating: int | None = None,
+    comment: str | None = None,
+    now: datetime | None = None,
+) -> Report:
+    """回访: solved → closed; not solved → reopened and escalated one level. The rating is kept either way."""
+    now = now or utcnow()
+    report, kinds = load_report(session, actor, report_id, for_update=True)
+    errors = Collector()
+    if solved is None:
+        errors.add("solved", "请说明是否解决 / say whether it was solved")
+    if rating is not None and not 1 <= rating <= 5:
+        errors.add("rating", "评分应为1到5 / rating must be 1 to 5", value=rating)
+    errors.raise_if_any()
+    action = Action.feedback if solved else Action.reopen
+    row = _transition(session, actor, report, kinds, action)
+    if row.from_state != State.resolved.value:
+        raise Conflict("只能评价已办结的事件 / only a resolved report takes feedback")
+    report.feedback_solved, report.feedback_rating = solved, rating
+    report.feedback_comment, report.feedback_at = _note(comment), now
+    data = {"solved": solved, "rating": rating}
+    if solved:
+        report.closed_at, report.close_reason = now, "feedback"
+        _apply(session, actor, report, row, Action.feedback, now, note=_note(comment), data=data)
+        _tell(
+            session,
+            actor,
+            report,
+            f"居民评价：已解决{'，' + str(rating) + '星' if rating else ''} / rated",
+            followers=False,
+            topic="report.feedback",
+        )
+        return report
+    _reopen(session, actor, report, row, _note(comment) or "居民反馈未解决 / not solved", now)
+    escalate(session, report, now, reason="居民反馈未解决 / the reporter says it is not solved")
+    return report
+
+
+def escalate(session: Session, report: Report, now: datetime, *, reason: str) -> bool:
+    """Climb one level of the chain for one report (the sweep does the same in bulk)."""
+    rung = deadlines.next_rung(ladder(session, report.unit_id, report.household_id), report.escalation_level)
+    if rung is None:
+        return False
+    report.escalation_level = rung.level
+    report.escalated_to_user_id, report.escalated_to_label, report.escalated_at = rung.user_id, rung.label, now
+    session.add(
+        ReportEvent(
+            report_id=report.id,
+            at=now,
+            actor_label="系统",
+            action=Action.escalate.value,
+            from_state=report.state,
+            to_state=report.state,
+            note=f"{rung.label}（{reason}）",
+            escalation_level=rung.level,
+        )
+    )
+    _tell(
+        session,
+        SYSTEM,
+        report,
+        "事件升级督办 / a report was escalated to you",
+        body=reason,
+        followers=False,
+        topic="report.escalate",
+    )
+    return True
+
+
+ACTIONS = {
+    a.value
+    for a in (
+        Action.assign,
+        Action.transfer,
+        Action.accept,
+        Action.check_in,
+        Action.resolve,
+        Action.close,
+        Action.reject,
+        Action.merge,
+        Action.reopen,
+        Action.feedback,
+    )
+}
+
+
+def perform(
+    session: Session,
+    actor: Principal,
+    report_id: int,
+    action: str,
+    data: ActionIn | dict[str, Any] | None = None,
+    *,
+    photo: bytes | None = None,
+    now: datetime | None = None,
+) -> Report:
+    """Any action by name, its arguments from :class:`ActionIn` (the web layer's entry)."""
+    if action not in ACTIONS:
+        raise NotFound(f"未知操作 / unknown action {action}")
+    if not isinstance(data, ActionIn):
+        try:
+            data = ActionIn.model_validate(data or {})
+        except ValidationError as exc:
+            raise _invalid_from(exc) from exc
+    a = Action(action)
+    if photo is not None and a not in (Action.check_in, Action.resolve):
+        raise Invalid("此操作不带照片 / this action takes no photo", [FieldError("photo", "unexpected")])
+    reason = data.reason if data.reason is not None else data.note
+    if a is Action.assign:
+        return assign(session, actor, report_id, to_user_id=data.to_user_id, note=data.note, now=now)
+    if a is Action.transfer:
+        return transfer(
+            session, actor, report_id, reason=reason, to_user_id=data.to_user_id, to_label=data.to_label, now=now
+        )
+    if a is Action.accept:
+        return accept(session, actor, report_id, note=data.note, now=now)
+    if a is Action.check_in:
+        return check_in(session, actor, report_id, lon=data.long, lat=data.lat, note=data.note, photo=photo, now=now)
+    if a is Action.resolve:
+        return resolve(session, actor, report_id, note=data.note, photo=photo, now=now)
+    if a is Action.close:
+        return close(session, actor, report_id, note=data.note, now=now)
+    if a is Action.reject:
+        return reject(session, actor, report_id, reason=reason, now=now)
+    if a is Action.merge:
+        return merge(session, actor, report_id, into_report_id=data.into_report_id, note=data.note, now=now)
+    if a is Action.reopen:
+        return reopen(session, actor, report_id, reason=reason, now=now)
+    return feedback(session, actor, report_id, solved=data.solved, rating=data.rating, comment=data.comment, now=now)

@@ -1,0 +1,1 @@
+"""Notifications: the in-app inbox and the external channels (log, e-mail, webhook)."""

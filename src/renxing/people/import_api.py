@@ -1,0 +1,126 @@
+"""JSON and file routes for Excel in and out: imports, templates, exports.
+
+Included before the resident routes so that ``/api/v1/residents/export.xlsx`` is not taken
+for a resident id.
+"""
+
+from datetime import date
+from typing import Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from renxing.errors import FieldError, Invalid, ServiceError
+from renxing.exporting import XLSX_MEDIA_TYPE, content_disposition
+from renxing.people import exporter, importer
+from renxing.people.importer import ImportKind, Mode
+from renxing.web.deps import DB, CurrentUser
+
+router = APIRouter(prefix="/api/v1", tags=["import-export"])
+
+MAX_UPLOAD = 20 * 1024 * 1024
+# The multipart envelope (boundaries, part headers) around the file.
+ENVELOPE = 64 * 1024
+KIND_LABELS = {ImportKind.residents: "居民", ImportKind.buildings: "楼栋"}
+
+
+class TooLarge(ServiceError):
+    status = 413
+
+
+_TOO_LARGE = f"文件超过 {MAX_UPLOAD // (1024 * 1024)} MB，请拆分后分批导入 / the file is larger than 20 MB; split it"
+_UPLOAD_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary", "description": ".xlsx or .csv"}},
+                }
+            }
+        },
+    }
+}
+
+
+def _xlsx(data: bytes, file_name: str, fallback: str) -> Response:
+    return Response(
+        data, media_type=XLSX_MEDIA_TYPE, headers={"Content-Disposition": content_disposition(file_name, fallback)}
+    )
+
+
+async def _read_upload(request: Request) -> tuple[str, bytes]:
+    """The uploaded file, refused before it is parsed when the request says it is too big."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_UPLOAD + ENVELOPE:
+        raise TooLarge(_TOO_LARGE, [FieldError("file", _TOO_LARGE)])
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        msg = "请以 multipart/form-data 上传文件（字段名 file）/ upload the file as multipart/form-data, field “file”"
+        raise Invalid(msg, [FieldError("file", msg)])
+    form = await request.form(max_files=1, max_fields=10)
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            msg = "缺少文件（字段名 file）/ no file in field “file”"
+            raise Invalid(msg, [FieldError("file", msg)])
+        data = await upload.read(MAX_UPLOAD + 1)
+        if len(data) > MAX_UPLOAD:
+            raise TooLarge(_TOO_LARGE, [FieldError("file", _TOO_LARGE, None, upload.filename)])
+        return upload.filename or "upload", data
+    finally:
+        await form.close()
+
+
+@router.post(
+    "/import/{kind}",
+    summary="Import residents or buildings from .xlsx/.csv (preview: report only; commit: all or nothing)",
+    description=(
+        "`mode=preview` (default) checks the file and returns the report with every error and the first rows, "
+        "writing nothing. `mode=commit` writes everything, or answers 422 with every error and writes nothing."
+    ),
+    openapi_extra=_UPLOAD_DOC,
+)
+async def import_upload(
+    kind: ImportKind,
+    request: Request,
+    session: DB,
+    actor: CurrentUser,
+    mode: Mode = Mode.preview,
+    preview_rows: int = Query(importer.PREVIEW_ROWS, ge=0, le=500),
+) -> dict:
+    # Refuse a role before reading what may be a large body.
+    actor.require(importer.REQUIRED_PERM[kind])
+    file_name, data = await _read_upload(request)
+    # Parsing and checking take seconds for big files: off the event loop.
+    report = await run_in_threadpool(
+        importer.import_file, session, actor, kind, file_name, data, mode=mode, preview_rows=preview_rows
+    )
+    return report.to_dict()
+
+
+@router.get("/import/{kind}/template.xlsx", summary="An empty import template with an example row and a 说明 sheet")
+def import_template(kind: ImportKind, actor: CurrentUser) -> Response:
+    return _xlsx(importer.template_workbook(kind), f"{KIND_LABELS[kind]}导入模板.xlsx", f"{kind.value}-template.xlsx")
+
+
+@router.get("/residents/export.xlsx", summary="The scoped resident list as .xlsx (masked unless the role sees fields)")
+def export_residents(
+    session: DB,
+    actor: CurrentUser,
+    unit_id: int | None = None,
+    q: str | None = Query(None, description="name; phone or full ID number for roles that see them"),
+    tag: str | None = Query(None, description="vulnerability tag, e.g. aged80, living_alone"),
+    lang: Literal["zh", "en"] = "zh",
+) -> Response:
+    data, _ = exporter.export_residents(session, actor, unit_id=unit_id, q=q, tag=tag, lang=lang)
+    today = date.today().isoformat()
+    return _xlsx(data, f"居民名册-{today}.xlsx", f"residents-{today}.xlsx")
+
+
+@router.get("/grid/buildings/{unit_id}/households/export.xlsx", summary="A building's households as .xlsx")
+def export_households(unit_id: int, session: DB, actor: CurrentUser, lang: Literal["zh", "en"] = "zh") -> Response:
+    data = exporter.export_households(session, actor, unit_id, lang=lang)
+    return _xlsx(data, f"楼栋{unit_id}-户.xlsx", f"building-{unit_id}-households.xlsx")

@@ -1,0 +1,599 @@
+"""HTML pages of the resident register: list, search, person page with edit and undo, audit trail."""
+
+import json
+import re
+import secrets
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
+
+from renxing.auth.policy import Field, Perm
+from renxing.auth.principal import Principal
+from renxing.errors import Conflict, FieldError, Invalid
+from renxing.grid import service as grid
+from renxing.grid.models import GridUnit
+from renxing.grid.pages import GENDER_LABELS, addresses, household_label, scope_units
+from renxing.people import importer
+from renxing.people import service as people
+from renxing.people.masking import HIDDEN
+from renxing.people.schemas import ResidentPatch
+from renxing.people.vulnerability import MOBILITY_CLASSES, SPECIAL_NEEDS, TAG_LABELS
+from renxing.web import csrf, pagekit
+from renxing.web.deps import DB, CurrentUser
+from renxing.web.i18n import lang_of, register
+from renxing.web.pagekit import PostedForm
+from renxing.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+FIELD_LABELS = {
+    "name": ("姓名", "Name"),
+    "gender": ("性别", "Gender"),
+    "birth_date": ("出生日期", "Date of birth"),
+    "id_number": ("身份证号", "ID number"),
+    "phone": ("电话", "Phone"),
+    "relation": ("与户主关系", "Relation to householder"),
+    "hukou_here": ("户籍在本社区", "Hukou registered here"),
+    "lives_here": ("实际居住", "Lives here"),
+    "registered_address": ("户籍地址", "Registered address"),
+    "living_alone": ("独居", "Living alone"),
+    "disability_kind": ("残疾类别", "Disability"),
+    "disability_grade": ("残疾等级", "Disability grade"),
+    "bedridden": ("卧床", "Bedridden"),
+    "chronic_illness": ("慢性病", "Chronic illness"),
+    "pregnant": ("孕期", "Pregnant"),
+    "special_needs": ("特殊需求", "Special needs"),
+    "mobility": ("行动能力", "Mobility"),
+    "emergency_contact": ("紧急联系人", "Emergency contact"),
+    "emergency_phone": ("紧急联系电话", "Emergency phone"),
+    "party_member": ("党员", "Party member"),
+    "notes": ("备注", "Notes"),
+    "household_id": ("户", "Household"),
+    "deleted_at": ("移除时间", "Removed at"),
+}
+MOBILITY_LABELS = {
+    "normal": ("正常", "normal"),
+    "slow": ("行动较慢", "slow"),
+    "aided": ("需搀扶", "needs help"),
+    "wheelchair": ("轮椅", "wheelchair"),
+    "bedridden": ("卧床", "bedridden"),
+}
+NEED_LABELS = {"wheelchair": ("轮椅", "wheelchair"), "oxygen": ("吸氧", "oxygen"), "dialysis": ("透析", "dialysis")}
+DISABILITY_KINDS = ("视力", "听力", "言语", "肢体", "智力", "精神", "多重")
+ACTION_LABELS = {
+    "create": ("新建", "created"),
+    "update": ("修改", "changed"),
+    "delete": ("移除", "removed"),
+    "restore": ("恢复", "restored"),
+    "read_personal": ("查看敏感信息", "read personal data"),
+    "import": ("导入", "imported"),
+}
+SORT_KEYS = tuple(people.SORTS)
+
+# Which fields a writer may edit follows what the role sees in the clear: a masked value
+# cannot be shown in a form, and a form must not be a way to probe hidden data.
+BASE_FIELDS = (
+    "name",
+    "relation",
+    "hukou_here",
+    "lives_here",
+    "living_alone",
+    "party_member",
+    "mobility",
+    "emergency_contact",
+)
+ID_FIELDS = ("id_number", "gender", "birth_date")
+PHONE_FIELDS = ("phone", "emergency_phone")
+HEALTH_FORM = ("disability_kind", "disability_grade", "bedridden", "chronic_illness", "pregnant", "special_needs")
+BOOL_FIELDS = frozenset({"hukou_here", "lives_here", "living_alone", "party_member", "bedridden", "pregnant"})
+# Fields the database needs filled: an empty box means "leave as it is", not "clear it".
+KEEP_IF_EMPTY = frozenset({"mobility"})
+
+
+def editable_fields(actor: Principal, resident_id: int) -> list[str]:
+    if not actor.can(Perm.residents_write):
+        return []
+    clear = actor.clear_fields(resident_id)
+    fields = list(BASE_FIELDS)
+    if Field.id_number in clear:
+        fields += ID_FIELDS
+    if Field.phone in clear:
+        fields += PHONE_FIELDS
+    if Field.health in clear:
+        fields += HEALTH_FORM
+    return fields
+
+
+def parse_form(form: FormData, fields: list[str]) -> dict[str, Any]:
+    """Only the fields this role's form shows; an unchecked box is a definite no."""
+    out: dict[str, Any] = {}
+    for f in fields:
+        if f in BOOL_FIELDS:
+            out[f] = form.get(f) == "on"
+        elif f == "special_needs":
+            out[f] = ",".join(str(v) for v in form.getlist(f) if v) or None
+        else:
+            value = str(form.get(f) or "").strip()
+            if f == "name":
+                out[f] = value  # an empty name must fail validation, not pass as "unchanged"
+            elif value or f not in KEEP_IF_EMPTY:
+                out[f] = value or None
+    return out
+
+
+def form_values(view: dict[str, Any]) -> dict[str, Any]:
+    values = dict(view)
+    values["special_needs"] = [n for n in (view.get("special_needs") or "").split(",") if n]
+    return values
+
+
+HIDDEN_AUDIT_KEYS = frozenset({"id", "path", "created_at", "updated_at"})
+
+
+def unit_options(session: Session, actor: Principal) -> list[tuple[GridUnit, int]]:
+    """The units a user can filter by: their scope units and one level below, with depth."""
+    out: list[tuple[GridUnit, int]] = []
+    for u in scope_units(session, actor):
+        if not actor.covers_path(u.path):
+            continue
+        out.append((u, 0))
+        out += [(k, 1) for k, _ in grid.children(session, actor, u.id)] if u.level != "building" else []
+    return out
+
+
+def export_link(params: dict[str, Any]) -> str:
+    query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
+    return "/api/v1/residents/export.xlsx" + (f"?{query}" if query else "")
+
+
+def search(
+    session: Session,
+    actor: Principal,
+    lang: str,
+    *,
+    unit_id: int | None,
+    tag: str | None,
+    q: str | None,
+    sort: str,
+    page: int,
+    size: int | None,
+) -> dict[str, Any]:
+    """Run the list query; a refused search (role may not search by phone, …) becomes a message."""
+    ctx: dict[str, Any] = {"result": None, "rows": [], "addresses": {}, "problem": None}
+    try:
+        unit_path = grid.get_unit(session, actor, unit_id).path if unit_id else None
+        result = people.list_residents(
+            session, actor, unit_path=unit_path, q=q, tag=tag, sort=sort, page=page, size=size
+        )
+    except Invalid as exc:
+        ctx["problem"] = exc
+        return ctx
+    rows = [people.present(r, actor, frozenset()) for r in result.items]
+    ctx.update(result=result, rows=rows, addresses=addresses(session, actor, rows, lang))
+    return ctx
+
+
+# ---- list and search --------------------------------------------------------------------
+
+
+@router.get("/residents")
+def resident_list(
+    request: Request,
+    session: DB,
+    actor: CurrentUser,
+    unit_id: str | None = None,
+    tag: str | None = None,
+    q: str | None = None,
+    sort: str = "grid",
+    page: int = 1,
+    size: int | None = None,
+):
+    actor.require(Perm.residents_read)
+    # The filter form sends "unit_id=" for the whole scope; an empty choice is no filter.
+    unit = int(unit_id) if unit_id and unit_id.isdigit() else None
+    q = (q or "").strip() or None
+    tag = tag or None
+    sort = sort if sort in SORT_KEYS else "grid"
+    ctx = search(session, actor, lang_of(request), unit_id=unit, tag=tag, q=q, sort=sort, page=page, size=size)
+    ctx.update(
+        q=q or "",
+        tag=tag or "",
+        sort=sort,
+        unit_id=unit,
+        export=export_link({"unit_id": unit, "tag": tag, "q": q, "sort": sort, "lang": lang_of(request)}),
+        TAG_LABELS=TAG_LABELS,
+        GENDER_LABELS=GENDER_LABELS,
+    )
+    status = 422 if ctx["problem"] is not None else 200
+    if pagekit.is_htmx(request) and not request.headers.get("HX-History-Restore-Request"):
+        # htmx swaps only 2xx answers, so a refused search still comes back as 200 here.
+        return render(request, "people_results.html", ctx)
+    ctx.update(tags=people.visible_tags(actor), units=unit_options(session, actor))
+    return render(request, "people_list.html", ctx, status_code=status)
+
+
+@router.get("/search")
+def search_page(
+    request: Request, session: DB, actor: CurrentUser, q: str | None = None, page: int = 1, size: int | None = None
+):
+    q = (q or "").strip() or None
+    ctx: dict[str, Any] = {
+        "q": q or "",
+        "result": None,
+        "rows": [],
+        "addresses": {},
+        "problem": None,
+        "allowed": actor.can(Perm.residents_read),
+        "TAG_LABELS": TAG_LABELS,
+        "GENDER_LABELS": GENDER_LABELS,
+        "sort": "name",
+    }
+    if q and ctx["allowed"]:
+        ctx.update(
+            search(session, actor, lang_of(request), unit_id=None, tag=None, q=q, sort="name", page=page, size=size)
+        )
+    status = 422 if ctx["problem"] is not None else 200
+    return render(request, "people_search.html", ctx, status_code=status)
+
+
+# ---- one person -------------------------------------------------------------------------
+
+
+def person_context(session: Session, request: Request, actor: Principal, resident_id: int) -> dict[str, Any]:
+    view = people.get_resident(session, actor, resident_id)
+    hh = grid.get_household(session, actor, view["household_id"])
+    building = grid.get_unit(session, actor, hh.building_id)
+    crumbs: list[tuple[str, str | None]] = [(a.name, f"/grid/{a.id}") for a in grid.ancestors(session, building)]
+    label = household_label(hh, lang_of(request))
+    crumbs += [(building.name, f"/grid/{building.id}"), (label, f"/households/{hh.id}"), (view["name"], None)]
+    return {
+        "r": view,
+        "hh": hh,
+        "hh_label": f"{building.name} {label}",
+        "crumbs": crumbs,
+        "fields": editable_fields(actor, resident_id),
+        "values": form_values(view),
+        "errors": {},
+        "problem": None,
+        "can_audit": actor.can(Perm.audit_read),
+        "TAG_LABELS": TAG_LABELS,
+        "GENDER_LABELS": GENDER_LABELS,
+        "FIELD_LABELS": FIELD_LABELS,
+        "MOBILITY_LABELS": MOBILITY_LABELS,
+        "MOBILITY_CLASSES": MOBILITY_CLASSES,
+        "NEED_LABELS": NEED_LABELS,
+        "SPECIAL_NEEDS": SPECIAL_NEEDS,
+        "DISABILITY_KINDS": DISABILITY_KINDS,
+        "HIDDEN": HIDDEN,
+        "saved": request.query_params.get("saved") == "1",
+        "restored": request.query_params.get("restored") == "1",
+    }
+
+
+@router.get("/residents/{resident_id}")
+def person_page(request: Request, resident_id: int, session: DB, actor: CurrentUser):
+    return render(request, "people_detail.html", person_context(session, request, actor, resident_id))
+
+
+@router.post("/residents/{resident_id}")
+def person_save(request: Request, resident_id: int, session: DB, actor: CurrentUser, form: PostedForm):
+    csrf.check(request, str(form.get("csrf_token") or ""))
+    actor.require(Perm.residents_write)
+    fields = editable_fields(actor, resident_id)
+    submitted = parse_form(form, fields)
+    errors: list[FieldError] = []
+    problem: str | None = None
+    try:
+        patch = ResidentPatch(**submitted)
+    except ValidationError as exc:
+        errors = pagekit.field_errors(exc)
+    else:
+        try:
+            people.update_resident(session, actor, resident_id, patch)
+        except Invalid as exc:
+            errors, problem = exc.errors, None if exc.errors else exc.message
+        except Conflict as exc:
+            errors = [FieldError("id_number", exc.message)]
+        else:
+            return RedirectResponse(f"/residents/{resident_id}?saved=1", status_code=303)
+    # Nothing was written: the service validates everything before it changes a row.
+    ctx = person_context(session, request, actor, resident_id)
+    values = dict(ctx["values"])
+    values.update(submitted)
+    values["special_needs"] = (
+        [n for n in (submitted.get("special_needs") or "").split(",") if n]
+        if ("special_needs" in submitted)
+        else ctx["values"]["special_needs"]
+    )
+    ctx.update(values=values, errors={e.field: e.message for e in errors}, problem=problem, editing=True)
+    return render(request, "people_detail.html", ctx, status_code=422)
+
+
+@router.post("/residents/{resident_id}/delete")
+def person_delete(request: Request, resident_id: int, session: DB, actor: CurrentUser, form: PostedForm):
+    csrf.check(request, str(form.get("csrf_token") or ""))
+    r = people.delete_resident(session, actor, resident_id)
+    return RedirectResponse(f"/households/{r.household_id}?removed={r.id}", status_code=303)
+
+
+@router.post("/residents/{resident_id}/restore")
+def person_restore(request: Request, resident_id: int, session: DB, actor: CurrentUser, form: PostedForm):
+    csrf.check(request, str(form.get("csrf_token") or ""))
+    people.restore_resident(session, actor, resident_id)
+    return RedirectResponse(f"/residents/{resident_id}?restored=1", status_code=303)
+
+
+@router.get("/residents/{resident_id}/audit")
+def person_audit(request: Request, resident_id: int, session: DB, actor: CurrentUser):
+    entries = people.audit_trail(session, actor, resident_id)
+    rows = []
+    for e in entries:
+        before, after = e.before or {}, e.after or {}
+        keys = [k for k in dict.fromkeys([*before, *after]) if k not in HIDDEN_AUDIT_KEYS]
+        if e.action == "create":
+            keys = [k for k in keys if after.get(k) not in (None, False, "")]
+        changes = [(k, before.get(k), after.get(k)) for k in keys]
+        rows.append({"entry": e, "changes": changes})
+    return render(
+        request,
+        "people_audit.html",
+        {
+            "rows": rows,
+            "resident_id": resident_id,
+            "ACTION_LABELS": ACTION_LABELS,
+            "FIELD_LABELS": FIELD_LABELS,
+            "GENDER_LABELS": GENDER_LABELS,
+            "MOBILITY_LABELS": MOBILITY_LABELS,
+            "NEED_LABELS": NEED_LABELS,
+            "HIDDEN": HIDDEN,
+            "crumbs": [("居民", "/residents"), (f"#{resident_id}", f"/residents/{resident_id}"), ("审计记录", None)],
+        },
+    )
+
+
+# ---- import ------------------------------------------------------------------------------
+
+# The file checked at preview waits on the server under a random token until it is confirmed,
+# so the confirmation imports exactly what was previewed and nothing travels twice.
+UPLOADS = Path(tempfile.gettempdir()) / "renxing-uploads"
+UPLOAD_TTL = 3600  # seconds a previewed file waits for its confirmation
+MAX_UPLOAD = 20 * 1024 * 1024
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+IMPORT_KIND_LABELS = {"residents": ("居民", "residents"), "buildings": ("楼栋", "buildings")}
+
+
+def import_kinds(actor: Principal) -> list[importer.ImportKind]:
+    return [k for k in importer.ImportKind if actor.can(importer.REQUIRED_PERM[k])]
+
+
+def _stash(actor: Principal, kind: str, file_name: str, data: bytes) -> str:
+    UPLOADS.mkdir(mode=0o700, exist_ok=True)
+    now = time.time()
+    for old in UPLOADS.glob("*.json"):
+        if now - old.stat().st_mtime > UPLOAD_TTL:
+            old.unlink(missing_ok=True)
+            old.with_suffix(".bin").unlink(missing_ok=True)
+    token = secrets.token_urlsafe(24)
+    (UPLOADS / f"{token}.bin").write_bytes(data)
+    meta = {"user_id": actor.user_id, "kind": kind, "file_name": file_name}
+    (UPLOADS / f"{token}.json").write_text(json.dumps(meta), encoding="utf-8")
+    return token
+
+
+def _unstash(actor: Principal, token: str) -> tuple[str, str, bytes]:
+    """The previewed upload, only for the user who sent it and only while it is fresh."""
+    expired = Invalid("上传已过期，请重新选择文件 / the upload has expired, choose the file again", [])
+    if not TOKEN.match(token):
+        raise expired
+    meta_path = UPLOADS / f"{token}.json"
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        data = (UPLOADS / f"{token}.bin").read_bytes()
+    except (OSError, ValueError) as exc:
+        raise expired from exc
+    if meta.get("user_id") != actor.user_id or time.time() - meta_path.stat().st_mtime > UPLOAD_TTL:
+        raise expired
+    return meta["kind"], meta["file_name"], data
+
+
+def _drop(token: str) -> None:
+    if TOKEN.match(token):
+        (UPLOADS / f"{token}.json").unlink(missing_ok=True)
+        (UPLOADS / f"{token}.bin").unlink(missing_ok=True)
+
+
+def import_context(actor: Principal, **extra: Any) -> dict[str, Any]:
+    ctx: dict[str, Any] = {
+        "kinds": import_kinds(actor),
+        "kind": "residents",
+        "report": None,
+        "problem": None,
+        "errors": [],
+        "token": None,
+        "columns": [],
+        "KIND_LABELS": IMPORT_KIND_LABELS,
+        "HIDDEN": HIDDEN,
+    }
+    ctx.update(extra)
+    report = ctx["report"]
+    if report is not None:
+        kind = importer.ImportKind(report.kind)
+        ctx["columns"] = [(c.key, (c.zh, c.en)) for c in importer.COLUMNS[kind]]
+    return ctx
+
+
+@router.get("/import")
+def import_page(request: Request, actor: CurrentUser, kind: str = "residents"):
+    actor.require(Perm.residents_import)
+    kinds = import_kinds(actor)
+    return render(request, "people_import.html", import_context(actor, kind=kind if kind in kinds else "residents"))
+
+
+@router.post("/import/preview")
+def import_preview(request: Request, session: DB, actor: CurrentUser, form: PostedForm):
+    csrf.check(request, str(form.get("csrf_token") or ""))
+    actor.require(Perm.residents_import)
+    kind = str(form.get("kind") or "residents")
+    if kind not in import_kinds(actor):
+        raise Invalid("导入类型无效 / unknown kind of import", [FieldError("kind", "residents / buildings")])
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return render(
+            request,
+            "people_import.html",
+            import_context(actor, kind=kind, problem="请选择要上传的文件 / choose a file to upload"),
+            status_code=422,
+        )
+    data = upload.file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        return render(
+            request,
+            "people_import.html",
+            import_context(
+                actor, kind=kind, problem="文件超过 20 MB，请分成几个文件 / the file is over 20 MB; split it"
+            ),
+            status_code=422,
+        )
+    file_name = Path(upload.filename).name
+    try:
+        report = importer.import_file(session, actor, kind, file_name, data, mode=importer.Mode.preview)
+    except Invalid as exc:
+        return render(
+            request,
+            "people_import.html",
+            import_context(actor, kind=kind, problem=exc.message, errors=exc.errors),
+            status_code=422,
+        )
+    token = _stash(actor, kind, file_name, data) if report.valid and report.rows_read else None
+    status = 200 if report.valid else 422
+    return render(
+        request,
+        "people_import.html",
+        import_context(actor, kind=kind, report=report, errors=report.errors, token=token),
+        status_code=status,
+    )
+
+
+@router.post("/import/commit")
+def import_commit(request: Request, session: DB, actor: CurrentUser, form: PostedForm):
+    csrf.check(request, str(form.get("csrf_token") or ""))
+    actor.require(Perm.residents_import)
+    token = str(form.get("token") or "")
+    try:
+        kind, file_name, data = _unstash(actor, token)
+        report = importer.import_file(session, actor, kind, file_name, data, mode=importer.Mode.commit)
+    except Invalid as exc:
+        return render(
+            request,
+            "people_import.html",
+            import_context(actor, problem=exc.message, errors=exc.errors),
+            status_code=422,
+        )
+    _drop(token)
+    return render(request, "people_import.html", import_context(actor, kind=kind, report=report, done=True))
+
+
+register(
+    {
+        "居民列表": "Residents",
+        "筛选": "Filter",
+        "范围": "Area",
+        "全部范围": "Whole scope",
+        "全部标签": "All tags",
+        "排序": "Sort",
+        "按登记顺序": "As registered",
+        "按楼栋顺序": "Building by building",
+        "按姓名": "By name",
+        "年长在前": "Oldest first",
+        "年幼在前": "Youngest first",
+        "最新登记在前": "Newest first",
+        "每页": "Per page",
+        "导出 Excel": "Export to Excel",
+        "姓名、电话或身份证号": "Name, phone or ID number",
+        "姓名，或电话/身份证号（按角色）": "Name, or phone / ID number (by role)",
+        "住址": "Address",
+        "查询结果": "Results",
+        "请输入姓名、电话或完整身份证号": "Enter a name, a phone number or a full ID number",
+        "基本信息": "Basic data",
+        "联系方式": "Contact",
+        "健康与照护": "Health and care",
+        "重点人群标签": "Vulnerability tags",
+        "所在户": "Household",
+        "查看责任链": "Responsibility chain",
+        "审计记录": "Audit trail",
+        "编辑": "Edit",
+        "保存": "Save",
+        "取消": "Cancel",
+        "移除": "Remove",
+        "确定移除该居民？可撤销。": "Remove this resident? You can undo it.",
+        "已保存": "Saved",
+        "已恢复": "Restored",
+        "是": "yes",
+        "否": "no",
+        "男": "male",
+        "女": "female",
+        "未填": "not given",
+        "已隐藏": "hidden",
+        "部分信息按您的角色已隐藏": "Some data is hidden for your role",
+        "时间": "Time",
+        "操作人": "By",
+        "动作": "Action",
+        "字段": "Field",
+        "原值": "Before",
+        "新值": "After",
+        "说明": "Note",
+        "暂无记录": "No entries",
+        "请修正标出的字段": "Please correct the marked fields",
+        "请选择": "Choose",
+        "等级": "grade",
+        "视力": "sight",
+        "听力": "hearing",
+        "言语": "speech",
+        "肢体": "physical",
+        "智力": "intellectual",
+        "精神": "mental",
+        "多重": "multiple",
+        "出生日期": "Date of birth",
+        "身份证号": "ID number",
+        "所在楼栋": "Building",
+        "批量导入": "Bulk import",
+        "导入类型": "What to import",
+        "选择文件": "File",
+        "下载模板": "Download template",
+        "支持 .xlsx 和 .csv，表头为第一行": "An .xlsx or .csv file with the headers in row 1",
+        "上传并预览": "Upload and preview",
+        "预览": "Preview",
+        "校验报告": "Validation report",
+        "读取行数": "Rows read",
+        "将新建楼栋": "Buildings to create",
+        "将新建户": "Households to create",
+        "将导入居民": "Residents to import",
+        "已新建楼栋": "Buildings created",
+        "已新建户": "Households created",
+        "已导入居民": "Residents imported",
+        "行": "Row",
+        "错误": "Errors",
+        "列": "Column",
+        "原因": "Reason",
+        "值": "Value",
+        "提示": "Notes",
+        "全部校验通过，确认后写入。": "Every row is valid; confirm to write them.",
+        "文件有错误，未写入任何数据。请修改后重新上传。": (
+            "Errors found; nothing was written. Fix the file and upload it again."
+        ),
+        "确认导入": "Confirm import",
+        "重新选择文件": "Choose another file",
+        "导入完成": "Import finished",
+        "前 {n} 行": "First {n} rows",
+        "文件中没有数据行": "The file has no data rows",
+        "查看居民列表": "Open the resident list",
+    }
+)

@@ -1,0 +1,121 @@
+"""Helpers the HTML pages share: bilingual messages, page links, htmx detection, layout strings.
+
+Importing this module registers the template filters and globals the layout relies on.
+"""
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import Depends, Request
+from jinja2 import pass_context
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from renxing.auth.policy import ROLE_LABELS
+from renxing.errors import FieldError
+from renxing.web.i18n import register
+from renxing.web.templating import templates
+
+
+def half(text: str | None, lang: str) -> str:
+    """Service messages read "中文 / English": show the half of the page's language."""
+    if not text:
+        return ""
+    zh, sep, en = str(text).partition(" / ")
+    if not sep:
+        return str(text)
+    return en if lang == "en" else zh
+
+
+@pass_context
+def _bi(ctx: Any, text: str | None) -> str:
+    return half(text, ctx.get("lang", "zh"))
+
+
+def page_numbers(page: int, pages: int, around: int = 2) -> list[int | None]:
+    """1 … 4 5 [6] 7 8 … 20: the first, the last and a window; ``None`` marks a gap."""
+    keep = {1, pages, *range(max(1, page - around), min(pages, page + around) + 1)}
+    out: list[int | None] = []
+    last = 0
+    for n in sorted(keep):
+        if n - last > 1:
+            out.append(None)
+        out.append(n)
+        last = n
+    return out
+
+
+def with_params(request: Request, **params: Any) -> str:
+    """The current path and query with some parameters replaced; ``None`` or "" drops one.
+
+    The language switch is left out: the cookie carries it from page to page.
+    """
+    query = [(k, v) for k, v in request.query_params.multi_items() if k not in params and k != "lang"]
+    query += [(k, str(v)) for k, v in params.items() if v is not None and v != ""]
+    return f"{request.url.path}?{urlencode(query)}" if query else request.url.path
+
+
+async def _posted_form(request: Request) -> FormData:
+    return await request.form()
+
+
+# Read the body here, asynchronously, so that handlers can stay plain functions: they talk to
+# the database, which must not block the event loop.
+PostedForm = Annotated[FormData, Depends(_posted_form)]
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+PYDANTIC_MESSAGES = {
+    "string_too_short": "必填 / required",
+    "missing": "必填 / required",
+    "string_too_long": "内容太长 / too long",
+    "string_pattern_mismatch": "取值无效 / invalid value",
+    "int_parsing": "应为整数 / must be a whole number",
+    "int_from_float": "应为整数 / must be a whole number",
+    "greater_than_equal": "超出范围 / out of range",
+    "less_than_equal": "超出范围 / out of range",
+    "date_from_datetime_parsing": "日期格式应为 年-月-日 / date must be YYYY-MM-DD",
+    "date_parsing": "日期格式应为 年-月-日 / date must be YYYY-MM-DD",
+    "date_type": "日期格式应为 年-月-日 / date must be YYYY-MM-DD",
+    "bool_parsing": "应为是或否 / must be yes or no",
+}
+
+
+def field_errors(exc: ValidationError) -> list[FieldError]:
+    """A schema's complaints about a form, as the same FieldErrors the services raise."""
+    out = []
+    for e in exc.errors():
+        field = ".".join(str(p) for p in e.get("loc", ())) or "form"
+        out.append(FieldError(field, PYDANTIC_MESSAGES.get(e.get("type", ""), e.get("msg", "invalid"))))
+    return out
+
+
+templates.env.filters["bi"] = _bi
+templates.env.globals["page_numbers"] = page_numbers
+templates.env.globals["with_params"] = with_params
+templates.env.globals["ROLE_LABELS"] = ROLE_LABELS
+
+register(
+    {
+        "菜单": "Menu",
+        "姓名/电话/身份证号": "Name / phone / ID number",
+        "切换语言": "Switch language",
+        "居民列表": "Residents",
+        "导入": "Import",
+        "网格树": "Grid tree",
+        "查询": "Search",
+        "第 {page} / {pages} 页，共 {total} 条": "Page {page} of {pages}, {total} in all",
+        "分页": "Pagination",
+        "面包屑": "Breadcrumbs",
+        "主导航": "Main navigation",
+        "当前用户": "Signed in as",
+        "无数据": "Nothing here yet",
+        "返回首页": "Back to home",
+        "请重新登录": "Log in again",
+        "资料来源于本平台的居民登记": "Figures come from the resident register of this platform",
+        "版本": "Version",
+    }
+)
