@@ -20,7 +20,8 @@ from sqlalchemy.engine import make_url
 from renxing import migrate
 from renxing.app import create_app
 from renxing.auth import passwords
-from renxing.db import Base, make_engine
+from renxing.db import Base, make_engine, transaction
+from renxing.events.defaults import install_defaults
 from tests.factories import build_world
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -79,9 +80,13 @@ def backend_engine(request, tmp_path_factory) -> Iterator[Engine]:
 
 
 def _wipe(engine: Engine) -> None:
+    """Empty every table, then put back the configuration the migrations seed (categories,
+    deadlines, the report state machine, default routing rules), as a fresh database has it."""
     with engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
+    with transaction(engine) as session:
+        install_defaults(session)
 
 
 @pytest.fixture
