@@ -10,6 +10,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from renxing import migrate
+from renxing.apikeys import service as apikeys
 from renxing.app import create_app
 from renxing.auth import service as auth_service
 from renxing.auth.policy import Role
@@ -249,6 +250,57 @@ def events_sweep(
         if loop <= 0:
             return
         time.sleep(loop)
+
+
+apikey_app = typer.Typer(help="API keys for Open311 clients", no_args_is_help=True)
+app.add_typer(apikey_app, name="apikey")
+
+
+@apikey_app.command("create")
+def apikey_create(name: str = typer.Argument(..., help="who holds the key, e.g. city-311-app")) -> None:
+    """Issue an API key for NAME and print it: it is shown only this once."""
+    engine = get_engine()
+    migrate.upgrade(engine)
+    try:
+        with transaction(engine) as session:
+            _row, secret = apikeys.create_key(session, SYSTEM, name)
+    except ServiceError as exc:
+        console.print(f"[red]{exc.message}[/red]", *(f"  {e.field}: {e.message}" for e in exc.errors), sep="\n")
+        raise typer.Exit(1) from exc
+    console.print(f"[green]已创建 / created[/green] {name} — 只显示这一次 / shown only this once:")
+    typer.echo(secret)
+
+
+@apikey_app.command("list")
+def apikey_list() -> None:
+    """API keys (their first characters only), when they were last used and how often."""
+    engine = get_engine()
+    migrate.upgrade(engine)
+    with transaction(engine) as session:
+        rows = apikeys.list_keys(session, SYSTEM)
+        table = Table(title="API 密钥 / API keys")
+        for head in ("名称 / name", "前缀 / prefix", "创建 / created", "最近使用 / last used", "次数 / uses"):
+            table.add_column(head)
+        table.add_column("状态 / state")
+        for k in rows:
+            state = f"已吊销 / revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "有效 / active"
+            last = f"{k.last_used_at:%Y-%m-%d %H:%M}" if k.last_used_at else "—"
+            table.add_row(k.name, k.prefix + "…", f"{k.created_at:%Y-%m-%d}", last, str(k.use_count), state)
+    console.print(table)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(name: str) -> None:
+    """Revoke the API key NAME: requests with it are refused from now on."""
+    engine = get_engine()
+    migrate.upgrade(engine)
+    try:
+        with transaction(engine) as session:
+            apikeys.revoke_key(session, SYSTEM, name)
+    except ServiceError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"[yellow]已吊销 / revoked[/yellow] {name}")
 
 
 def main() -> None:  # pragma: no cover

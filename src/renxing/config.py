@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     # Notification channels besides the in-app inbox: comma list of log, email, webhook.
     notify_channels: str = "log"
     public_url: str = "http://127.0.0.1:8000"  # links in e-mails and webhooks
+    # Open311: a jurisdiction_id that stands for the whole installation (besides each street's code).
+    open311_jurisdiction: str | None = None
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_from: str = "renxing@localhost"

@@ -1,5 +1,6 @@
 """Imports every domain's tables so metadata and migrations see them all."""
 
+from renxing.apikeys.models import ApiKey
 from renxing.auth.models import AuditEntry, AuthSession, User, UserScope
 from renxing.events.models import (
     EventCategory,
@@ -17,6 +18,7 @@ from renxing.notify.models import Notification, NotificationContact, Notificatio
 from renxing.people.models import Resident
 
 __all__ = [
+    "ApiKey",
     "AuditEntry",
     "AuthSession",
     "Building",

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session
 
+from renxing.apikeys import service as apikeys
 from renxing.auth import audit
 from renxing.auth.models import User, UserScope
 from renxing.auth.passwords import hash_password
@@ -29,6 +30,7 @@ from renxing.people.vulnerability import age_on
 Progress = Callable[[str, int, int], None]
 
 DEMO_PASSWORD = "renxing-demo"
+DEMO_API_KEY = "renxing-demo-key"  # the Open311 key of the demo (README)
 # (username, role, what the account shows in Chinese, and in English)
 DEMO_ACCOUNTS: list[tuple[str, str, str, str]] = [
     ("admin", "sysadmin", "系统管理员：账号与审计", "system administrator: accounts and audit"),
@@ -153,6 +155,7 @@ def build_demo(
                 "communities": {c.code: c.residents for c in summary.communities},
             },
         )
+        apikeys.create_key(session, SYSTEM, "demo", key=DEMO_API_KEY)
     summary.seconds = round(time.perf_counter() - started, 2)
     return summary
 

@@ -1,0 +1,279 @@
+"""Open311 GeoReport v2 under ``/open311/v2/``, in XML (the spec's required format) and JSON.
+
+    GET  discovery.{fmt}                 GET  services.{fmt}          GET services/{code}.{fmt}
+    POST requests.{fmt}  (form-encoded, api_key required)             GET requests.{fmt}
+    GET  requests/{id}.{fmt}             GET  tokens/{token}.{fmt}
+
+Every answer, errors too, is in the format asked for; errors are the spec's own list
+(``[{"code": 400, "description": "…"}]`` / ``<errors><error>…</error></errors>``) with 400
+for bad parameters, 403 for a missing or invalid api_key and 404 for what does not exist.
+Each request is one transaction: on any error nothing is stored. Parameters are read here by
+hand (not by FastAPI's validation) so that even malformed ones get the spec's error body.
+"""
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
+from starlette.datastructures import QueryParams
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from renxing.apikeys import service as apikeys
+from renxing.config import get_settings
+from renxing.errors import Forbidden, NotAuthenticated, NotFound, ServiceError
+from renxing.events import open311_service as o311
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"])
+
+FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
+# The Spark convention: a list in JSON is a wrapper element of repeated items in XML.
+ITEMS = {
+    "services": "service",
+    "service_requests": "request",
+    "errors": "error",
+    "attributes": "attribute",
+    "values": "value",
+    "endpoints": "endpoint",
+    "formats": "format",
+}
+POST_FIELDS = {f.name for f in o311.RequestIn.__dataclass_fields__.values()} - {"attributes"}
+ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]{1,60})\](\[\])?$")
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 cannot carry
+BAD_FORMAT = "格式应为 json 或 xml / the format must be json or xml"
+
+
+# ---- rendering ---------------------------------------------------------------------------
+
+
+def _fill(el: ET.Element, value: Any) -> None:
+    if isinstance(value, list):
+        for item in value:
+            _fill(ET.SubElement(el, ITEMS[el.tag]), item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _fill(ET.SubElement(el, key), item)
+    elif isinstance(value, bool):
+        el.text = "true" if value else "false"
+    elif value is not None:
+        el.text = NOT_XML.sub("", str(value))
+
+
+def to_xml(root: str, payload: Any) -> str:
+    el = ET.Element(root)
+    _fill(el, payload)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(el, encoding="unicode")
+
+
+def render(fmt: str, root: str, payload: Any, status: int = 200) -> Response:
+    body = json.dumps(payload, ensure_ascii=False) if fmt == "json" else to_xml(root, payload)
+    return Response(body.encode("utf-8"), status_code=status, media_type=FORMATS[fmt])
+
+
+def errors(fmt: str, status: int, descriptions: list[str]) -> Response:
+    return render(fmt, "errors", [{"code": status, "description": d} for d in descriptions], status)
+
+
+def _status(exc: ServiceError) -> int:
+    if isinstance(exc, Forbidden | NotAuthenticated):
+        return 403
+    if isinstance(exc, NotFound):
+        return 404
+    return 400  # Invalid, Conflict and anything else the client can fix
+
+
+def _descriptions(exc: ServiceError) -> list[str]:
+    if isinstance(exc, NotFound) or not exc.errors:
+        return [exc.message]
+    return [f"{e.field}: {e.message}" for e in exc.errors]
+
+
+# ---- one transaction per request ---------------------------------------------------------
+
+
+@contextmanager
+def _unit_of_work(request: Request) -> Iterator[Session]:
+    with request.app.state.session_factory() as session, session.begin():
+        yield session
+
+
+def _answer(request: Request, fmt: str, root: str, work: Callable[[Session], Any]) -> Response:
+    """Run ``work`` in a transaction and render its result; a ServiceError rolls everything
+    back and becomes the spec's error list."""
+    try:
+        with _unit_of_work(request) as session:
+            payload = work(session)
+    except ServiceError as exc:
+        return errors(fmt, _status(exc), _descriptions(exc))
+    return render(fmt, root, payload)
+
+
+def _format(fmt: str) -> str | None:
+    fmt = fmt.lower()
+    return fmt if fmt in FORMATS else None
+
+
+def _split(ref: str) -> tuple[str, str | None]:
+    """'fire_hazard.json' → ('fire_hazard', 'json'); the format None when missing or unknown."""
+    name, dot, fmt = ref.rpartition(".")
+    return (name, _format(fmt)) if dot and name else (ref, None)
+
+
+def _one(q: QueryParams, name: str) -> str | None:
+    value = (q.get(name) or "").strip()
+    return value or None  # the spec: an empty optional argument is no argument
+
+
+def _many(q: QueryParams, name: str) -> str | None:
+    values = [v.strip() for v in q.getlist(name) if v.strip()]
+    return ",".join(values) or None
+
+
+# ---- routes ------------------------------------------------------------------------------
+
+
+@router.get("/discovery.{fmt}", summary="Open311 service discovery")
+def discovery(fmt: str, request: Request) -> Response:
+    f = _format(fmt)
+    if f is None:
+        return errors("xml", 404, [BAD_FORMAT])
+    return render(f, "discovery", o311.discovery(get_settings().public_url))
+
+
+@router.get("/services.{fmt}", summary="Open311: the service list (one per report category)")
+def service_list(fmt: str, request: Request) -> Response:
+    f = _format(fmt)
+    if f is None:
+        return errors("xml", 404, [BAD_FORMAT])
+    jurisdiction = _one(request.query_params, "jurisdiction_id")
+
+    def work(session: Session) -> list[dict]:
+        o311.jurisdiction_path(session, jurisdiction)
+        return o311.services(session)
+
+    return _answer(request, f, "services", work)
+
+
+@router.get("/services/{ref}", summary="Open311: a service definition (its attributes)")
+def service_definition(ref: str, request: Request) -> Response:
+    code, f = _split(ref)
+    if f is None:
+        return errors("xml", 404, [BAD_FORMAT])
+    jurisdiction = _one(request.query_params, "jurisdiction_id")
+
+    def work(session: Session) -> dict:
+        o311.jurisdiction_path(session, jurisdiction)
+        return o311.definition(session, code)
+
+    return _answer(request, f, "service_definition", work)
+
+
+@router.post("/requests.{fmt}", summary="Open311: post a service request (form-encoded, api_key required)")
+async def post_request(fmt: str, request: Request) -> Response:
+    f = _format(fmt)
+    if f is None:
+        return errors("xml", 404, [BAD_FORMAT])
+    ctype = request.headers.get("content-type", "").lower()
+    is_form = ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
+    fields: dict[str, str] = {}
+    attributes: dict[str, list[str]] = {}
+    files = False
+    if is_form:
+        try:
+            form = await request.form(max_files=0)
+        except StarletteHTTPException:
+            return errors(f, 400, ["表单无法解析 / the form could not be read"])
+        for key, value in form.multi_items():
+            if not isinstance(value, str):
+                files = True
+                continue
+            m = ATTRIBUTE.match(key)
+            if m:
+                attributes.setdefault(m.group(1), []).append(value)
+            elif value.strip() and (key in POST_FIELDS or key == "api_key"):
+                fields[key] = value.strip()
+    api_key = fields.pop("api_key", None) or _one(request.query_params, "api_key")
+    data = o311.RequestIn(**fields, attributes=attributes)
+
+    def work(session: Session) -> list[dict]:
+        key = apikeys.verify_key(session, api_key)
+        if key is None:
+            raise Forbidden("api_key 缺失或无效 / missing or invalid api_key: can't proceed with create_request")
+        if not is_form:
+            raise ServiceError("请以 application/x-www-form-urlencoded 提交 / post the form as x-www-form-urlencoded")
+        if files:
+            raise ServiceError("不接受上传文件，请用 media_url / files are not accepted: send a media_url")
+        report = o311.submit(session, key.name, data)
+        answer = o311.created(session, report, data.account_id)
+        apikeys.record_use(session, key.id)  # last: the key's row stays locked only until the commit
+        return [answer]
+
+    return await run_in_threadpool(_answer, request, f, "service_requests", work)
+
+
+@router.get("/requests.{fmt}", summary="Open311: service requests (last 90 days, at most 1000)")
+def get_requests(fmt: str, request: Request) -> Response:
+    f = _format(fmt)
+    if f is None:
+        return errors("xml", 404, [BAD_FORMAT])
+    q = request.query_params
+
+    def work(session: Session) -> list[dict]:
+        within = o311.jurisdiction_path(session, _one(q, "jurisdiction_id"))
+        reports = o311.search(
+            session,
+            within=within,
+            service_request_id=_many(q, "service_request_id"),
+            service_code=_many(q, "service_code"),
+            start_date=_one(q, "start_date"),
+            end_date=_one(q, "end_date"),
+            status=_many(q, "status"),
+        )
+        return o311.present(session, reports)
+
+    return _answer(request, f, "service_requests", work)
+
+
+@router.get("/requests/{ref}", summary="Open311: one service request")
+def get_request(ref: str, request: Request) -> Response:
+    request_id, f = _split(ref)
+    if f is None:
+        return errors("xml", 404, [BAD_FORMAT])
+    jurisdiction = _one(request.query_params, "jurisdiction_id")
+
+    def work(session: Session) -> list[dict]:
+        within = o311.jurisdiction_path(session, jurisdiction)
+        return o311.present(session, [o311.get_request(session, within, request_id)])
+
+    return _answer(request, f, "service_requests", work)
+
+
+@router.get("/tokens/{ref}", summary="Open311: the service request of a token")
+def get_token(ref: str, request: Request) -> Response:
+    token, f = _split(ref)
+    if f is None:
+        return errors("xml", 404, [BAD_FORMAT])
+    jurisdiction = _one(request.query_params, "jurisdiction_id")
+
+    def work(session: Session) -> list[dict]:
+        within = o311.jurisdiction_path(session, jurisdiction)
+        report = o311.by_token(session, within, token)
+        return [{"service_request_id": report.id, "token": report.token}]
+
+    return _answer(request, f, "service_requests", work)
+
+
+@router.api_route(
+    "/{rest:path}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    include_in_schema=False,
+)
+def unknown(rest: str) -> Response:
+    """Anything else under /open311/v2/: the spec's 404, in JSON when the path asks for it."""
+    fmt = "json" if rest.lower().endswith(".json") else "xml"
+    return errors(fmt, 404, [f"没有此资源或不支持此方法 / no such resource or method: {rest}"])
