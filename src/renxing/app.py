@@ -15,6 +15,7 @@ from renxing.db import get_engine, session_factory
 from renxing.errors import ServiceError
 from renxing.events import api as events_api
 from renxing.events import open311
+from renxing.events import pages as events_pages
 from renxing.events import scheduler as events_scheduler
 from renxing.grid import api as grid_api
 from renxing.grid import pages as grid_pages
@@ -50,6 +51,7 @@ def create_app(engine: Engine | None = None, *, upgrade: bool = True) -> FastAPI
     app.include_router(auth_api.users)
     app.include_router(events_api.router)
     app.include_router(notify_api.router)
+    app.include_router(events_pages.router)
     app.include_router(open311.router)  # Open311 GeoReport v2 under /open311/v2/
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
