@@ -246,3 +246,16 @@ def test_reports_count_in_the_audit_and_timeline(ev):
         assert s.query(AuditEntry).filter_by(entity="report", entity_id=rid, action="create").count() == 1
         assert s.query(ReportEvent).filter_by(report_id=rid).count() == 2
         assert s.get(Report, rid).created_at == T0
+
+
+def test_only_the_reporter_rates_and_never_the_handler(ev):
+    rid = ev.submit("resident1", household_id=ev.w.households["H1"])
+    for action, kw in [("accept", {}), ("check_in", {"lat": 32.06, "long": 118.785}), ("resolve", {"note": "ok"})]:
+        ev.act("gridworker1", rid, action, now=later(20), **kw)
+    with pytest.raises(Forbidden):
+        ev.act("gridworker1", rid, "feedback", solved=True, rating=5, now=later(30))
+    with pytest.raises(Forbidden):
+        ev.act("secretary", rid, "feedback", solved=True, rating=5, now=later(30))
+    assert ev.report(rid).state == "resolved" and ev.report(rid).feedback_rating is None
+    ev.act("resident1", rid, "feedback", solved=True, rating=4, now=later(40))
+    assert ev.report(rid).state == "closed"

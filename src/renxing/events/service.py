@@ -631,9 +631,20 @@ def _transition(
     return row
 
 
+def may_give_feedback(report: Report, kinds: frozenset[ActorKind]) -> bool:
+    """The public holds the ruler: the reporter rates the handling. Staff may record the answer
+    of a caller who has no account, but a handler never rates their own work."""
+    if ActorKind.reporter in kinds:
+        return True
+    return report.reporter_user_id is None and ActorKind.handler not in kinds
+
+
 def allowed_actions(session: Session, report: Report, kinds: frozenset[ActorKind]) -> list[str]:
     rows = session.scalars(select(ReportTransition).where(ReportTransition.from_state == report.state))
-    return sorted({r.action for r in rows if kinds & parse_actors(r.actors)})
+    allowed = {r.action for r in rows if kinds & parse_actors(r.actors)}
+    if not may_give_feedback(report, kinds):
+        allowed.discard(Action.feedback.value)
+    return sorted(allowed)
 
 
 def _apply(
@@ -1073,6 +1084,8 @@ def feedback(
     if rating is not None and not 1 <= rating <= 5:
         errors.add("rating", "评分应为1到5 / rating must be 1 to 5", value=rating)
     errors.raise_if_any()
+    if not may_give_feedback(report, kinds):
+        raise Forbidden("评价由上报人作出 / feedback comes from the reporter, never from the handler")
     action = Action.feedback if solved else Action.reopen
     row = _transition(session, actor, report, kinds, action)
     if row.from_state != State.resolved.value:
