@@ -35,6 +35,7 @@ serve: install
 
 test: install
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/pytest -q tests
 
 lint: $(STAMP)

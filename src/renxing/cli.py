@@ -120,8 +120,14 @@ def user_create(
     migrate.upgrade(get_engine())
     with transaction(get_engine()) as session:
         user = auth_service.create_user(
-            session, SYSTEM, username=username, password=password, role=role, display_name=name or username,
-            scope_unit_ids=scope, resident_id=resident_id,
+            session,
+            SYSTEM,
+            username=username,
+            password=password,
+            role=role,
+            display_name=name or username,
+            scope_unit_ids=scope,
+            resident_id=resident_id,
         )
         console.print(f"[green]created[/green] {user.username} ({role.value})")
 
