@@ -7,6 +7,7 @@ level so that each unit's materialized path can be built from its parent's.
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
@@ -18,7 +19,7 @@ from renxing.auth.models import User, UserScope
 from renxing.auth.passwords import hash_password
 from renxing.auth.principal import SYSTEM
 from renxing.db import transaction
-from renxing.demo import geo
+from renxing.demo import geo, reports
 from renxing.demo.plan import COMMUNITIES, KIND_LABELS, STREET_NAME
 from renxing.demo.population import REFERENCE_DATE
 from renxing.demo.world import DutySpec, Node, World, generate
@@ -111,9 +112,15 @@ class DemoSummary:
 
 
 def build_demo(
-    engine: Engine, *, seed: int = 2023, scale: float = 1.0, progress: Progress | None = None
+    engine: Engine,
+    *,
+    seed: int = 2023,
+    scale: float = 1.0,
+    progress: Progress | None = None,
+    until: datetime | None = None,
 ) -> DemoSummary:
-    """Generate the demo street for ``seed`` and write it into a migrated, empty database."""
+    """Generate the demo street for ``seed`` and write it into a migrated, empty database,
+    with months of reports ending at ``until`` (default: now; see :mod:`renxing.demo.reports`)."""
     if not 0 < scale <= 10:
         raise Invalid("比例应在 0 到 10 之间 / scale must be in (0, 10]", [FieldError("scale", "0 < scale ≤ 10")])
     report = progress or (lambda _label, _done, _total: None)
@@ -135,6 +142,7 @@ def build_demo(
         _require_empty(session)
         writer = _Writer(session, world, lambda label: report(label, done + writer.step, total))
         writer.write_all(password_hash)
+        reports.add_reports(session, seed=seed, scale=scale, until=until, password_hash=password_hash)
         summary = _summarise(world, writer, seed, scale)
         audit.record(
             session,
