@@ -556,3 +556,15 @@ def test_cli_export(cli_runner, world, engine, tmp_path):
     rows = list(load_workbook(out).worksheets[0].iter_rows(values_only=True))
     assert "姓名" in rows[0] and len(rows) == 5
     assert WANG_ID in rows[1] + rows[2] + rows[3] + rows[4]
+
+
+def test_grid_children_export(client, world):
+    r = client.get(f"/api/v1/grid/units/{world.units['P1']}/children/export.xlsx", headers=login(client, "street"))
+    assert r.status_code == 200
+    rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+    assert rows[0] == ("编码", "名称", "层级", "类型", "居民数")
+    assert sorted((*row[1:3], row[4]) for row in rows[1:]) == [("一片区", "片区/网格", 3), ("二片区", "片区/网格", 1)]
+    denied = client.get(
+        f"/api/v1/grid/units/{world.units['P2']}/children/export.xlsx", headers=login(client, "gridworker1")
+    )
+    assert denied.status_code == 403

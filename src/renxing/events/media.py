@@ -41,7 +41,7 @@ class CleanPhoto:
 
 
 class PhotoError(ValueError):
-    pass
+    """An upload that is not a usable JPEG, PNG or WebP photo."""
 
 
 def clean_photo(raw: bytes, max_bytes: int) -> CleanPhoto:

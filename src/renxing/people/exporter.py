@@ -15,8 +15,8 @@ from renxing.auth.policy import Perm
 from renxing.auth.principal import Principal
 from renxing.errors import Invalid
 from renxing.exporting import to_xlsx
-from renxing.grid.models import GridUnit, Household
-from renxing.grid.service import building_view, get_unit
+from renxing.grid.models import GridUnit, Household, Level
+from renxing.grid.service import LEVEL_LABELS, building_view, children, get_unit
 from renxing.people import vulnerability
 from renxing.people.importer import MOBILITY_LABELS, NEED_LABELS
 from renxing.people.masking import HIDDEN
@@ -148,3 +148,15 @@ def export_households(session: Session, actor: Principal, building_id: int, *, l
     headers = ["unit", "room", "address", "residents"] if en else ["单元", "门牌号", "地址", "居民人数"]
     rows = [[h.unit_no, h.room, h.address, n] for h, n in view.households]
     return to_xlsx(headers, rows, sheet=view.unit.name)
+
+
+def export_children(session: Session, actor: Principal, unit_id: int, *, lang: str = "zh") -> bytes:
+    """The visible sub-units of a grid unit with their resident counts; no personal data."""
+    en = lang == "en"
+    parent = get_unit(session, actor, unit_id)
+    headers = ["code", "name", "level", "kind", "residents"] if en else ["编码", "名称", "层级", "类型", "居民数"]
+    rows = [
+        [u.code, u.name, LEVEL_LABELS[Level(u.level)][1 if en else 0], u.kind, n]
+        for u, n in children(session, actor, unit_id)
+    ]
+    return to_xlsx(headers, rows, sheet=parent.name)

@@ -120,6 +120,12 @@ def export_residents(
     return _xlsx(data, f"居民名册-{today}.xlsx", f"residents-{today}.xlsx")
 
 
+@router.get("/grid/units/{unit_id}/children/export.xlsx", summary="A grid unit's sub-units as .xlsx")
+def export_children(unit_id: int, session: DB, actor: CurrentUser, lang: Literal["zh", "en"] = "zh") -> Response:
+    data = exporter.export_children(session, actor, unit_id, lang=lang)
+    return _xlsx(data, f"网格{unit_id}-下级单元.xlsx", f"unit-{unit_id}-children.xlsx")
+
+
 @router.get("/grid/buildings/{unit_id}/households/export.xlsx", summary="A building's households as .xlsx")
 def export_households(unit_id: int, session: DB, actor: CurrentUser, lang: Literal["zh", "en"] = "zh") -> Response:
     data = exporter.export_households(session, actor, unit_id, lang=lang)
