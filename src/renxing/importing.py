@@ -100,14 +100,12 @@ def decode_text(data: bytes) -> str:
         return data[3:].decode("utf-8", errors="replace")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" (tab-separated UTF-16)
         return data.decode("utf-16", errors="replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise SheetError("无法识别文件编码，请另存为 UTF-8 CSV / unknown text encoding; save as UTF-8 CSV") from exc
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise SheetError("无法识别文件编码，请另存为 UTF-8 CSV / unknown text encoding; save as UTF-8 CSV")
 
 
 def _read_csv(text: str, max_rows: int) -> Table:

@@ -87,14 +87,19 @@ def children(session: Session, actor: Principal, unit_id: int) -> list[tuple[Gri
 
 
 def resident_counts(session: Session, paths: list[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for p in paths:
-        out[p] = (
-            session.scalar(
-                select(func.count(Resident.id)).where(subtree_clause(Resident.path, p), Resident.deleted_at.is_(None))
-            )
-            or 0
-        )
+    """Residents in each subtree, from one query grouped by building path (a few hundred rows)."""
+    out = dict.fromkeys(paths, 0)
+    if not paths:
+        return out
+    rows = session.execute(
+        select(Resident.path, func.count(Resident.id))
+        .where(or_(*[subtree_clause(Resident.path, p) for p in paths]), Resident.deleted_at.is_(None))
+        .group_by(Resident.path)
+    )
+    for building_path, n in rows:
+        for p in paths:
+            if building_path.startswith(p):
+                out[p] += n
     return out
 
 
