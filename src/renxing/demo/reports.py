@@ -72,6 +72,8 @@ from renxing.events.models import (
     ReportTransition,
     RoutingRule,
     SeverityDeadline,
+    insert_reports,
+    reports,
 )
 from renxing.events.policy import (
     CHANNEL_LABELS,
@@ -2075,7 +2077,7 @@ def _write(session: Session, lives: list[_Life], until: datetime, phones: dict[i
                 "external_ref": s.external_ref,
             }
         )
-    ids = _insert(session, Report, rows)
+    ids = insert_reports(session, rows)
 
     def real(text: str | None) -> str | None:
         return None if text is None else _REF.sub(lambda m: str(ids[int(m.group(1))]), text)
@@ -2085,7 +2087,7 @@ def _write(session: Session, lives: list[_Life], until: datetime, phones: dict[i
     ]
     if merged:
         session.execute(
-            update(Report.__table__).where(Report.id == bindparam("b_id")).values(merged_into_id=bindparam("b_into")),
+            update(reports).where(reports.c.id == bindparam("b_id")).values(merged_into_id=bindparam("b_into")),
             merged,
         )
     events = []

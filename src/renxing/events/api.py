@@ -80,12 +80,7 @@ async def submit(request: Request, session: DB, actor: CurrentUser) -> dict:
 
     def work() -> dict:
         report = service.submit_report(session, actor, fields, channel=channel, photos=files)
-        view = queries.report_view(session, actor, report.id)
-        view["merge_candidates"] = [
-            {**queries.present(r, actor), "distance_m": d}
-            for r, d in service.merge_candidates(session, actor, report.id)
-        ]
-        return view
+        return queries.intake_answer(session, actor, report, with_photos=bool(files))
 
     return await run_in_threadpool(work)
 

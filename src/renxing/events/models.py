@@ -1,15 +1,32 @@
 """Tables of the closed loop for risks (事件闭环): categories, deadlines, routing rules, the
 state machine as data, reports with their timeline, photos and followers.
 
-A report's ``next_due_at`` is the moment the escalation sweep must look at it again (the
-deadline of its current step, or the auto-close time of a resolved report); it is NULL
-when nothing is due, so the partial index on it holds exactly the work of the scheduler.
+A report's ``next_due_at`` (in ``report_schedule``) is the moment the escalation sweep must
+look at it again (the deadline of its current step, or the auto-close time of a resolved
+report); it is NULL when nothing is due, so the partial index on it holds exactly the work
+of the scheduler.
 """
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    insert,
+    text,
+)
+from sqlalchemy.orm import Mapped, Session, column_property, mapped_column
 
 from renxing.db import Base, UTCDateTime, utcnow
 
@@ -104,83 +121,192 @@ class ReportTransition(Base):
     requires_note: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class Report(Base):
-    """One raised risk (事件) from any channel, followed from intake to closure."""
-
-    __tablename__ = "reports"
-    __table_args__ = (
-        # The scheduler's work: only rows with something due are in this index.
-        Index(
-            "ix_reports_next_due_at",
-            "next_due_at",
-            sqlite_where=text("next_due_at IS NOT NULL"),
-            postgresql_where=text("next_due_at IS NOT NULL"),
-        ),
-        Index("ix_reports_path_id", "path", "id"),  # scoped lists
-        Index("ix_reports_category_created", "category_code", "created_at"),  # merge candidates
-        Index("ix_reports_state_created", "state", "created_at"),
-        Index("ix_reports_handler_state", "handler_user_id", "state"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    token: Mapped[str] = mapped_column(String(24), unique=True)  # public reference, Open311 token
-    category_code: Mapped[str] = mapped_column(ForeignKey("event_categories.code"))
-    description: Mapped[str] = mapped_column(Text)
-    channel: Mapped[str] = mapped_column(String(16))
+# The report's own row. The escalation sweep's changing columns live beside it in
+# ``report_schedule`` (one narrow row per report), so that a sweep over 100,000 due reports
+# rewrites narrow rows with three indexes instead of wide ones with nine.
+reports = Table(
+    "reports",
+    Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token", String(24), nullable=False, unique=True),  # public reference, Open311 token
+    Column("category_code", ForeignKey("event_categories.code"), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("channel", String(16), nullable=False),
     # The reporter: a user, or a name and phone recorded by staff for a call.
-    reporter_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    reporter_name: Mapped[str | None] = mapped_column(String(60))
-    reporter_phone: Mapped[str | None] = mapped_column(String(20))
-    reporter_email: Mapped[str | None] = mapped_column(String(120))
-    show_name_publicly: Mapped[bool] = mapped_column(Boolean, default=False)
-    recorded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    Column("reporter_user_id", ForeignKey("users.id"), index=True),
+    Column("reporter_name", String(60)),
+    Column("reporter_phone", String(20)),
+    Column("reporter_email", String(120)),
+    Column("show_name_publicly", Boolean, nullable=False, default=False),
+    Column("recorded_by_user_id", ForeignKey("users.id")),
     # The place: a WGS-84 point and/or the unit (deepest known: building, area ...) and household.
-    lon: Mapped[float | None] = mapped_column(Float)
-    lat: Mapped[float | None] = mapped_column(Float)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("grid_units.id"))
-    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"))
-    path: Mapped[str] = mapped_column(String(255))  # the unit's grid path, for scope checks
-    address: Mapped[str | None] = mapped_column(String(200))
-    place_source: Mapped[str] = mapped_column(String(16))  # household | unit | polygon | nearest
-    severity: Mapped[str] = mapped_column(String(10))
-    state: Mapped[str] = mapped_column(ForeignKey("report_states.code"))
+    Column("lon", Float),
+    Column("lat", Float),
+    Column("unit_id", ForeignKey("grid_units.id"), nullable=False),
+    Column("household_id", ForeignKey("households.id")),
+    Column("path", String(255), nullable=False),  # the unit's grid path, for scope checks
+    Column("address", String(200)),
+    Column("place_source", String(16), nullable=False),  # household | unit | polygon | nearest
+    Column("severity", String(10), nullable=False),
+    Column("state", ForeignKey("report_states.code"), nullable=False),
     # Who handles it and why it went there.
-    handler_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    handler_label: Mapped[str | None] = mapped_column(String(160))
-    handler_kind: Mapped[str | None] = mapped_column(String(16))
-    routing_rule_id: Mapped[int | None] = mapped_column(ForeignKey("routing_rules.id", ondelete="SET NULL"))
-    routing: Mapped[dict | None] = mapped_column(JSON)  # the explanation shown to staff
-    # Escalation up the five-level chain: 0 none, 1 party member … 5 community secretary.
-    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
-    escalated_to_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    escalated_to_label: Mapped[str | None] = mapped_column(String(160))
-    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Deadlines from severity (the service level, kept for statistics) and the sweep's next look.
-    due_accept: Mapped[datetime] = mapped_column(UTCDateTime())
-    due_on_site: Mapped[datetime] = mapped_column(UTCDateTime())
-    due_resolve: Mapped[datetime] = mapped_column(UTCDateTime())
-    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    Column("handler_user_id", ForeignKey("users.id")),
+    Column("handler_label", String(160)),
+    Column("handler_kind", String(16)),
+    Column("routing_rule_id", ForeignKey("routing_rules.id", ondelete="SET NULL")),
+    Column("routing", JSON),  # the explanation shown to staff
+    # Deadlines from severity (the service level, kept for statistics).
+    Column("due_accept", UTCDateTime(), nullable=False),
+    Column("due_on_site", UTCDateTime(), nullable=False),
+    Column("due_resolve", UTCDateTime(), nullable=False),
     # Milestones.
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    on_site_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    close_reason: Mapped[str | None] = mapped_column(String(16))  # feedback | staff | no_feedback
-    resolution_note: Mapped[str | None] = mapped_column(Text)
-    reject_reason: Mapped[str | None] = mapped_column(Text)  # shown to the reporter
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
-    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    Column("created_at", UTCDateTime(), nullable=False, default=utcnow),
+    Column("assigned_at", UTCDateTime()),
+    Column("accepted_at", UTCDateTime()),
+    Column("on_site_at", UTCDateTime()),
+    Column("resolved_at", UTCDateTime()),
+    Column("closed_at", UTCDateTime()),
+    Column("updated_at", UTCDateTime(), nullable=False, default=utcnow),
+    Column("close_reason", String(16)),  # feedback | staff | no_feedback
+    Column("resolution_note", Text),
+    Column("reject_reason", Text),  # shown to the reporter
+    Column("merged_into_id", ForeignKey("reports.id")),
+    Column("reopen_count", Integer, nullable=False, default=0),
     # The reporter's feedback (回访).
-    feedback_solved: Mapped[bool | None] = mapped_column(Boolean)
-    feedback_rating: Mapped[int | None] = mapped_column(Integer)
-    feedback_comment: Mapped[str | None] = mapped_column(Text)
-    feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    Column("feedback_solved", Boolean),
+    Column("feedback_rating", Integer),
+    Column("feedback_comment", Text),
+    Column("feedback_at", UTCDateTime()),
     # Channel extras: Open311 attributes, the source of an internal report.
-    attributes: Mapped[dict | None] = mapped_column(JSON)
-    external_ref: Mapped[str | None] = mapped_column(String(120))
+    Column("attributes", JSON),
+    Column("external_ref", String(120)),
+    Index("ix_reports_path_id", "path", "id"),  # scoped lists
+    Index("ix_reports_category_created", "category_code", "created_at"),  # merge candidates
+    Index("ix_reports_state_created", "state", "created_at"),
+    Index("ix_reports_handler_state", "handler_user_id", "state"),
+)
+
+# What the escalation sweep reads and rewrites: the next look and how far up the chain it went.
+report_schedule = Table(
+    "report_schedule",
+    Base.metadata,
+    Column("report_id", ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
+    # When the sweep must look again; NULL when nothing is due, so the partial index holds
+    # exactly the scheduler's work.
+    Column("next_due_at", UTCDateTime()),
+    # Escalation up the five-level chain: 0 none, 1 party member … 5 community secretary.
+    Column("escalation_level", Integer, nullable=False, default=0),
+    Column("escalated_to_user_id", ForeignKey("users.id"), index=True),
+    Column("escalated_to_label", String(160)),
+    Column("escalated_at", UTCDateTime()),
+    Index(
+        "ix_report_schedule_next_due_at",
+        "next_due_at",
+        sqlite_where=text("next_due_at IS NOT NULL"),
+        postgresql_where=text("next_due_at IS NOT NULL"),
+    ),
+)
+
+
+class Report(Base):
+    """One raised risk (事件) from any channel, followed from intake to closure.
+
+    Mapped over ``reports`` joined with its ``report_schedule`` row: the ORM writes both
+    (``id`` is the key of both), readers see one object. Bulk writers use
+    :func:`insert_reports`.
+    """
+
+    __table__ = reports.join(report_schedule, reports.c.id == report_schedule.c.report_id)
+    id = column_property(reports.c.id, report_schedule.c.report_id)
+
+    if TYPE_CHECKING:  # the columns, for readers and type checkers
+        token: str
+        category_code: str
+        description: str
+        channel: str
+        reporter_user_id: int | None
+        reporter_name: str | None
+        reporter_phone: str | None
+        reporter_email: str | None
+        show_name_publicly: bool
+        recorded_by_user_id: int | None
+        lon: float | None
+        lat: float | None
+        unit_id: int
+        household_id: int | None
+        path: str
+        address: str | None
+        place_source: str
+        severity: str
+        state: str
+        handler_user_id: int | None
+        handler_label: str | None
+        handler_kind: str | None
+        routing_rule_id: int | None
+        routing: dict | None
+        escalation_level: int
+        escalated_to_user_id: int | None
+        escalated_to_label: str | None
+        escalated_at: datetime | None
+        due_accept: datetime
+        due_on_site: datetime
+        due_resolve: datetime
+        next_due_at: datetime | None
+        created_at: datetime
+        assigned_at: datetime | None
+        accepted_at: datetime | None
+        on_site_at: datetime | None
+        resolved_at: datetime | None
+        closed_at: datetime | None
+        updated_at: datetime
+        close_reason: str | None
+        resolution_note: str | None
+        reject_reason: str | None
+        merged_into_id: int | None
+        reopen_count: int
+        feedback_solved: bool | None
+        feedback_rating: int | None
+        feedback_comment: str | None
+        feedback_at: datetime | None
+        attributes: dict | None
+        external_ref: str | None
+
+
+SCHEDULE_FIELDS = tuple(c.key for c in report_schedule.columns if c.key != "report_id")
+
+
+def insert_reports(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Bulk-insert reports given as flat dicts (the attributes of :class:`Report`) with their
+    schedule rows; returns the new ids in order. For the demo, benchmarks and tests."""
+    if not rows:
+        return []
+    conn = session.connection()
+    report_keys = {c.key for c in reports.columns}
+    ids: list[int] = []
+    for start in range(0, len(rows), 2000):
+        chunk = rows[start : start + 2000]
+        own = [{k: v for k, v in row.items() if k in report_keys and k != "id"} for row in chunk]
+        result = conn.execute(insert(reports).returning(reports.c.id, sort_by_parameter_order=True), own)
+        new = [rid for (rid,) in result]
+        sched = []
+        for rid, row in zip(new, chunk, strict=True):
+            values = {k: row.get(k) for k in SCHEDULE_FIELDS}
+            values["escalation_level"] = values["escalation_level"] or 0
+            sched.append({"report_id": rid, **values})
+        conn.execute(insert(report_schedule), sched)
+        ids.extend(new)
+    return ids
+
+
+class CacheVersion(Base):
+    """A token that changes (by database triggers, migration 0004) whenever the tables behind
+    a per-process cache change: ``grid`` (grid unit outlines and points) and ``routing``
+    (rules, the chain, users and their scopes, categories, deadlines, units)."""
+
+    __tablename__ = "cache_versions"
+
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class ReportEvent(Base):

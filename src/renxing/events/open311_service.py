@@ -696,7 +696,7 @@ def present(session: Session, reports: list[Report]) -> list[dict[str, Any]]:
         address = r.address if r.address and r.household_id is None else place
         lon = r.lon if r.lon is not None else (unit.lon if unit else None)
         lat = r.lat if r.lat is not None else (unit.lat if unit else None)
-        updated = r.updated_at
+        updated = max(r.updated_at, r.escalated_at or r.updated_at)  # the sweep leaves updated_at alone
         if status_of(r) == CLOSED:
             updated = r.closed_at or r.resolved_at or r.updated_at
         cat = cats.get(r.category_code)

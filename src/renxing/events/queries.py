@@ -29,7 +29,16 @@ from renxing.db import utcnow
 from renxing.errors import FieldError, Invalid, NotFound
 from renxing.events import deadlines, geo, media, metrics, service
 from renxing.events.models import EventCategory, Report, ReportEvent, ReportPhoto
-from renxing.events.policy import ACTION_LABELS, CHANNEL_LABELS, OPEN_STATES, Action, ActorKind, Channel, State
+from renxing.events.policy import (
+    ACTION_LABELS,
+    CHANNEL_LABELS,
+    OPEN_STATES,
+    STAFF_ROLES,
+    Action,
+    ActorKind,
+    Channel,
+    State,
+)
 from renxing.grid import service as grid_service
 from renxing.grid.models import GridUnit
 from renxing.grid.service import path_ids, subtree_clause
@@ -112,6 +121,40 @@ def present(
     }
 
 
+def _photos(session: Session, report_id: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": p.id,
+            "kind": p.kind,
+            "content_type": p.content_type,
+            "width": p.width,
+            "height": p.height,
+            "url": f"/api/v1/reports/{report_id}/photos/{p.id}",
+        }
+        for p in session.scalars(select(ReportPhoto).where(ReportPhoto.report_id == report_id).order_by(ReportPhoto.id))
+    ]
+
+
+def intake_answer(session: Session, actor: Principal, report: Report, *, with_photos: bool = False) -> dict[str, Any]:
+    """What the filer of a new report needs: the report as in lists (id, token, state, handler,
+    deadlines, link), whether their name is shown, their photos (when they sent some), the
+    actions open to them now, and — only for those who may merge (staff and system) — the
+    nearby open reports of the same category. The full view with its timeline is one GET
+    away; building it here would double an intake's statements."""
+    kinds = service.kinds_of(session, actor, report)
+    out = present(report, actor, kinds)
+    out["show_name_publicly"] = report.show_name_publicly
+    out["photos"] = _photos(session, report.id) if with_photos else []
+    out["actions"] = service.allowed_actions(session, report, kinds)
+    may_merge = actor.is_system or actor.role in STAFF_ROLES
+    out["merge_candidates"] = (
+        [{**present(r, actor), "distance_m": d} for r, d in service.merge_candidates(session, actor, report.id)]
+        if may_merge
+        else []
+    )
+    return out
+
+
 def report_view(session: Session, actor: Principal, report_id: int) -> dict[str, Any]:
     """One report with its timeline and photos, and the actions this user may take now."""
     report, kinds = service.load_report(session, actor, report_id)
@@ -141,19 +184,7 @@ def report_view(session: Session, actor: Principal, report_id: int) -> dict[str,
             "external_ref": report.external_ref if staff_like else None,
             "capacity": sorted(k.value for k in kinds),
             "actions": service.allowed_actions(session, report, kinds),
-            "photos": [
-                {
-                    "id": p.id,
-                    "kind": p.kind,
-                    "content_type": p.content_type,
-                    "width": p.width,
-                    "height": p.height,
-                    "url": f"/api/v1/reports/{report.id}/photos/{p.id}",
-                }
-                for p in session.scalars(
-                    select(ReportPhoto).where(ReportPhoto.report_id == report.id).order_by(ReportPhoto.id)
-                )
-            ],
+            "photos": _photos(session, report.id),
             "timeline": [
                 {
                     "at": _iso(e.at),
@@ -445,7 +476,7 @@ def public_view(session: Session, report: Report) -> dict[str, Any]:
         "lat": lat,
         "reporter": report.reporter_name if report.show_name_publicly else None,
         "created_at": _iso(report.created_at),
-        "updated_at": _iso(report.updated_at),
+        "updated_at": _iso(max(report.updated_at, report.escalated_at or report.updated_at)),
         "due": _iso(report.due_resolve),
         "merged_into_id": report.merged_into_id,
     }

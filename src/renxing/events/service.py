@@ -34,13 +34,12 @@ categories, deadlines and rules in :mod:`renxing.events.catalog`, the seed confi
 """
 
 import secrets
-import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from renxing.auth import audit
@@ -49,7 +48,7 @@ from renxing.auth.policy import ROLE_LABELS, Role
 from renxing.auth.principal import SYSTEM, Principal
 from renxing.db import utcnow
 from renxing.errors import Collector, Conflict, FieldError, Forbidden, Invalid, NotFound
-from renxing.events import deadlines, geo, media, routing
+from renxing.events import cache, deadlines, geo, media, routing
 from renxing.events.deadlines import Minutes, Rung
 from renxing.events.models import (
     EventCategory,
@@ -146,56 +145,42 @@ class Located:
     source: str  # household | unit | polygon | nearest
 
 
-_geo_cache: dict[str, tuple[tuple, geo.GeoIndex]] = {}
-_geo_lock = threading.Lock()
-
-
 def invalidate_geo_cache() -> None:
-    with _geo_lock:
-        _geo_cache.clear()
+    """Forget every cached outline index and routing decision of this process (the caches
+    also notice changes by themselves, see :mod:`renxing.events.cache`)."""
+    cache.clear()
 
 
-def geo_index(session: Session) -> geo.GeoIndex:
-    """The outlines of the grid, built once per database and process and rebuilt when a
-    cheap fingerprint of the units (count, outline lengths, points, newest id) changes."""
-    bind = session.get_bind()
-    key = str(getattr(bind, "engine", bind).url)
-    fingerprint = tuple(
-        session.execute(
-            select(
-                func.count(GridUnit.geometry),
-                func.coalesce(func.sum(func.length(GridUnit.geometry)), 0),
-                func.max(GridUnit.id),
-                func.coalesce(func.sum(GridUnit.lon), 0),
-                func.coalesce(func.sum(GridUnit.lat), 0),
+def geo_index(session: Session, versions: cache.Versions | None = None) -> geo.GeoIndex:
+    """The outlines of the grid, built once per database and process and rebuilt when the
+    ``grid`` version (changed by triggers on every grid unit write) moves."""
+    v = versions or cache.versions(session)
+
+    def build() -> geo.GeoIndex:
+        shapes = [
+            geo.UnitShape(i, lv, p, g)
+            for i, lv, p, g in session.execute(
+                select(GridUnit.id, GridUnit.level, GridUnit.path, GridUnit.geometry).where(
+                    GridUnit.geometry.is_not(None)
+                )
             )
-        ).one()
-    )
-    with _geo_lock:
-        cached = _geo_cache.get(key)
-        if cached is not None and cached[0] == fingerprint:
-            return cached[1]
-    shapes = [
-        geo.UnitShape(i, lv, p, g)
-        for i, lv, p, g in session.execute(
-            select(GridUnit.id, GridUnit.level, GridUnit.path, GridUnit.geometry).where(GridUnit.geometry.is_not(None))
-        )
-    ]
-    buildings = [
-        geo.UnitPoint(i, p, lon, lat)
-        for i, p, lon, lat in session.execute(
-            select(GridUnit.id, GridUnit.path, GridUnit.lon, GridUnit.lat).where(
-                GridUnit.level == Level.building.value, GridUnit.lon.is_not(None), GridUnit.lat.is_not(None)
+        ]
+        buildings = [
+            geo.UnitPoint(i, p, lon, lat)
+            for i, p, lon, lat in session.execute(
+                select(GridUnit.id, GridUnit.path, GridUnit.lon, GridUnit.lat).where(
+                    GridUnit.level == Level.building.value, GridUnit.lon.is_not(None), GridUnit.lat.is_not(None)
+                )
             )
-        )
-    ]
-    index = geo.GeoIndex(shapes, buildings)
-    with _geo_lock:
-        _geo_cache[key] = (fingerprint, index)
-    return index
+        ]
+        return geo.GeoIndex(shapes, buildings)
+
+    return cache.outlines.get(cache.database_of(session), v.grid, "index", build)
 
 
-def locate(session: Session, actor: Principal, data: ReportIn, errors: Collector) -> Located | None:
+def locate(
+    session: Session, actor: Principal, data: ReportIn, errors: Collector, versions: cache.Versions | None = None
+) -> Located | None:
     """The place of a report: the household, the unit picked, or where the point falls."""
     point_given = data.lat is not None or data.long is not None
     if point_given and not geo.valid_point(data.long, data.lat):
@@ -217,7 +202,7 @@ def locate(session: Session, actor: Principal, data: ReportIn, errors: Collector
             return None
         return Located(unit.id, unit.path, unit.level, None, "unit")
     if point_given:
-        hit = geo_index(session).locate(data.long, data.lat, nearest_m=NEAREST_BUILDING_M)  # type: ignore[arg-type]
+        hit = geo_index(session, versions).locate(data.long, data.lat, nearest_m=NEAREST_BUILDING_M)  # type: ignore[arg-type]
         if hit is None:
             msg = "该位置不在任何社区范围内 / the point lies outside every community"
             errors.add("lat", msg, value=data.lat)
@@ -231,40 +216,35 @@ def locate(session: Session, actor: Principal, data: ReportIn, errors: Collector
 # ---- routing ----------------------------------------------------------------------------
 
 
-def route_place(session: Session, place: routing.Place, on: date | None = None) -> routing.Decision:
-    """Gather the rules, the place's chain and the staff covering it; let :func:`routing.route` pick."""
-    links = grid_service.chain(session, unit_id=place.unit_id, household_id=place.household_id, on=on)
-    people = [(link, p) for link in links for p in link.people]
-    rules_rows = session.execute(
+def route_place(
+    session: Session, place: routing.Place, on: date | None = None, versions: cache.Versions | None = None
+) -> routing.Decision:
+    """Let :func:`routing.route` pick the handler from the active rules, the place's chain and
+    the staff covering it. The rules are read once per process and the chain and staff once
+    per place until a rule, the chain, a user, a scope or a unit changes (the ``routing``
+    version); deciding from them is pure and quick."""
+    v = versions or cache.versions(session)
+    db = cache.database_of(session)
+    day = on or date.today()
+    rules = cache.decisions.get(db, v.routing, ("rules",), lambda: routing_rules(session))
+    holders, staff = cache.decisions.get(
+        db,
+        v.routing,
+        ("place", place.unit_id, place.household_id, place.path, day),
+        lambda: place_people(session, place, day),
+    )
+    return routing.route(place, rules, holders, staff)
+
+
+def routing_rules(session: Session) -> list[routing.Rule]:
+    """Every active rule, with its unit's path and its user's label (None when inactive)."""
+    rows = session.execute(
         select(RoutingRule, GridUnit.path)
         .outerjoin(GridUnit, GridUnit.id == RoutingRule.unit_id)
-        .where(
-            RoutingRule.active.is_(True),
-            or_(RoutingRule.category_code.is_(None), RoutingRule.category_code == place.category_code),
-        )
+        .where(RoutingRule.active.is_(True))
     ).all()
-    staff_rows = session.execute(
-        select(User, GridUnit.path)
-        .join(UserScope, UserScope.user_id == User.id)
-        .join(GridUnit, GridUnit.id == UserScope.unit_id)
-        .where(
-            UserScope.unit_id.in_(path_ids(place.path)),
-            User.role == Role.community_staff.value,
-            User.is_active.is_(True),
-        )
-    ).all()
-    wanted = {p.user_id for _, p in people if p.user_id} | {r.user_id for r, _ in rules_rows if r.user_id}
-    users = _active_users(session, wanted)
-    holders = [
-        routing.Holder(
-            duty=link.duty.value,
-            name=p.person_name,
-            user_id=p.user_id if p.user_id in users else None,
-            unit_name=link.unit_name,
-        )
-        for link, p in people
-    ]
-    rules = [
+    users = _active_users(session, {r.user_id for r, _ in rows if r.user_id})
+    return [
         routing.Rule(
             id=r.id,
             category_code=r.category_code,
@@ -277,12 +257,45 @@ def route_place(session: Session, place: routing.Place, on: date | None = None) 
             org_name=r.org_name,
             priority=r.priority,
         )
-        for r, path in rules_rows
+        for r, path in rows
     ]
-    # The staff member whose scope is deepest (closest to the place) comes first.
+
+
+def place_people(
+    session: Session, place: routing.Place, on: date | None = None
+) -> tuple[list[routing.Holder], list[routing.Staff]]:
+    """The place's chain (holders with an active account keep their user id) and the
+    community staff covering it, the deepest scope first."""
+    links = grid_service.chain(session, unit_id=place.unit_id, household_id=place.household_id, on=on)
+    people = [(link, p) for link in links for p in link.people]
+    staff_rows = session.execute(
+        select(User, GridUnit.path)
+        .join(UserScope, UserScope.user_id == User.id)
+        .join(GridUnit, GridUnit.id == UserScope.unit_id)
+        .where(
+            UserScope.unit_id.in_(path_ids(place.path)),
+            User.role == Role.community_staff.value,
+            User.is_active.is_(True),
+        )
+    ).all()
+    users = _active_users(session, {p.user_id for _, p in people if p.user_id})
+    holders = [
+        routing.Holder(
+            duty=link.duty.value,
+            name=p.person_name,
+            user_id=p.user_id if p.user_id in users else None,
+            unit_name=link.unit_name,
+        )
+        for link, p in people
+    ]
     staff_rows.sort(key=lambda row: (-len(row[1]), row[0].id))
-    staff = [routing.Staff(u.id, user_label(u)) for u, _ in staff_rows]
-    return routing.route(place, rules, holders, staff)
+    return holders, [routing.Staff(u.id, user_label(u)) for u, _ in staff_rows]
+
+
+def decide_route(session: Session, place: routing.Place, on: date | None = None) -> routing.Decision:
+    """The same decision as :func:`route_place`, from the database without any cache."""
+    holders, staff = place_people(session, place, on)
+    return routing.route(place, routing_rules(session), holders, staff)
 
 
 def ladder(session: Session, unit_id: int, household_id: int | None, on: date | None = None) -> list[Rung]:
@@ -315,7 +328,12 @@ def _check_channel(actor: Principal, channel: Channel) -> None:
 
 
 def _reporter(
-    session: Session, actor: Principal, data: ReportIn, channel: Channel, errors: Collector
+    session: Session,
+    actor: Principal,
+    data: ReportIn,
+    channel: Channel,
+    errors: Collector,
+    versions: cache.Versions | None = None,
 ) -> tuple[int | None, str | None, str | None, str | None]:
     """(user id, name, phone, email) of whoever raised the report."""
     on_behalf = channel in (Channel.phone, Channel.open311, Channel.internal)
@@ -332,8 +350,18 @@ def _reporter(
         return None, name, phone, email
     if data.reporter_name or data.reporter_phone or data.reporter_email:
         errors.add("reporter_name", "本人上报无需填写上报人 / reporter details are only for calls and systems")
-    user = session.get(User, actor.user_id) if actor.user_id else None
-    return actor.user_id, actor.display_name or actor.username, user.phone if user else None, None
+    uid = actor.user_id
+    phone = None
+    if uid is not None:
+        v = versions or cache.versions(session)
+        # Users' phones are behind the ``routing`` version too (the triggers watch them).
+        phone = cache.decisions.get(
+            cache.database_of(session),
+            v.routing,
+            ("phone", uid),
+            lambda: session.scalar(select(User.phone).where(User.id == uid)),
+        )
+    return uid, actor.display_name or actor.username, phone, None
 
 
 def submit_report(
@@ -358,7 +386,9 @@ def submit_report(
             raise _invalid_from(exc) from exc
     _check_channel(actor, channel)
     errors = Collector()
-    category = category_of(session, data.category)
+    versions = cache.versions(session)
+    category = cache.categories(session, versions).get(data.category)
+    minutes = cache.deadlines(session, versions)
     if category is None or not category.active:
         errors.add("category", "未知的事件类别 / unknown category", value=data.category)
     description = data.description.strip()
@@ -366,20 +396,21 @@ def submit_report(
         errors.add("description", "请描述问题 / describe the problem")
     severity = category.default_severity if category else Severity.normal.value
     if data.severity is not None:
-        if session.get(SeverityDeadline, data.severity) is None:
+        if data.severity not in minutes:
             errors.add("severity", "紧急程度无效 / unknown severity", value=data.severity)
         elif actor.is_system or actor.role in STAFF_ROLES:
             severity = data.severity  # residents' reports take the category's severity; staff grade them
-    reporter_id, reporter_name, reporter_phone, reporter_email = _reporter(session, actor, data, channel, errors)
-    place = locate(session, actor, data, errors)
+    reporter_id, reporter_name, reporter_phone, reporter_email = _reporter(
+        session, actor, data, channel, errors, versions
+    )
+    place = locate(session, actor, data, errors, versions)
     cleaned = media.check_photos(list(photos), errors, max_count=MAX_PHOTOS, max_bytes=MAX_PHOTO_BYTES)
     errors.raise_if_any()
     assert category is not None and place is not None
 
-    decision = route_place(
-        session, routing.Place(category.code, place.level, place.path, place.unit_id, place.household_id)
-    )
-    m = minutes_of(session, severity)
+    where = routing.Place(category.code, place.level, place.path, place.unit_id, place.household_id)
+    decision = route_place(session, where, versions=versions)
+    m = minutes.get(severity) or Minutes(120, 1440, 4320)
     due_accept, due_on_site, due_resolve = deadlines.due_times(now, m)
     state = State.assigned if decision.user_id is not None or decision.label else State.submitted
     report = Report(
@@ -406,9 +437,7 @@ def submit_report(
         handler_label=decision.label,
         handler_kind=decision.kind,
         routing_rule_id=decision.rule_id,
-        routing=decision.explanation(
-            routing.Place(category.code, place.level, place.path, place.unit_id, place.household_id)
-        ),
+        routing=decision.explanation(where),
         escalation_level=0,
         due_accept=due_accept,
         due_on_site=due_on_site,
@@ -445,7 +474,8 @@ def submit_report(
         data={"steps": decision.steps, "rule_id": decision.rule_id},
     )
     session.add_all([submitted, routed])
-    session.flush()
+    if cleaned:
+        session.flush()  # the photos point at the submit step; without them the commit flushes once
     for photo in cleaned:
         _store_photo(session, report, photo, "report", submitted.id, now)
     if reporter_id is not None:

@@ -1,12 +1,12 @@
 """The escalation sweep: deadlines kept by the database, not by timers in memory.
 
     escalation_sweep(session, now) -> int     # reports escalated or auto-closed, in the caller's transaction
-    run_sweep(engine) -> SweepResult          # one transaction, then external notifications are sent
+    run_sweep(engine) -> SweepResult          # batches of transactions, then external notifications are sent
     renxing events sweep [--loop SECONDS]     # the same from the command line (or Settings.scheduler)
 
-Every report carries ``next_due_at``, the moment something is due: the deadline of the step
-its state waits for, or, for a resolved report, seven days after resolution. A sweep takes
-every report whose moment has passed:
+Every report has a ``report_schedule`` row whose ``next_due_at`` is the moment something is
+due: the deadline of the step its state waits for, or, for a resolved report, seven days
+after resolution. A sweep takes the reports whose moment has passed, oldest first:
 
 - resolved ones with no feedback are closed (``close_reason`` no_feedback), their followers told;
 - open ones climb one level of the five-level chain above their place (党员 → 党小组长 →
@@ -18,10 +18,12 @@ every report whose moment has passed:
 Because all of this is derived from the rows, a restart loses nothing and two sweeps never
 double an escalation: on PostgreSQL they take an advisory lock, on SQLite writes are serial.
 
-It is set-based so that 100,000 overdue reports take well under a second: the escalation
-targets are computed once per grid unit in Python from the chain (a few thousand units at
-most), put into a temporary table, and applied with a handful of INSERT … SELECT and
-UPDATE … FROM statements; no report is loaded as an object.
+It is set-based: the due reports are copied once into a temporary table with what the sweep
+needs of them; the escalation targets are computed once per grid unit in Python from the
+chain (a few thousand units at most), put into temporary tables, and applied with a handful
+of INSERT … SELECT and UPDATE … FROM statements. An escalation rewrites only the report's
+narrow schedule row, never the wide ``reports`` row with its nine indexes; no report is
+loaded as an object. :func:`run_sweep` takes at most ``BATCH`` reports per transaction.
 """
 
 import logging
@@ -39,6 +41,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -48,7 +51,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    true,
     update,
 )
 from sqlalchemy.orm import Session
@@ -58,7 +60,7 @@ from renxing.auth.models import User
 from renxing.auth.principal import SYSTEM
 from renxing.db import UTCDateTime, transaction, utcnow
 from renxing.events.deadlines import LADDER_DUTIES, LEVEL_OF_DUTY, Minutes, Rung, next_rung
-from renxing.events.models import Report, ReportEvent, ReportFollower, SeverityDeadline
+from renxing.events.models import ReportEvent, ReportFollower, SeverityDeadline, report_schedule, reports
 from renxing.events.policy import OPEN_STATES, STEP_OF_STATE, Action, State
 from renxing.events.routing import DUTY_ZH
 from renxing.grid.models import GridUnit, Household, Responsibility
@@ -69,6 +71,7 @@ from renxing.notify.models import Notification
 log = logging.getLogger(__name__)
 LOCK_KEY = 0x52584556  # "RXEV": one sweep at a time per PostgreSQL database
 CHUNK = 5000
+BATCH = 20_000  # reports per transaction of run_sweep
 
 _tmp = MetaData()
 LADDER = Table(
@@ -87,7 +90,19 @@ HOUSEHOLD = Table(
     Column("user_id", Integer),
     Column("label", String(160)),
 )
-TARGETS = Table(
+IDS = Table("tmp_report_due_ids", _tmp, Column("report_id", Integer, primary_key=True))
+DUE = Table(
+    "tmp_report_due",
+    _tmp,
+    Column("report_id", Integer, primary_key=True),
+    Column("state", String(16)),
+    Column("severity", String(10)),
+    Column("unit_id", Integer),
+    Column("household_id", Integer),
+    Column("handler_user_id", Integer),
+    Column("level", Integer),
+)
+TARGETS = Table(  # every due open report; level NULL: nobody left above it
     "tmp_report_targets",
     _tmp,
     Column("report_id", Integer, primary_key=True),
@@ -95,17 +110,43 @@ TARGETS = Table(
     Column("user_id", Integer),
     Column("label", String(160)),
     Column("state", String(16)),
-    Column("severity", String(10)),
     Column("handler_user_id", Integer),
+    Column("next_due", UTCDateTime()),
 )
+GRACE = Table(
+    "tmp_report_grace",
+    _tmp,
+    Column("severity", String(10), primary_key=True),
+    Column("state", String(16), primary_key=True),
+    Column("next_due", UTCDateTime()),
+)
+TEMPORARY = (IDS, DUE, TARGETS, LADDER, HOUSEHOLD, GRACE)
 _DDL = [
-    "CREATE TEMPORARY TABLE IF NOT EXISTS tmp_report_ladder (unit_id INTEGER NOT NULL, from_level INTEGER NOT NULL,"
-    " to_level INTEGER NOT NULL, user_id INTEGER, label VARCHAR(160), PRIMARY KEY (unit_id, from_level))",
-    "CREATE TEMPORARY TABLE IF NOT EXISTS tmp_report_household_rung (household_id INTEGER NOT NULL PRIMARY KEY,"
-    " user_id INTEGER, label VARCHAR(160))",
-    "CREATE TEMPORARY TABLE IF NOT EXISTS tmp_report_targets (report_id INTEGER NOT NULL PRIMARY KEY, level INTEGER,"
-    " user_id INTEGER, label VARCHAR(160), state VARCHAR(16), severity VARCHAR(10), handler_user_id INTEGER)",
+    "tmp_report_ladder (unit_id INTEGER NOT NULL, from_level INTEGER NOT NULL, to_level INTEGER NOT NULL,"
+    " user_id INTEGER, label VARCHAR(160), PRIMARY KEY (unit_id, from_level))",
+    "tmp_report_household_rung (household_id INTEGER NOT NULL PRIMARY KEY, user_id INTEGER, label VARCHAR(160))",
+    "tmp_report_due_ids (report_id INTEGER NOT NULL PRIMARY KEY)",
+    "tmp_report_due (report_id INTEGER NOT NULL PRIMARY KEY, state VARCHAR(16), severity VARCHAR(10),"
+    " unit_id INTEGER, household_id INTEGER, handler_user_id INTEGER, level INTEGER)",
+    "tmp_report_targets (report_id INTEGER NOT NULL PRIMARY KEY, level INTEGER, user_id INTEGER,"
+    " label VARCHAR(160), state VARCHAR(16), handler_user_id INTEGER, next_due TIMESTAMP WITH TIME ZONE)",
+    "tmp_report_grace (severity VARCHAR(10) NOT NULL, state VARCHAR(16) NOT NULL, next_due TIMESTAMP WITH TIME ZONE,"
+    " PRIMARY KEY (severity, state))",
 ]
+
+
+def _create_temporary(session: Session) -> None:
+    for ddl in _DDL:
+        session.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {ddl}"))
+
+
+def _empty_temporary(session: Session, sqlite: bool) -> None:
+    """Left empty for the next sweep on this connection (a failed one rolls back its rows)."""
+    if sqlite:
+        for table in TEMPORARY:
+            session.execute(delete(table))
+    else:
+        session.execute(text(f"TRUNCATE {', '.join(t.name for t in TEMPORARY)}"))
 
 
 @dataclass
@@ -113,6 +154,8 @@ class SweepResult:
     escalated: int = 0
     closed: int = 0
     stopped: int = 0  # overdue with nobody left above
+    due: int = 0  # reports found due
+    batches: int = 1
     seconds: float = 0.0
 
     @property
@@ -201,43 +244,137 @@ def household_rungs(session: Session, household_ids: Iterable[int], on: date) ->
     return out
 
 
-def _grace(report, now: datetime, minutes: dict[str, Minutes]):
-    """CASE over (severity, state): the next look one step's length from now."""
-    whens = []
-    for severity, m in minutes.items():
-        for state, step in STEP_OF_STATE.items():
-            at = now + timedelta(minutes=m.step(step))
-            whens.append(
-                (and_(report.c.severity == severity, report.c.state == state.value), literal(at, UTCDateTime()))
-            )
-    return case(*whens, else_=literal(now + timedelta(hours=1), UTCDateTime()))
+def _grace_rows(now: datetime, minutes: dict[str, Minutes]) -> list[dict]:
+    """The next look per (severity, state): one step's length from now."""
+    return [
+        {"severity": severity, "state": state.value, "next_due": now + timedelta(minutes=m.step(step))}
+        for severity, m in minutes.items()
+        for state, step in STEP_OF_STATE.items()
+    ]
 
 
-def _reason(report):
+def _reason(t):
     return case(
-        (report.c.state == State.accepted.value, literal("（超时未到场 / not on site in time）")),
-        (report.c.state == State.on_site.value, literal("（超时未办结 / not resolved in time）")),
+        (t.c.state == State.accepted.value, literal("（超时未到场 / not on site in time）")),
+        (t.c.state == State.on_site.value, literal("（超时未办结 / not resolved in time）")),
         else_=literal("（超时未受理 / not accepted in time）"),
     )
 
 
-def _climb(session: Session, join_on, target: Table, level_col, level_cond, now: datetime, minutes, result) -> None:
-    """Escalate every due open report that joins a target row: timeline, digests, update.
+def _take_due(session: Session, now: datetime, limit: int | None) -> int:
+    """Copy the due reports (oldest first, at most ``limit``) with what the sweep needs of them
+    into ``tmp_report_due``. First their ids, from the partial index on ``next_due_at`` alone;
+    then the rest, reading ``reports`` and ``report_schedule`` in id order, which touches each
+    page once instead of hopping around the wide table in deadline order. Nothing after this
+    reads the wide rows again."""
+    s, r, i = report_schedule, reports, IDS
+    due = select(s.c.report_id).where(s.c.next_due_at.is_not(None), s.c.next_due_at <= now)
+    if limit is not None:
+        due = due.order_by(s.c.next_due_at).limit(limit)
+    session.execute(insert(i).from_select(["report_id"], due))
+    _analyze(session, i)
+    cols = ["report_id", "state", "severity", "unit_id", "household_id", "handler_user_id", "level"]
+    rows = (
+        select(i.c.report_id, r.c.state, r.c.severity, r.c.unit_id, r.c.household_id, r.c.handler_user_id)
+        .add_columns(s.c.escalation_level)
+        .select_from(i.join(r, r.c.id == i.c.report_id).join(s, s.c.report_id == i.c.report_id))
+    )
+    session.execute(insert(DUE).from_select(cols, rows))
+    _analyze(session, DUE)
+    return session.scalar(select(func.count()).select_from(DUE)) or 0  # rowcount of INSERT … SELECT varies by driver
 
-    The join is done once, into a temporary table keyed by report, and everything else
-    reads that table (the report rows are only touched by one UPDATE on their keys)."""
-    r = Report.__table__
-    t = TARGETS
-    open_due = and_(r.c.next_due_at.is_not(None), r.c.next_due_at <= now, r.c.state.in_([s.value for s in OPEN_STATES]))
-    session.execute(delete(t))
+
+def _analyze(session: Session, table: Table) -> None:
+    """PostgreSQL plans joins with a temporary table blind (it has no statistics until
+    analysed): with them it picks key lookups for a tick and one pass for a backlog."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"ANALYZE {table.name}"))
+
+
+def _auto_close(session: Session, now: datetime, result: SweepResult) -> None:
+    """Resolved reports left without feedback for seven days are closed; followers told."""
+    d = DUE
+    f = ReportFollower.__table__
+    resolved = select(d.c.report_id).where(d.c.state == State.resolved.value)
+    if session.execute(resolved.limit(1)).first() is None:
+        return
+    note = "办结后7天未评价，自动关闭 / closed: no feedback within 7 days"
     session.execute(
-        insert(t).from_select(
-            ["report_id", "level", "user_id", "label", "state", "severity", "handler_user_id"],
-            select(r.c.id, level_col, target.c.user_id, target.c.label, r.c.state, r.c.severity, r.c.handler_user_id)
-            .select_from(r.join(target, join_on))
-            .where(open_due, level_cond),
+        insert(ReportEvent.__table__).from_select(
+            ["report_id", "at", "actor_label", "action", "from_state", "to_state", "note"],
+            select(
+                d.c.report_id,
+                literal(now, UTCDateTime()),
+                literal("系统"),
+                literal(Action.auto_close.value),
+                literal(State.resolved.value),
+                literal(State.closed.value),
+                literal(note),
+            ).where(d.c.state == State.resolved.value),
         )
     )
+    # In-app only: one message per follower and report, written set-based like the rest.
+    session.execute(
+        insert(Notification.__table__).from_select(
+            ["user_id", "title", "link", "topic", "report_id", "created_at"],
+            select(
+                f.c.user_id,
+                literal("事件已自动关闭 / report closed without feedback #") + cast(d.c.report_id, String),
+                literal("/reports/") + cast(d.c.report_id, String),
+                literal("report.auto_close"),
+                d.c.report_id,
+                literal(now, UTCDateTime()),
+            )
+            .select_from(d.join(f, f.c.report_id == d.c.report_id))
+            .where(d.c.state == State.resolved.value),
+        )
+    )
+    result.closed += (
+        session.execute(
+            update(reports)
+            .where(reports.c.id.in_(resolved), reports.c.state == State.resolved.value)
+            .values(state=State.closed.value, closed_at=now, close_reason="no_feedback", updated_at=now)
+        ).rowcount
+        or 0
+    )
+    session.execute(update(report_schedule).where(report_schedule.c.report_id.in_(resolved)).values(next_due_at=None))
+
+
+def _targets(session: Session, now: datetime, minutes: dict[str, Minutes]) -> None:
+    """Where each due open report climbs, in one pass: its household's party member when it
+    has not been escalated yet and there is one, else the next rung of its unit's ladder, else
+    nowhere (level NULL); with the moment of its next look (a severity and state unknown to
+    the deadline table: an hour)."""
+    d, h, lad, g = DUE, HOUSEHOLD, LADDER, GRACE
+    session.execute(insert(g), _grace_rows(now, minutes))
+    by_household = h.c.household_id.is_not(None)
+    session.execute(
+        insert(TARGETS).from_select(
+            ["report_id", "level", "user_id", "label", "state", "handler_user_id", "next_due"],
+            select(
+                d.c.report_id,
+                case((by_household, literal(1)), else_=lad.c.to_level),
+                case((by_household, h.c.user_id), else_=lad.c.user_id),
+                case((by_household, h.c.label), else_=lad.c.label),
+                d.c.state,
+                d.c.handler_user_id,
+                func.coalesce(g.c.next_due, literal(now + timedelta(hours=1), UTCDateTime())),
+            )
+            .select_from(
+                d.outerjoin(h, and_(h.c.household_id == d.c.household_id, d.c.level == 0))
+                .outerjoin(lad, and_(lad.c.unit_id == d.c.unit_id, lad.c.from_level == d.c.level))
+                .outerjoin(g, and_(g.c.severity == d.c.severity, g.c.state == d.c.state))
+            )
+            .where(d.c.state.in_([s.value for s in OPEN_STATES])),
+        )
+    )
+    _analyze(session, TARGETS)
+
+
+def _climb(session: Session, now: datetime, result: SweepResult) -> None:
+    """Escalate every report with a target: timeline, digests, and the narrow update."""
+    t = TARGETS
+    climbing = t.c.level.is_not(None)
     session.execute(
         insert(ReportEvent.__table__).from_select(
             ["report_id", "at", "actor_label", "action", "from_state", "to_state", "note", "escalation_level"],
@@ -250,30 +387,44 @@ def _climb(session: Session, join_on, target: Table, level_col, level_cond, now:
                 t.c.state,
                 t.c.label + _reason(t),
                 t.c.level,
-            ),
+            )
+            .where(climbing)
+            .order_by(t.c.report_id),  # in key order: the foreign key checks walk the reports in order
         )
     )
     reached = session.execute(
-        select(t.c.user_id, func.count(), func.min(t.c.report_id)).where(t.c.user_id.is_not(None)).group_by(t.c.user_id)
+        select(t.c.user_id, func.count(), func.min(t.c.report_id))
+        .where(climbing, t.c.user_id.is_not(None))
+        .group_by(t.c.user_id)
     ).all()
     handlers = session.execute(
         select(t.c.handler_user_id, func.count(), func.min(t.c.report_id))
-        .where(t.c.handler_user_id.is_not(None))
+        .where(climbing, t.c.handler_user_id.is_not(None))
         .group_by(t.c.handler_user_id)
     ).all()
-    count = session.execute(
-        update(r)
-        .where(r.c.id == t.c.report_id)
-        .values(
-            escalation_level=t.c.level,
-            escalated_to_user_id=t.c.user_id,
-            escalated_to_label=t.c.label,
-            escalated_at=now,
-            next_due_at=_grace(t, now, minutes),
-            updated_at=now,
+    s = report_schedule
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite would drive UPDATE … FROM by scanning the schedule through an index it is
+        # changing; by key from the targets, with one row-value lookup each, it walks in order.
+        stmt = text(
+            "UPDATE report_schedule SET (escalation_level, escalated_to_user_id, escalated_to_label, escalated_at,"
+            " next_due_at) = (SELECT t.level, t.user_id, t.label, :now, t.next_due FROM tmp_report_targets t"
+            " WHERE t.report_id = report_schedule.report_id)"
+            " WHERE report_id IN (SELECT report_id FROM tmp_report_targets WHERE level IS NOT NULL)"
+        ).bindparams(bindparam("now", now, type_=UTCDateTime()))
+    else:
+        stmt = (
+            update(s)
+            .where(s.c.report_id == t.c.report_id, climbing)
+            .values(
+                escalation_level=t.c.level,
+                escalated_to_user_id=t.c.user_id,
+                escalated_to_label=t.c.label,
+                escalated_at=now,
+                next_due_at=t.c.next_due,
+            )
         )
-    ).rowcount
-    result.escalated += count or 0
+    result.escalated += session.execute(stmt).rowcount or 0
     for user_id, n, first in reached:
         notify.push(
             session,
@@ -292,80 +443,46 @@ def _climb(session: Session, join_on, target: Table, level_col, level_cond, now:
             topic="report.overdue",
             report_id=first if n == 1 else None,
         )
-
-
-def _auto_close(session: Session, now: datetime, result: SweepResult) -> None:
-    r = Report.__table__
-    f = ReportFollower.__table__
-    resolved_due = and_(r.c.next_due_at.is_not(None), r.c.next_due_at <= now, r.c.state == State.resolved.value)
-    note = "办结后7天未评价，自动关闭 / closed: no feedback within 7 days"
-    session.execute(
-        insert(ReportEvent.__table__).from_select(
-            ["report_id", "at", "actor_label", "action", "from_state", "to_state", "note"],
-            select(
-                r.c.id,
-                literal(now, UTCDateTime()),
-                literal("系统"),
-                literal(Action.auto_close.value),
-                literal(State.resolved.value),
-                literal(State.closed.value),
-                literal(note),
-            ).where(resolved_due),
-        )
-    )
-    # In-app only: one message per follower and report, written set-based like the rest.
-    session.execute(
-        insert(Notification.__table__).from_select(
-            ["user_id", "title", "link", "topic", "report_id", "created_at"],
-            select(
-                f.c.user_id,
-                literal("事件已自动关闭 / report closed without feedback #") + cast(r.c.id, String),
-                literal("/reports/") + cast(r.c.id, String),
-                literal("report.auto_close"),
-                r.c.id,
-                literal(now, UTCDateTime()),
-            )
-            .select_from(r.join(f, f.c.report_id == r.c.id))
-            .where(resolved_due),
-        )
-    )
-    result.closed += (
+    # Whatever is still due has nobody above it: stop looking until its next action.
+    result.stopped = (
         session.execute(
-            update(r)
-            .where(resolved_due)
-            .values(
-                state=State.closed.value, closed_at=now, close_reason="no_feedback", next_due_at=None, updated_at=now
-            )
+            update(s)
+            .where(s.c.report_id.in_(select(t.c.report_id).where(t.c.level.is_(None))))
+            .values(next_due_at=None)
         ).rowcount
         or 0
     )
 
 
-def sweep(session: Session, now: datetime | None = None) -> SweepResult:
-    """One sweep in the caller's transaction."""
+def sweep(session: Session, now: datetime | None = None, *, limit: int | None = None) -> SweepResult:
+    """One sweep in the caller's transaction over the due reports, at most ``limit`` of them
+    (the oldest first; None: all). :func:`run_sweep` loops in batches."""
     started = time.perf_counter()
     now = now or utcnow()
     result = SweepResult()
-    if session.get_bind().dialect.name == "postgresql":
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if not sqlite:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
-    _auto_close(session, now, result)
-
-    r = Report.__table__
-    open_due = and_(r.c.next_due_at.is_not(None), r.c.next_due_at <= now, r.c.state.in_([s.value for s in OPEN_STATES]))
-    unit_ids = set(session.scalars(select(r.c.unit_id).where(open_due).distinct()))
+    due_at = report_schedule.c.next_due_at
+    anything = select(report_schedule.c.report_id).where(due_at.is_not(None), due_at <= now).limit(1)
+    if session.execute(anything).first() is None:
+        result.seconds = time.perf_counter() - started
+        return result  # the usual tick: one look into the partial index
+    _create_temporary(session)
+    result.due = _take_due(session, now, limit)
+    d = DUE
+    open_ = d.c.state.in_([s.value for s in OPEN_STATES])
+    unit_ids: set[int] = set()
+    if result.due:
+        _auto_close(session, now, result)
+        unit_ids = set(session.scalars(select(d.c.unit_id).where(open_).distinct()))
     if unit_ids:
         today = now.date()
         households = set(
             session.scalars(
-                select(r.c.household_id)
-                .where(open_due, r.c.escalation_level == 0, r.c.household_id.is_not(None))
-                .distinct()
+                select(d.c.household_id).where(open_, d.c.level == 0, d.c.household_id.is_not(None)).distinct()
             )
         )
-        for ddl in _DDL:
-            session.execute(text(ddl))
-        session.execute(delete(LADDER))
-        session.execute(delete(HOUSEHOLD))
         ladder_rows = [
             {"unit_id": u, "from_level": lv, "to_level": nxt.level, "user_id": nxt.user_id, "label": nxt.label}
             for u, rungs in unit_ladders(session, unit_ids, today).items()
@@ -381,33 +498,13 @@ def sweep(session: Session, now: datetime | None = None) -> SweepResult:
         if hh_rows:
             session.execute(insert(HOUSEHOLD), hh_rows)
         minutes = {
-            s.severity: Minutes(s.accept_minutes, s.on_site_minutes, s.resolve_minutes)
-            for s in session.scalars(select(SeverityDeadline))
+            row.severity: Minutes(row.accept_minutes, row.on_site_minutes, row.resolve_minutes)
+            for row in session.scalars(select(SeverityDeadline))
         }
-        if hh_rows:  # first the household's party member, for reports not yet escalated
-            _climb(
-                session,
-                r.c.household_id == HOUSEHOLD.c.household_id,
-                HOUSEHOLD,
-                literal(1),
-                r.c.escalation_level == 0,
-                now,
-                minutes,
-                result,
-            )
-        if ladder_rows:
-            _climb(
-                session,
-                and_(r.c.unit_id == LADDER.c.unit_id, r.c.escalation_level == LADDER.c.from_level),
-                LADDER,
-                LADDER.c.to_level,
-                true(),
-                now,
-                minutes,
-                result,
-            )
-        # Whatever is still due has nobody above it: stop looking until its next action.
-        result.stopped = session.execute(update(r).where(open_due).values(next_due_at=None)).rowcount or 0
+        _targets(session, now, minutes)
+        _climb(session, now, result)
+    if result.due:
+        _empty_temporary(session, sqlite)
     result.seconds = time.perf_counter() - started
     if result.changed or result.stopped:
         audit.record(
@@ -426,12 +523,26 @@ def escalation_sweep(session: Session, now: datetime | None = None) -> int:
     return sweep(session, now).changed
 
 
-def run_sweep(engine: Engine, now: datetime | None = None) -> SweepResult:
-    """A sweep in its own transaction, then the external notifications it left pending."""
-    with transaction(engine) as session:
-        result = sweep(session, now)
+def run_sweep(engine: Engine, now: datetime | None = None, *, batch: int = BATCH) -> SweepResult:
+    """Sweep in transactions of at most ``batch`` reports (oldest due first) until nothing is
+    due, so that a backlog never holds the write lock for long; then send the external
+    notifications the sweep left pending."""
+    now = now or utcnow()
+    total = SweepResult(batches=0)
+    started = time.perf_counter()
+    while True:
+        with transaction(engine) as session:
+            result = sweep(session, now, limit=batch)
+        total.escalated += result.escalated
+        total.closed += result.closed
+        total.stopped += result.stopped
+        total.due += result.due
+        total.batches += 1
+        if result.due < batch:
+            break
+    total.seconds = time.perf_counter() - started
     notify.dispatcher.join()
     notify.deliver_pending(engine)
-    if result.changed:
-        log.info("sweep: escalated %s, closed %s in %.3fs", result.escalated, result.closed, result.seconds)
-    return result
+    if total.changed:
+        log.info("sweep: escalated %s, closed %s in %.3fs", total.escalated, total.closed, total.seconds)
+    return total
