@@ -15,6 +15,7 @@ ORIGIN_LON = 118.776
 ORIGIN_LAT = 32.052
 _M_PER_DEG_LAT = 110_950.0
 _M_PER_DEG_LON = 111_320.0 * math.cos(math.radians(ORIGIN_LAT))
+M_PER_DEG_LAT, M_PER_DEG_LON = _M_PER_DEG_LAT, _M_PER_DEG_LON  # for code converting back to metres
 
 # The street's boundary in local metres (x east, y north).
 STREET_BOUNDS = (-820.0, -530.0, 850.0, 520.0)

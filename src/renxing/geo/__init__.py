@@ -1,0 +1,1 @@
+"""Geodesy helpers: Chinese map datums (WGS-84, GCJ-02, BD-09) and metric approximations."""
