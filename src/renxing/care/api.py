@@ -1,0 +1,303 @@
+"""JSON routes of 定点关怀 under /api/v1/care."""
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from renxing.care import service
+from renxing.care.models import CareVisit
+from renxing.pagination import Page
+from renxing.web.deps import DB, CurrentUser
+
+router = APIRouter(prefix="/api/v1/care", tags=["care"])
+
+
+class PlanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    resident_id: int
+    frequency_days: int | None = Field(None, description="days between visits; default by need")
+    emergency: bool = False
+    note: str | None = None
+
+
+class PlanPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    frequency_days: int | None = None
+    emergency: bool | None = None
+    status: str | None = Field(None, description="active or closed")
+
+
+class PairModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    resident_id: int
+    carer: str = Field(description="m<team member id> or u<user id of a grid worker>")
+    carer_kind: str | None = Field(None, description="volunteer, party_member, neighbour, grid_worker")
+    reason: str | None = None
+
+
+class AssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    pairs: list[PairModel]
+
+
+class ProposeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    unit_id: int
+
+
+class VisitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    visited_at: datetime | None = None
+    found: str = Field("ok", description="ok or problem")
+    problem_category: str | None = Field(None, description="health, living, safety, mental, absent, other")
+    note: str | None = None
+    raise_report: bool = Field(False, description="raise the problem into the closed loop (困难求助) now")
+
+
+class EndIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = None
+
+
+def plan_dict(row: service.PlanRow, now: datetime | None = None) -> dict[str, Any]:
+    now = now or service.utcnow()
+    p = row.plan
+    return {
+        "id": p.id,
+        "status": p.status,
+        "frequency_days": row.frequency_days,
+        "emergency": p.emergency,
+        "resident": row.resident,
+        "carers": row.carers,
+        "last_visit_at": row.last_visit_at,
+        "due_at": row.due_at,
+        "overdue": row.overdue(now),
+        "days_overdue": row.days_overdue(now),
+        "created_at": p.created_at,
+    }
+
+
+def visit_dict(v: CareVisit, resident: str | None = None) -> dict[str, Any]:
+    return {
+        "id": v.id,
+        "plan_id": v.plan_id,
+        "resident": resident,
+        "carer_kind": v.carer_kind,
+        "member_id": v.member_id,
+        "user_id": v.user_id,
+        "visited_at": v.visited_at,
+        "found": v.found,
+        "problem_category": v.problem_category,
+        "note": v.note,
+        "report_id": v.report_id,
+    }
+
+
+def _page(result: Page[service.PlanRow]) -> dict:
+    return result.to_dict([plan_dict(r) for r in result.items])
+
+
+@router.get("/plans", summary="Care plans in scope (a carer: their own), one page")
+def list_plans(
+    session: DB,
+    actor: CurrentUser,
+    unit_id: int | None = None,
+    q: str | None = None,
+    status: str = "active",
+    overdue: bool = False,
+    sort: str = Query("due", description="due, name, building"),
+    page: int = 1,
+    size: int | None = None,
+) -> dict:
+    return _page(
+        service.list_plans(
+            session,
+            actor,
+            unit_id=unit_id,
+            q=q,
+            status=status,
+            overdue_only=overdue,
+            sort=sort,
+            page=page,
+            size=size,
+        )
+    )
+
+
+@router.get("/mine", summary="My care list: the residents I care for")
+def my_list(session: DB, actor: CurrentUser, page: int = 1, size: int | None = None) -> dict:
+    return _page(service.list_plans(session, actor, only_mine=True, page=page, size=size))
+
+
+@router.post("/plans", status_code=201, summary="Open a care plan (frequency and needs by default from the register)")
+def create_plan(data: PlanIn, session: DB, actor: CurrentUser) -> dict:
+    plan = service.create_plan(session, actor, **data.model_dump())
+    row, _ = service.get_plan(session, actor, plan.id)
+    return plan_dict(row)
+
+
+@router.get("/plans/{plan_id}", summary="One care plan with its recent visits")
+def get_plan(plan_id: int, session: DB, actor: CurrentUser) -> dict:
+    row, visits = service.get_plan(session, actor, plan_id)
+    return {**plan_dict(row), "visits": [visit_dict(v) for v in visits]}
+
+
+@router.patch("/plans/{plan_id}", summary="Change frequency, emergency flag or close a plan")
+def update_plan(plan_id: int, patch: PlanPatch, session: DB, actor: CurrentUser) -> dict:
+    service.update_plan(session, actor, plan_id, **patch.model_dump(exclude_unset=True))
+    row, _ = service.get_plan(session, actor, plan_id)
+    return plan_dict(row)
+
+
+@router.get("/uncovered", summary="Vulnerable residents nobody cares for, in a unit")
+def uncovered(unit_id: int, session: DB, actor: CurrentUser) -> list[dict]:
+    return [{**u.resident, "plan_id": u.plan_id} for u in service.uncovered(session, actor, unit_id)]
+
+
+@router.post("/proposals", summary="Propose carers for every uncovered resident (optimal, explained per pair)")
+def propose(data: ProposeIn, session: DB, actor: CurrentUser) -> dict:
+    p = service.propose_assignments(session, actor, data.unit_id)
+    return {
+        "community_id": p.community.id,
+        "covered": len(p.pairs),
+        "total": p.total,
+        "total_distance_m": p.total_distance_m,
+        "carers_available": p.carers_available,
+        "pairs": [
+            {
+                "resident": x.resident,
+                "carer": x.carer_key,
+                "carer_name": x.carer_name,
+                "carer_kind": x.carer_kind,
+                "team": x.team,
+                "distance_m": x.distance_m,
+                "explanation": x.explanation,
+            }
+            for x in p.pairs
+        ],
+        "uncovered": [{"resident": g.resident, "reason": g.reason, "message": g.message} for g in p.gaps],
+    }
+
+
+@router.post("/assignments", status_code=201, summary="Assign carers in one action (all or nothing)")
+def assign(data: AssignIn, session: DB, actor: CurrentUser) -> dict:
+    pairs = [service.PairIn(**p.model_dump()) for p in data.pairs]
+    done = service.assign(session, actor, pairs)
+    return {"assigned": len(done), "ids": [a.id for a in done], "plan_ids": sorted({a.plan_id for a in done})}
+
+
+@router.post("/assignments/{assignment_id}/end", summary="End a carer's assignment")
+def end_assignment(assignment_id: int, data: EndIn, session: DB, actor: CurrentUser) -> dict:
+    a = service.end_assignment(session, actor, assignment_id, reason=data.reason)
+    return {"id": a.id, "plan_id": a.plan_id, "until": a.until}
+
+
+@router.post("/plans/{plan_id}/visits", status_code=201, summary="Record a visit; a problem may be raised at once")
+def record_visit(plan_id: int, data: VisitIn, session: DB, actor: CurrentUser) -> dict:
+    return visit_dict(service.record_visit(session, actor, plan_id, **data.model_dump()))
+
+
+@router.post("/visits/{visit_id}/raise", summary="Raise a visit's problem into the closed loop")
+def raise_problem(visit_id: int, session: DB, actor: CurrentUser) -> dict:
+    return visit_dict(service.raise_problem(session, actor, visit_id))
+
+
+@router.get("/visits", summary="Visits of the plans in scope, newest first")
+def list_visits(
+    session: DB,
+    actor: CurrentUser,
+    plan_id: int | None = None,
+    problems: bool = False,
+    page: int = 1,
+    size: int | None = None,
+) -> dict:
+    result = service.list_visits(session, actor, plan_id=plan_id, problems_only=problems, page=page, size=size)
+    return result.to_dict([visit_dict(v, name) for v, name in result.items])
+
+
+@router.get("/overdue", summary="Plans whose visit is overdue, with carers and grid workers")
+def overdue(session: DB, actor: CurrentUser, unit_id: int | None = None, mine: bool = False) -> list[dict]:
+    return [
+        {**plan_dict(o.row), "days_overdue": o.days_overdue, "grid_workers": o.grid_workers}
+        for o in service.overdue(session, actor, unit_id=unit_id, only_mine=mine)
+    ]
+
+
+def _unit(u: Any, names: dict[int, str], positions: dict[int, tuple[float, float]] | None = None) -> dict[str, Any]:
+    out = {
+        "unit_id": u.unit_id,
+        "name": names.get(u.unit_id) if u.unit_id is not None else None,
+        "vulnerable": u.vulnerable,
+        "by_kind": u.by_kind,
+        "covered": u.covered,
+        "share": u.share,
+        "uncovered": len(u.uncovered),
+        "over_served_residents": u.over_served_residents,
+        "carers": u.carers,
+        "assigned": u.assigned,
+        "max_care": u.max_care,
+        "load": u.load,
+    }
+    if positions is not None and u.unit_id in positions:
+        out["lon"], out["lat"] = positions[u.unit_id]
+    return out
+
+
+@router.get("/coverage", summary="Coverage and overlap per area and building")
+def coverage(unit_id: int, session: DB, actor: CurrentUser) -> dict:
+    v = service.coverage(session, actor, unit_id)
+    rep = v.report
+    return {
+        "unit_id": v.unit.id,
+        "total": _unit(rep.total, v.names),
+        "by_kind": [{"kind": k, "vulnerable": n, "covered": c, "share": s} for k, n, c, s in v.by_kind],
+        "areas": [_unit(u, v.names) for u in rep.areas.values()],
+        "buildings": [_unit(u, v.names, v.positions) for u in rep.buildings.values()],
+        "uncovered": [v.residents[i] for i in rep.uncovered if i in v.residents] if v.residents else len(rep.uncovered),
+        "over_served": [
+            {
+                "level": o.level,
+                "id": o.id if o.level == "building" or v.residents else None,
+                "name": v.names.get(o.id) if o.level == "building" else (v.residents.get(o.id) or {}).get("name"),
+                "service_kind": o.service_kind,
+                "teams": [v.team_names.get(t, str(t)) if isinstance(t, int) else str(t) for t in o.providers],
+                "residents": o.residents,
+                "uncovered_in_area": o.uncovered_in_area,
+            }
+            for o in rep.over_served
+        ],
+        "carers": [
+            {
+                "carer": c.carer_id,
+                "name": v.carer_names.get(str(c.carer_id)) if v.residents else None,
+                "team": v.team_names.get(c.team_id) if c.team_id is not None else None,
+                "assigned": c.assigned,
+                "max_care": c.max_care,
+                "load": c.load,
+                "over_limit": c.over_limit,
+            }
+            for c in rep.carers
+        ],
+    }
+
+
+@router.get("/what-if", summary="Coverage with N more volunteers of a skill in an area")
+def what_if(
+    unit_id: int,
+    session: DB,
+    actor: CurrentUser,
+    extra: int = 1,
+    skill: str | None = None,
+    area_id: int | None = None,
+    capacity: int = 3,
+) -> dict:
+    w = service.what_if(session, actor, unit_id, extra=extra, skill=skill, area_id=area_id, capacity=capacity)
+    return {
+        "before": {"covered": w.before.covered, "total": w.before.total, "coverage": w.before.coverage},
+        "after": {"covered": w.after.covered, "total": w.after.total, "coverage": w.after.coverage},
+        "gain": w.gain,
+        "newly_covered": [i for i in w.newly_covered],
+        "summary": w.summary,
+    }

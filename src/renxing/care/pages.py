@@ -1,0 +1,256 @@
+"""HTML pages of 定点关怀: the secretary's overview with proposal and one-action assignment, my care
+list and the visit form (mobile), the coverage map and tables."""
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+
+from renxing.care import rules, service
+from renxing.care.assignment import KIND_LABELS as CARER_KIND_LABELS
+from renxing.config import get_settings
+from renxing.errors import FieldError, Invalid
+from renxing.volunteers.models import SKILL_LABELS
+from renxing.web import csrf
+from renxing.web.deps import DB, CurrentUser
+from renxing.web.i18n import register
+from renxing.web.pagekit import PostedForm
+from renxing.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+LABELS = {
+    "KIND_LABELS": rules.KIND_LABELS,
+    "SKILL_LABELS": SKILL_LABELS,
+    "CARER_KIND_LABELS": CARER_KIND_LABELS,
+    "FOUND_LABELS": rules.FOUND_LABELS,
+    "PROBLEM_CATEGORIES": rules.PROBLEM_CATEGORIES,
+}
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.strip().isdigit() else None
+
+
+@router.get("/care")
+def care_overview(request: Request, session: DB, actor: CurrentUser, unit_id: str | None = None):
+    data = service.overview(session, actor, _int(unit_id))
+    assigned = request.query_params.get("assigned")
+    return render(
+        request, "care_overview.html", {"data": data, "assigned": assigned, "now": service.utcnow(), **LABELS}
+    )
+
+
+def _proposal_page(request, session, actor, unit_id: int, errors: list[FieldError] | None = None, status: int = 200):
+    proposal = service.propose_assignments(session, actor, unit_id)
+    return render(
+        request,
+        "care_propose.html",
+        {"p": proposal, "unit_id": unit_id, "errors": errors or [], **LABELS},
+        status_code=status,
+    )
+
+
+@router.post("/care/propose")
+def care_propose(request: Request, session: DB, actor: CurrentUser, form: PostedForm):
+    csrf.check(request, str(form.get("csrf_token") or ""))
+    unit_id = _int(str(form.get("unit_id") or ""))
+    if unit_id is None:
+        raise Invalid("须选择单元 / pick a unit", [FieldError("unit_id", "required")])
+    return _proposal_page(request, session, actor, unit_id)
+
+
+@router.post("/care/assign")
+def care_assign(request: Request, session: DB, actor: CurrentUser, form: PostedForm):
+    csrf.check(request, str(form.get("csrf_token") or ""))
+    unit_id = _int(str(form.get("unit_id") or ""))
+    residents = form.getlist("resident_id")
+    carers = form.getlist("carer")
+    reasons = form.getlist("reason")
+    if len(residents) != len(carers) or not all(str(r).isdigit() for r in residents):
+        raise Invalid("表单不完整 / incomplete form", [FieldError("pairs", "resident_id and carer per pair")])
+    pairs = [
+        service.PairIn(int(r), str(c), reason=str(reasons[i]) if i < len(reasons) else None)
+        for i, (r, c) in enumerate(zip(residents, carers, strict=True))
+    ]
+    try:
+        done = service.assign(session, actor, pairs)
+    except Invalid as exc:
+        # Nothing was written (the service checks every pair first); show the proposal again.
+        if unit_id is None:
+            raise
+        return _proposal_page(request, session, actor, unit_id, exc.errors or [FieldError("pairs", exc.message)], 422)
+    suffix = f"&unit_id={unit_id}" if unit_id else ""
+    return RedirectResponse(f"/care?assigned={len(done)}{suffix}", status_code=303)
+
+
+@router.get("/care/mine")
+def my_care(request: Request, session: DB, actor: CurrentUser, page: int = 1):
+    data = service.list_plans(session, actor, only_mine=True, page=page, size=30)
+    return render(
+        request,
+        "care_mine.html",
+        {"data": data, "now": service.utcnow(), "visited": request.query_params.get("visited"), **LABELS},
+    )
+
+
+@router.get("/care/plans/{plan_id}/visit")
+def visit_form(request: Request, plan_id: int, session: DB, actor: CurrentUser):
+    row = service.visit_form(session, actor, plan_id)
+    return render(request, "care_visit.html", {"row": row, "values": {}, "errors": {}, **LABELS})
+
+
+@router.post("/care/plans/{plan_id}/visit")
+def visit_save(request: Request, plan_id: int, session: DB, actor: CurrentUser, form: PostedForm):
+    csrf.check(request, str(form.get("csrf_token") or ""))
+    values = {k: str(form.get(k) or "") for k in ("visited_at", "found", "problem_category", "note")}
+    values["raise_report"] = "1" if form.get("raise_report") else ""
+    errors: dict[str, str] = {}
+    visited_at = None
+    if values["visited_at"]:
+        try:
+            visited_at = datetime.fromisoformat(values["visited_at"]).replace(tzinfo=ZoneInfo(get_settings().timezone))
+        except ValueError:
+            errors["visited_at"] = "时间格式无效 / invalid time"
+    if not errors:
+        try:
+            visit = service.record_visit(
+                session,
+                actor,
+                plan_id,
+                visited_at=visited_at,
+                found=values["found"] or "ok",
+                problem_category=values["problem_category"] or None,
+                note=values["note"] or None,
+                raise_report=bool(values["raise_report"]),
+            )
+        except Invalid as exc:
+            errors = {e.field: e.message for e in exc.errors} or {"form": exc.message}
+        else:
+            flag = f"&report={visit.report_id}" if visit.report_id else ""
+            return RedirectResponse(f"/care/mine?visited={visit.id}{flag}", status_code=303)
+    row = service.visit_form(session, actor, plan_id)
+    return render(
+        request, "care_visit.html", {"row": row, "values": values, "errors": errors, **LABELS}, status_code=422
+    )
+
+
+@router.get("/care/coverage")
+def coverage_page(
+    request: Request,
+    session: DB,
+    actor: CurrentUser,
+    unit_id: str | None = None,
+    extra: str | None = None,
+    skill: str | None = None,
+    area_id: str | None = None,
+):
+    data = service.coverage_page(
+        session, actor, _int(unit_id), extra=_int(extra), skill=skill or None, area_id=_int(area_id)
+    )
+    v = data.view
+    rep = v.report
+    over_buildings = {o.id for o in rep.over_served if o.level == "building"}
+    points = [
+        {
+            "id": b.unit_id,
+            "name": v.names.get(b.unit_id, ""),
+            "lon": v.positions[b.unit_id][0],
+            "lat": v.positions[b.unit_id][1],
+            "vulnerable": b.vulnerable,
+            "covered": b.covered,
+            "share": b.share,
+            "uncovered": len(b.uncovered),
+            "over": b.unit_id in over_buildings or b.over_served_residents > 0,
+        }
+        for b in rep.buildings.values()
+        if b.unit_id in v.positions
+    ]
+    return render(
+        request,
+        "care_coverage.html",
+        {
+            "v": v,
+            "data": data,
+            "units": data.units,
+            "unit_id": v.unit.id,
+            "form": {"extra": extra or "", "skill": skill or "", "area_id": _int(area_id)},
+            "points_json": json.dumps(points, ensure_ascii=False),
+            **LABELS,
+        },
+    )
+
+
+register(
+    {
+        "定点关怀": "Care for the vulnerable",
+        "我的关怀对象": "My care list",
+        "关怀覆盖地图": "Care coverage map",
+        "无人照护的关怀对象": "Vulnerable residents nobody cares for",
+        "推荐照护人": "Propose carers",
+        "全部安排": "Assign all",
+        "走访逾期": "Overdue visits",
+        "关怀对象": "Vulnerable residents",
+        "关怀计划": "Care plans",
+        "地址": "Address",
+        "类别": "Kinds",
+        "所需技能": "Needed skills",
+        "照护人": "Carer",
+        "说明": "Why",
+        "步行距离": "Walk",
+        "上次走访": "Last visit",
+        "应访日期": "Due",
+        "逾期天数": "Days overdue",
+        "网格员": "Grid worker",
+        "无法安排": "Cannot be covered",
+        "原因": "Reason",
+        "记录走访": "Record a visit",
+        "走访时间": "Visited at",
+        "情况": "Found",
+        "问题类别": "Problem",
+        "记录": "Notes",
+        "立即上报社区（困难求助）": "Raise it to the community now (needs help)",
+        "保存走访": "Save visit",
+        "已逾期": "overdue",
+        "从未走访": "never visited",
+        "已安排 {n} 位照护人": "{n} carers assigned",
+        "走访已记录": "Visit recorded",
+        "已上报，事件编号": "Raised as report",
+        "覆盖率": "Covered",
+        "片区": "Area",
+        "楼栋": "Building",
+        "已覆盖": "Covered",
+        "未覆盖": "Uncovered",
+        "重复服务": "Over-served",
+        "照护人负荷": "Carers' load",
+        "已安排": "Assigned",
+        "上限": "Limit",
+        "负荷": "Load",
+        "服务类型": "Service",
+        "队伍": "Teams",
+        "同片区未覆盖": "Uncovered in the same area",
+        "按类别": "By kind",
+        "范围": "Scope",
+        "居民": "Resident",
+        "人": "people",
+        "可用照护人": "Carers available",
+        "总步行距离": "Total walk",
+        "米": "m",
+        "照护安排有误": "The assignment has errors",
+        "没有需要安排的关怀对象": "Nobody is left without a carer",
+        "暂无关怀对象": "Nobody to care for yet",
+        "对象总数": "Vulnerable",
+        "进行中的计划": "Active plans",
+        "覆盖": "Coverage",
+        "返回": "Back",
+        "每": "every",
+        "假设分析：再增加志愿者": "What if more volunteers joined",
+        "人数": "How many",
+        "任意技能": "Any skill",
+        "任意片区": "Any area",
+        "计算": "Compute",
+        "天一次": "days",
+    }
+)
