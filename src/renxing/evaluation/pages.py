@@ -1,0 +1,145 @@
+"""HTML pages of public evaluation: the residents' rating form (mobile), scorecards, the report."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from renxing.auth.policy import Perm, Role
+from renxing.errors import FieldError, Invalid
+from renxing.evaluation import report as rpt
+from renxing.evaluation import service
+from renxing.evaluation.models import DIMENSION_LABELS, DIMENSIONS
+from renxing.evaluation.service import BASIS_LABELS, RatingIn
+from renxing.exporting import XLSX_MEDIA_TYPE, content_disposition
+from renxing.web import csrf, pagekit
+from renxing.web.deps import DB, CurrentUser
+from renxing.web.i18n import lang_of, register
+from renxing.web.pagekit import PostedForm
+from renxing.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _labels() -> dict[str, Any]:
+    return {"DIMENSIONS": DIMENSIONS, "DIMENSION_LABELS": DIMENSION_LABELS, "BASIS_LABELS": BASIS_LABELS}
+
+
+@router.get("/evaluation")
+def home(request: Request, session: DB, actor: CurrentUser, saved: str | None = None):
+    if not actor.can(Perm.evaluation_rate) or actor.resident_id is None:
+        return RedirectResponse("/evaluation/scorecards", status_code=303)
+    ctx = {**_labels(), "targets": service.rateable(session, actor), "saved": saved, "errors": {}}
+    return render(request, "evaluation_form.html", ctx)
+
+
+@router.post("/evaluation/rate")
+def rate(request: Request, session: DB, actor: CurrentUser, form: PostedForm):
+    csrf.check(request, str(form.get("csrf_token") or ""))
+    data = {k: str(form.get(k) or "").strip() or None for k in ("target_kind", "target_id", "comment", *DIMENSIONS)}
+    key = f"{data['target_kind']}-{data['target_id']}"
+    try:
+        service.rate(session, actor, RatingIn(**data))
+    except ValidationError as exc:
+        errors = pagekit.field_errors(exc)
+    except Invalid as exc:
+        errors = exc.errors or [FieldError("form", exc.message)]
+    else:
+        return RedirectResponse(f"/evaluation?saved={key}", status_code=303)
+    ctx = {
+        **_labels(),
+        "targets": service.rateable(session, actor),
+        "saved": None,
+        "errors": {key: errors},
+    }
+    return render(request, "evaluation_form.html", ctx, status_code=422)
+
+
+@router.get("/evaluation/scorecards")
+def scorecards(
+    request: Request, session: DB, actor: CurrentUser, unit_id: int | None = None, period: str | None = None
+):
+    data = service.scorecards(session, actor, unit_id, period or None)
+    ctx = {**_labels(), "data": data, "period": period or "", "periods": service.previous_periods()}
+    return render(request, "evaluation_scorecards.html", ctx)
+
+
+@router.get("/evaluation/scorecards/{kind}/{target_id}")
+def scorecard(request: Request, kind: str, target_id: int, session: DB, actor: CurrentUser, period: str | None = None):
+    card = service.scorecard(session, actor, kind, target_id, period or None)
+    ctx = {**_labels(), "card": card, "period": period or "", "periods": service.previous_periods()}
+    return render(request, "evaluation_scorecard.html", ctx)
+
+
+@router.get("/evaluation/report")
+def report_page(
+    request: Request, session: DB, actor: CurrentUser, unit_id: int | None = None, period: str | None = None
+):
+    period = period or service.default_period()
+    report = service.satisfaction_report(session, actor, unit_id, period, lang_of(request))
+    ctx = {
+        **_labels(),
+        "report": report,
+        "period": period,
+        "unit_id": unit_id,
+        "periods": service.previous_periods(),
+        "staff": actor.role is not Role.resident,
+    }
+    return render(request, "evaluation_report.html", ctx)
+
+
+@router.get("/evaluation/report.{fmt}")
+def report_file(request: Request, fmt: str, session: DB, actor: CurrentUser, period: str, unit_id: int | None = None):
+    if fmt not in ("xlsx", "pdf"):
+        raise Invalid("格式应为 xlsx 或 pdf / format must be xlsx or pdf", [FieldError("format", fmt)])
+    report = service.satisfaction_report(session, actor, unit_id, period, lang_of(request))
+    name = f"{report.community}-满意度报告-{report.period}.{fmt}"
+    body, media = (
+        (rpt.report_xlsx(report), XLSX_MEDIA_TYPE) if fmt == "xlsx" else (rpt.report_pdf(report), "application/pdf")
+    )
+    return Response(
+        body,
+        media_type=media,
+        headers={"Content-Disposition": content_disposition(name, f"satisfaction-{period}.{fmt}")},
+    )
+
+
+register(
+    {
+        "公众评价": "Public evaluation",
+        "评价服务": "Rate the services",
+        "您接受过以下组织的服务，请为其打分（1–5 分）。": (
+            "These teams and organizations served you; please score them (1 to 5)."
+        ),
+        "暂无可评价的组织：接受过志愿队、社会组织或合作单位的服务后可在此评价。": (
+            "Nothing to rate yet: after a team, social organization or partner has served you, you can rate it here."
+        ),
+        "服务方式": "Service",
+        "意见建议": "Comments",
+        "提交评价": "Submit",
+        "更新评价": "Update",
+        "已保存，谢谢！": "Saved, thank you!",
+        "本季度已评价": "Rated this quarter",
+        "评分卡": "Scorecards",
+        "期间": "Period",
+        "全部期间": "All periods",
+        "组织": "Organization",
+        "类别": "Kind",
+        "评价数": "Ratings",
+        "多样性": "Variety",
+        "质量": "Quality",
+        "响应速度": "Responsiveness",
+        "综合": "Overall",
+        "评分分布": "Distribution of scores",
+        "月度趋势": "Monthly trend",
+        "居民意见（匿名）": "Comments (anonymous)",
+        "满意度报告": "Satisfaction report",
+        "下载 PDF": "Download PDF",
+        "下载 Excel": "Download Excel",
+        "评价居民": "Residents rating",
+        "满意率": "Satisfied",
+        "本期暂无评价": "No ratings in this period",
+        "仅含汇总数据，不含任何姓名。": "Aggregates only; no names.",
+    }
+)

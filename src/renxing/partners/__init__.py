@@ -1,0 +1,1 @@
+"""Partner units and social organizations (合作单位、社会组织) of a community."""
