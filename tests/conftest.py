@@ -22,6 +22,7 @@ from renxing.app import create_app
 from renxing.auth import passwords
 from renxing.db import Base, make_engine, transaction
 from renxing.events.defaults import install_defaults
+from tests.browser_kit import CHROMIUM_ARGS
 from tests.factories import build_world
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -119,3 +120,13 @@ def chromium_path() -> str:
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
         unavailable(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     return CHROMIUM
+
+
+@pytest.fixture
+def browser(chromium_path):
+    """Headless Debian Chromium driven by Playwright (never a downloaded browser)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

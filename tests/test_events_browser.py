@@ -4,19 +4,15 @@ handler checks in on site and resolves it, the resident rates it, and the dashbo
 
 import io
 import re
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-import uvicorn
 from PIL import Image
 
-from renxing.app import create_app
 from renxing.db import utcnow
 from renxing.events.sweep import run_sweep
-from tests.test_browser import ARTIFACTS, CHROMIUM_ARGS, _free_port
+from tests.browser_kit import ARTIFACTS, serve
 from tests.test_events_fixtures import ev_fixture, media_fixture  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
@@ -30,28 +26,8 @@ HERE = {"latitude": 32.0601, "longitude": 118.7851}
 @pytest.fixture
 def events_server(ev) -> Iterator[str]:
     """The app on the closed-loop test world, served by uvicorn on a free local port."""
-    port = _free_port()
-    config = uvicorn.Config(create_app(ev.engine, upgrade=False), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture
-def browser(chromium_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    with serve(ev.engine) as url:
+        yield url
 
 
 def png_bytes() -> bytes:

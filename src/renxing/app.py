@@ -11,8 +11,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from renxing import __version__, migrate
 from renxing.auth import api as auth_api
 from renxing.auth import pages as auth_pages
+from renxing.care import api as care_api
+from renxing.care import pages as care_pages
 from renxing.db import get_engine, session_factory
+from renxing.drills import api as drills_api
+from renxing.drills import pages as drills_pages
 from renxing.errors import ServiceError
+from renxing.evaluation import api as evaluation_api
+from renxing.evaluation import pages as evaluation_pages
 from renxing.events import api as events_api
 from renxing.events import open311
 from renxing.events import pages as events_pages
@@ -20,9 +26,16 @@ from renxing.events import scheduler as events_scheduler
 from renxing.grid import api as grid_api
 from renxing.grid import pages as grid_pages
 from renxing.notify import api as notify_api
+from renxing.partners import api as partners_api
 from renxing.people import api as people_api
 from renxing.people import import_api
 from renxing.people import pages as people_pages
+from renxing.space import api as space_api
+from renxing.space import pages as space_pages
+from renxing.space import planning_api as space_planning_api
+from renxing.space import riskmap_pages as space_riskmap_pages
+from renxing.volunteers import api as volunteers_api
+from renxing.volunteers import pages as volunteers_pages
 from renxing.web import errors
 
 STATIC = Path(__file__).parent / "web" / "static"
@@ -53,5 +66,15 @@ def create_app(engine: Engine | None = None, *, upgrade: bool = True) -> FastAPI
     app.include_router(notify_api.router)
     app.include_router(events_pages.router)
     app.include_router(open311.router)  # Open311 GeoReport v2 under /open311/v2/
+    app.include_router(space_api.router)  # map layers, exposure, checks under /api/v1/space/
+    app.include_router(space_planning_api.router)  # scenarios, plan, what-if, coverage, siting
+    app.include_router(space_pages.router)  # /space risk map, /space/evacuation
+    app.include_router(space_riskmap_pages.router)  # /space/riskmap/{id}.pdf|.png, the printable map
+    # Partners, drills and trainings, public evaluation.
+    for module in (partners_api, drills_api, drills_pages, evaluation_api, evaluation_pages):
+        app.include_router(module.router)
+    # Volunteer teams and care for the vulnerable.
+    for module in (volunteers_api, volunteers_pages, care_api, care_pages):
+        app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

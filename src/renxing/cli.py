@@ -21,6 +21,7 @@ from renxing.demo.build import DEMO_ACCOUNTS, DEMO_PASSWORD, build_demo
 from renxing.errors import FieldError, ServiceError
 from renxing.events.sweep import run_sweep
 from renxing.people import exporter, importer
+from renxing.space.cli import register as register_space_commands
 
 app = typer.Typer(help="韧性 Renxing — resilient governance of urban communities", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
@@ -140,6 +141,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 _FILE = typer.Argument(..., exists=True, dir_okay=False, readable=True, help=".xlsx or .csv")
 _DRY_RUN = typer.Option(False, "--dry-run", help="check the file and report, write nothing")
+register_space_commands(app, import_app, console)  # coords, import osm, import geojson
 
 
 def _print_errors(title: str, errors: list[FieldError], style: str) -> None:
@@ -307,6 +309,44 @@ def apikey_revoke(name: str) -> None:
         console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from exc
     console.print(f"[yellow]已吊销 / revoked[/yellow] {name}")
+
+
+@app.command("riskmap")
+def riskmap_command(
+    community: str = typer.Argument(..., help="the community: its id, code (QX-GH) or name (桂花园社区)"),
+    out: Path = typer.Option(..., "--out", "-o", dir_okay=False, help="FILE.pdf (vector) or FILE.png"),
+    dpi: int = typer.Option(150, help="PNG resolution (150–200 for print)"),
+) -> None:
+    """Draw the printable A3 community risk map (社区风险示意图) from live data."""
+    from renxing.space import riskmap, riskmap_data
+
+    try:
+        fmt = riskmap.format_of(out)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    engine = get_engine()
+    migrate.upgrade(engine)
+    stages = ("读取图层 / reading the layers", "疏散方案 / evacuation plan", "绘制地图 / drawing")
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console, transient=True) as bar, transaction(engine) as session:
+            task = bar.add_task("社区 / community", total=len(stages) + 1)
+
+            def step(stage: str) -> None:
+                bar.update(task, description=stage, completed=stages.index(stage) + 1 if stage in stages else 0)
+
+            body, info, data = riskmap_data.render_community(session, SYSTEM, community, fmt, dpi=dpi, progress=step)
+            bar.update(task, description="写出文件 / writing", completed=len(stages) + 1)
+    except ServiceError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        for e in exc.errors:
+            console.print(f"  {e.field}: {e.message} {e.value or ''}")
+        raise typer.Exit(1) from exc
+    out.write_bytes(body)
+    drawn = ", ".join(f"{k} {v}" for k, v in info.counts.items())
+    console.print(f"[green]已生成 / written[/green] {data.community}风险示意图 → {out} ({len(body) // 1024} KB, A3)")
+    console.print(f"数据版本 / version {data.version}; 1:{info.scale:,}; {drawn}")
 
 
 def main() -> None:  # pragma: no cover

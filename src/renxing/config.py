@@ -39,6 +39,36 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     webhook_url: str | None = None
     webhook_secret: str | None = None  # signs each body (HMAC-SHA256 in X-Renxing-Signature)
+    # Optional basemap tiles under the risk map (e.g. https://tile.example/{z}/{x}/{y}.png); without it the
+    # map shows our own vector layers only and works offline. gcj02 when the provider's tiles use GCJ-02.
+    basemap_url: str | None = None
+    basemap_crs: str = "wgs84"
+    basemap_attribution: str = ""
+    # Shelters: area per person by class (GB 21734-2008 asks for more than 1.5 m² of living area per
+    # person; longer stays get more room, as in GB 51143-2015). A shelter's own per_person_m2 wins.
+    shelter_m2_per_person_I: float = 3.0
+    shelter_m2_per_person_II: float = 2.0
+    shelter_m2_per_person_III: float = 1.5
+    # 让防避 checks: the narrowest acceptable emergency passage, how close a road must come to a
+    # shelter's boundary to count as an access road, and the radius of shelters serving an area.
+    passage_min_width_m: float = 4.0
+    shelter_access_m: float = 20.0
+    shelter_service_radius_m: float = 500.0  # an emergency shelter serves a 500 m walk (GB 51143-2015)
+    # Drills and trainings: targets over a rolling 12 months (the paper's Chengdu H community: over
+    # 90 % of residents reached, 140+ activities a year); a building below ``drill_lag_ratio`` of the
+    # reach target is listed as lagging. Sign-in by QR opens before the start and closes after the
+    # end; staff may record attendance (forms, lists) for some days after.
+    drill_reach_target: float = 0.9
+    drill_activity_target: int = 140
+    drill_lag_ratio: float = 0.85
+    drill_signin_open_minutes: int = 30
+    drill_signin_close_minutes: int = 120
+    drill_record_days: int = 30
+    # Care for the vulnerable: in an emergency (a heat wave, an epidemic) every care plan is visited
+    # daily; carers proposed within this walk; a grid worker's care limit when they are the carer.
+    care_emergency_mode: bool = False
+    care_max_distance_m: float = 2000.0
+    care_grid_worker_max: int = 30
 
 
 @lru_cache

@@ -2,6 +2,9 @@
 
 from renxing.apikeys.models import ApiKey
 from renxing.auth.models import AuditEntry, AuthSession, User, UserScope
+from renxing.care.models import CareAssignment, CarePlan, CareVisit
+from renxing.drills.models import Activity, ActivityPartner, ActivityTarget, Attendance
+from renxing.evaluation.models import Rating
 from renxing.events.models import (
     EventCategory,
     Report,
@@ -15,29 +18,62 @@ from renxing.events.models import (
 )
 from renxing.grid.models import Building, GridUnit, Household, Responsibility
 from renxing.notify.models import Notification, NotificationContact, NotificationDelivery
+from renxing.partners.models import Organization
 from renxing.people.models import Resident
+from renxing.space.models import (
+    EvacScenario,
+    HazardZone,
+    MapFeature,
+    Passage,
+    ReservedLand,
+    RiskPoint,
+    Road,
+    Shelter,
+)
+from renxing.volunteers.models import MemberSkill, ServiceHours, TeamMember, VolunteerTeam
 
 __all__ = [
+    "Activity",
+    "ActivityPartner",
+    "ActivityTarget",
     "ApiKey",
+    "Attendance",
     "AuditEntry",
     "AuthSession",
     "Building",
+    "CareAssignment",
+    "CarePlan",
+    "CareVisit",
+    "EvacScenario",
     "EventCategory",
     "GridUnit",
+    "HazardZone",
     "Household",
+    "MapFeature",
+    "MemberSkill",
     "Notification",
     "NotificationContact",
     "NotificationDelivery",
+    "Organization",
+    "Passage",
+    "Rating",
     "Report",
     "ReportEvent",
     "ReportFollower",
     "ReportPhoto",
     "ReportState",
     "ReportTransition",
+    "ReservedLand",
     "Resident",
     "Responsibility",
+    "RiskPoint",
+    "Road",
     "RoutingRule",
+    "ServiceHours",
     "SeverityDeadline",
+    "Shelter",
+    "TeamMember",
     "User",
     "UserScope",
+    "VolunteerTeam",
 ]

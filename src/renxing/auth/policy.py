@@ -39,6 +39,22 @@ class Perm(StrEnum):
     residents_import = "residents_import"
     audit_read = "audit_read"
     users_manage = "users_manage"
+    space_read = "space_read"  # map layers: hazard zones, shelters, roads, ... (residents: public safety layers)
+    space_write = "space_write"
+    partners_read = "partners_read"  # the register of partner units and social organizations
+    partners_write = "partners_write"
+    drills_read = "drills_read"  # drills and trainings of the community, coverage aggregates
+    drills_write = "drills_write"  # plan, edit, cancel activities
+    drills_attend = "drills_attend"  # record attendance (by hand or an uploaded list)
+    evaluation_rate = "evaluation_rate"  # residents rate the teams and organizations that served them
+    evaluation_read = "evaluation_read"  # scorecards with comments (partners: their own only)
+    evaluation_report = "evaluation_report"  # the public satisfaction report: aggregates, no names
+    volunteers_read = "volunteers_read"  # team rosters, skills, service hours
+    volunteers_write = "volunteers_write"
+    care_read = "care_read"  # care plans, carers and visits of the vulnerable in scope
+    care_write = "care_write"  # plans, assignments, visits for anyone in scope
+    care_own = "care_own"  # a carer's own care list and the visits they record
+    care_coverage = "care_coverage"  # coverage and overlap aggregates, no names
 
 
 class Field(StrEnum):
@@ -63,6 +79,62 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.partner: frozenset({Perm.grid_read}),
     Role.sysadmin: frozenset({Perm.grid_read, Perm.grid_write, Perm.audit_read, Perm.users_manage}),
 }
+
+# Space layers: every role reads (residents only the public safety layers of their community, see
+# space.service); community staff and street admins edit.
+for _role in Role:
+    if _role is not Role.sysadmin:
+        ROLE_PERMS[_role] = ROLE_PERMS[_role] | {Perm.space_read}
+for _role in (Role.community_staff, Role.street_admin):
+    ROLE_PERMS[_role] = ROLE_PERMS[_role] | {Perm.space_write}
+
+# Drills, partners, public evaluation: everyone in a community sees its activities and the public
+# report; staff plan in scope; grid workers and building leaders also record attendance; residents
+# sign in (by QR, no permission needed beyond their own record) and rate.
+_DRILL_PERMS: dict[Role, set[Perm]] = {
+    Role.resident: {Perm.drills_read, Perm.evaluation_rate, Perm.evaluation_report},
+    Role.grid_worker: {Perm.drills_read, Perm.drills_attend, Perm.partners_read, Perm.evaluation_read},
+    Role.building_leader: {Perm.drills_read, Perm.drills_attend, Perm.partners_read, Perm.evaluation_read},
+    Role.community_staff: {
+        Perm.drills_read,
+        Perm.drills_write,
+        Perm.drills_attend,
+        Perm.partners_read,
+        Perm.partners_write,
+        Perm.evaluation_read,
+    },
+    Role.street_admin: {
+        Perm.drills_read,
+        Perm.drills_write,
+        Perm.drills_attend,
+        Perm.partners_read,
+        Perm.partners_write,
+        Perm.evaluation_read,
+    },
+    Role.volunteer: {Perm.drills_read, Perm.partners_read},
+    Role.partner: {Perm.drills_read, Perm.partners_read, Perm.evaluation_read},
+}
+for _role, _perms in _DRILL_PERMS.items():
+    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms | {Perm.evaluation_report}
+
+# Care and volunteers: staff and grid workers manage care in scope, building leaders read their
+# building, street admins see aggregates, volunteers only the residents they care for.
+_CARE_PERMS: dict[Role, set[Perm]] = {
+    Role.community_staff: {
+        Perm.volunteers_read,
+        Perm.volunteers_write,
+        Perm.care_read,
+        Perm.care_write,
+        Perm.care_own,
+        Perm.care_coverage,
+    },
+    Role.grid_worker: {Perm.volunteers_read, Perm.care_read, Perm.care_write, Perm.care_own, Perm.care_coverage},
+    Role.building_leader: {Perm.volunteers_read, Perm.care_read, Perm.care_own},
+    Role.street_admin: {Perm.volunteers_read, Perm.care_coverage},
+    Role.volunteer: {Perm.volunteers_read, Perm.care_own},
+}
+for _role, _perms in _CARE_PERMS.items():
+    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
 
 # Fields each role sees in the clear on a resident in its scope. Grid workers visit and call
 # people and must know their health needs; building leaders call; street and system

@@ -19,7 +19,12 @@ from renxing.auth.models import User, UserScope
 from renxing.auth.passwords import hash_password
 from renxing.auth.principal import SYSTEM
 from renxing.db import transaction
+from renxing.demo import care as demo_care
+from renxing.demo import drills as demo_drills
+from renxing.demo import evacuation as demo_evacuation
 from renxing.demo import geo, reports
+from renxing.demo import riskmap as demo_riskmap
+from renxing.demo import space as demo_space
 from renxing.demo.plan import COMMUNITIES, KIND_LABELS, STREET_NAME
 from renxing.demo.population import REFERENCE_DATE
 from renxing.demo.world import DutySpec, Node, World, generate
@@ -142,7 +147,14 @@ def build_demo(
         _require_empty(session)
         writer = _Writer(session, world, lambda label: report(label, done + writer.step, total))
         writer.write_all(password_hash)
+        demo_space.add_space(session, seed=seed)  # roads, hazard zones, shelters ... (space layers)
+        demo_riskmap.add_resources(session, seed=seed)  # clinics, supply points, fire stations (risk map)
+        demo_evacuation.add_scenarios(session)  # saved evacuation scenarios (flood, fire, earthquake)
         reports.add_reports(session, seed=seed, scale=scale, until=until, password_hash=password_hash)
+        demo_care.add_care(session, seed=seed, until=until)  # volunteer teams, care plans and visits
+        # Partners, a year of drills with attendance, ratings; after the care step, so that residents
+        # visited by a team can rate it.
+        demo_drills.add_drills(session, seed=seed, until=until)
         summary = _summarise(world, writer, seed, scale)
         audit.record(
             session,
