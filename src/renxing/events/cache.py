@@ -42,8 +42,12 @@ class CategoryInfo:
     default_severity: str
 
 
+_VERSIONS = select(CacheVersion.__table__.c.name, CacheVersion.__table__.c.version)
+
+
 def versions(session: Session) -> Versions:
-    rows: dict[str, int] = dict(session.execute(select(CacheVersion.name, CacheVersion.version)).all())
+    # On the session's connection, as a Core statement: read on every intake, it needs no ORM.
+    rows: dict[str, int] = dict(session.connection().execute(_VERSIONS).all())
     return Versions(rows.get("grid"), rows.get("routing"))
 
 

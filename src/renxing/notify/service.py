@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine, event, func, or_, select, update
+from sqlalchemy import Engine, event, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from renxing.auth import audit
@@ -37,6 +37,8 @@ log = logging.getLogger("renxing.notify")
 _OUTBOX = "renxing.notify.outbox"
 MAX_ATTEMPTS = 5
 STALE_SENDING = timedelta(minutes=15)
+_INSERT_INBOX = insert(Notification.__table__)
+_INSERT_INBOX_RETURNING = _INSERT_INBOX.returning(Notification.__table__.c.id, sort_by_parameter_order=True)
 
 
 def push(
@@ -48,28 +50,41 @@ def push(
     link: str | None = None,
     topic: str | None = None,
     report_id: int | None = None,
-) -> list[Notification]:
-    """One inbox message per distinct user (None entries are skipped), plus external deliveries."""
+) -> int:
+    """One inbox message per distinct user (None entries are skipped), plus external deliveries;
+    returns how many messages were written."""
     users = sorted({u for u in user_ids if u is not None})
     if not users:
-        return []
+        return 0
     now = utcnow()
     rows = [
-        Notification(
-            user_id=u, title=title[:200], body=body, link=link, topic=topic, report_id=report_id, created_at=now
-        )
+        {
+            "user_id": u,
+            "title": title[:200],
+            "body": body,
+            "link": link,
+            "topic": topic,
+            "report_id": report_id,
+            "created_at": now,
+        }
         for u in users
     ]
-    session.add_all(rows)
     settings = get_settings()
     enabled = channels.enabled(settings)
     outbox = session.info.setdefault(_OUTBOX, {"log": [], "deliveries": [], "engine": None})
     if "log" in enabled:
         outbox["log"].extend({"user_id": u, "title": title, "link": link} for u in users)
     external = [c for c in enabled if c in ("email", "webhook")]
+    # A Core insert on the session's connection (same transaction): every intake and escalation
+    # writes these, and the ORM's unit of work would cost more than the insert itself. Objects
+    # still pending go first, as the unit of work would order them (a row these may point at).
+    if session.new:
+        session.flush()
+    conn = session.connection()
     if not external:
-        return rows
-    session.flush()
+        conn.execute(_INSERT_INBOX, rows)
+        return len(rows)
+    ids = list(conn.execute(_INSERT_INBOX_RETURNING, rows).scalars())
     contacts: dict[tuple[int, str], str] = {}
     if external:
         for c in session.scalars(
@@ -81,14 +96,14 @@ def push(
         ):
             contacts[(c.user_id, c.channel)] = c.address
     deliveries = []
-    for n in rows:
+    for nid, uid in zip(ids, users, strict=True):
         for ch in external:
-            target = contacts.get((n.user_id, ch))
+            target = contacts.get((uid, ch))
             if target:
-                deliveries.append(NotificationDelivery(notification_id=n.id, channel=ch, target=target, created_at=now))
+                deliveries.append(NotificationDelivery(notification_id=nid, channel=ch, target=target, created_at=now))
         if "webhook" in external and settings.webhook_url:
             hook = NotificationDelivery(
-                notification_id=n.id, channel="webhook", target=settings.webhook_url, created_at=now
+                notification_id=nid, channel="webhook", target=settings.webhook_url, created_at=now
             )
             deliveries.append(hook)
     if deliveries:
@@ -97,7 +112,7 @@ def push(
         outbox["deliveries"].extend(d.id for d in deliveries)
         bind = session.get_bind()
         outbox["engine"] = getattr(bind, "engine", bind)
-    return rows
+    return len(rows)
 
 
 # ---- the inbox ---------------------------------------------------------------------------
