@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_evacuation import instance, street_network
 from renxing.space.siting import network_costs, read_pmedcap, solve_pmedian
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "pmedcap"
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "pmedcap"
 
 
 def orlib(quick: bool) -> None:

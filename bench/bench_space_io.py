@@ -26,7 +26,7 @@ from renxing.grid import service as grid
 from renxing.grid.models import Level
 from renxing.space import geojson_io, osm_import, service
 
-OSM = Path(__file__).resolve().parents[2] / "shared" / "data" / "osm" / "finland-small.osm.pbf"
+OSM = Path(__file__).resolve().parents[1] / "tests" / "data" / "osm" / "finland-small.osm.pbf"
 N_POINTS = 100_000
 N_FEATURES = 2_000
 TARGET_LAYER_S = 1.0

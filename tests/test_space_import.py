@@ -17,13 +17,10 @@ from renxing.space.models import MapFeature, Road, Shelter
 from tests.conftest import login
 from tests.space_world import ll, square
 
-# The extracts live next to the checkout (../shared/data/osm/), never in the repository.
-OSM_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "osm"
+# Real OpenStreetMap extracts (attribution in tests/data/README.md).
+OSM_DIR = Path(__file__).resolve().parent / "data" / "osm"
 MUNICH = OSM_DIR / "munich-small.osm"
 FINLAND = OSM_DIR / "finland-small.osm.pbf"
-needs_osm = pytest.mark.skipif(
-    not MUNICH.exists() or not FINLAND.exists(), reason=f"OSM extracts not found in {OSM_DIR}"
-)
 
 
 def converted(geom: dict, fn) -> dict:
@@ -121,7 +118,6 @@ def test_exported_collection_imports_again(client, world, engine):
     assert n_rows(engine, Shelter) == 1
 
 
-@needs_osm
 @pytest.mark.parametrize("path", [MUNICH, FINLAND], ids=["munich-xml", "finland-pbf"])
 def test_osm_import_real_extracts(world, engine, path):
     with transaction(engine) as s:
@@ -151,7 +147,6 @@ def test_osm_import_real_extracts(world, engine, path):
         assert Counter(f.kind for f in feats)["house"] > 0
 
 
-@needs_osm
 def test_osm_and_geojson_cli(world, engine, monkeypatch, tmp_path):
     import renxing.db
     from renxing.cli import app
