@@ -23,7 +23,7 @@ from renxing.care import coverage_calc as cov
 from renxing.care import rules
 from renxing.care.models import CareAssignment, CarePlan, CarerKind, CareVisit
 from renxing.config import get_settings
-from renxing.db import utcnow
+from renxing.db import contains, utcnow
 from renxing.errors import Collector, FieldError, Forbidden, Invalid, NotFound
 from renxing.events import service as events
 from renxing.grid import service as grid
@@ -418,8 +418,7 @@ def list_plans(
     if unit_id is not None:
         stmt = stmt.where(subtree_clause(CarePlan.path, _scoped_unit(session, actor, unit_id).path))
     if q and q.strip():
-        like = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(Resident.name.like(f"%{like}%", escape="\\"))
+        stmt = stmt.where(contains(Resident.name, q.strip()))
     # Due dates depend on the last visit, so sorting and the overdue filter work on the whole
     # (scoped) list; the rows of one page are then presented.
     plans = list(session.scalars(stmt.order_by(CarePlan.path, CarePlan.id)))

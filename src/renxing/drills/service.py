@@ -18,7 +18,7 @@ from renxing.auth import audit
 from renxing.auth.policy import Field, Perm, Role
 from renxing.auth.principal import SYSTEM, Principal
 from renxing.config import get_settings
-from renxing.db import utcnow
+from renxing.db import contains, utcnow
 from renxing.drills import coverage as cov
 from renxing.drills.models import (
     Activity,
@@ -40,7 +40,7 @@ from renxing.people import vulnerability
 from renxing.people.idcard import IdNumberError, parse_id_number
 from renxing.people.masking import mask_id_number, mask_name, mask_phone
 from renxing.people.models import Resident
-from renxing.people.service import normalise_phone, years_ago
+from renxing.people.service import normalise_phone, tags_of, years_ago
 
 WINDOW_DAYS = 365
 MAX_HOURS = 72  # an activity lasts at most three days
@@ -323,10 +323,7 @@ def activity_query(
             raise Invalid("状态无效 / bad status", [FieldError("status", f"one of {', '.join(Status)}", value=status)])
         stmt = stmt.where(Activity.status == status)
     if q:
-        like = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(
-            or_(Activity.title.like(f"%{like}%", escape="\\"), Activity.place.like(f"%{like}%", escape="\\"))
-        )
+        stmt = stmt.where(or_(contains(Activity.title, q.strip()), contains(Activity.place, q.strip())))
     return stmt
 
 
@@ -953,20 +950,7 @@ def invite_rows(session: Session, actor: Principal, residents: list[Resident]) -
     labels = _labels(session, residents)
     out = []
     for r in residents:
-        tags = [
-            t
-            for t in vulnerability.tags(
-                birth_date=r.birth_date,
-                living_alone=r.living_alone,
-                disability_kind=r.disability_kind,
-                bedridden=r.bedridden,
-                chronic_illness=r.chronic_illness,
-                pregnant=r.pregnant,
-                special_needs=r.special_needs,
-                today=today,
-            )
-            if clear_health or t not in vulnerability.HEALTH_TAGS
-        ]
+        tags = [t for t in tags_of(r, today) if clear_health or t not in vulnerability.HEALTH_TAGS]
         out.append(
             {
                 "id": r.id,
@@ -993,16 +977,7 @@ def export_not_reached(
     clear = actor.clear_fields()
     rows = []
     for r in residents:
-        tags = vulnerability.tags(
-            birth_date=r.birth_date,
-            living_alone=r.living_alone,
-            disability_kind=r.disability_kind,
-            bedridden=r.bedridden,
-            chronic_illness=r.chronic_illness,
-            pregnant=r.pregnant,
-            special_needs=r.special_needs,
-            today=today,
-        )
+        tags = tags_of(r, today)
         shown = [
             vulnerability.TAG_LABELS[t][0] for t in tags if Field.health in clear or t not in vulnerability.HEALTH_TAGS
         ]

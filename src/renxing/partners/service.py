@@ -10,6 +10,7 @@ from renxing.auth import audit
 from renxing.auth.models import User
 from renxing.auth.policy import Perm, Role
 from renxing.auth.principal import Principal
+from renxing.db import contains
 from renxing.drills.service import visible_clause as community_visible
 from renxing.errors import Collector, Conflict, FieldError, Forbidden, Invalid, NotFound
 from renxing.grid.models import GridUnit, Level
@@ -55,8 +56,7 @@ def org_query(actor: Principal, *, q: str | None = None, kind: str | None = None
     if clause is not None:
         stmt = stmt.where(clause)
     if q:
-        like = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(Organization.name.like(f"%{like}%", escape="\\"))
+        stmt = stmt.where(contains(Organization.name, q.strip()))
     if kind:
         if kind not in OrgKind.__members__:
             raise Invalid("类别无效 / bad kind", [FieldError("kind", f"one of {', '.join(OrgKind)}", value=kind)])

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from renxing.auth import audit
 from renxing.auth.policy import Field, Perm, Role
 from renxing.auth.principal import Principal
-from renxing.db import utcnow
+from renxing.db import contains, utcnow
 from renxing.errors import Collector, Conflict, FieldError, Invalid, NotFound
 from renxing.grid.models import Household
 from renxing.grid.service import get_household, scope_clause, subtree_clause
@@ -226,8 +226,7 @@ def _search_clause(actor: Principal, q: str):
         if Field.phone not in clear:
             raise Invalid("您的角色不能按电话查询 / your role may not search by phone", [FieldError("q", "phone")])
         return Resident.phone == compact if len(compact) == 11 else Resident.phone.like(f"%{compact}")
-    like = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return Resident.name.like(f"%{like}%", escape="\\")
+    return contains(Resident.name, q)
 
 
 def years_ago(today: date, years: int) -> date:

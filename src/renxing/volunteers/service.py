@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from renxing.auth import audit
 from renxing.auth.policy import Field, Perm
 from renxing.auth.principal import Principal
+from renxing.db import contains
 from renxing.errors import Collector, FieldError, Invalid, NotFound
 from renxing.grid.models import GridUnit, Household, Level
 from renxing.grid.service import path_ids, scope_clause, subtree_clause
@@ -125,8 +126,7 @@ def team_query(actor: Principal, *, unit_path: str | None = None, q: str | None 
             raise Invalid("未知队伍类型 / unknown team kind", [FieldError("kind", "unknown", value=kind)])
         stmt = stmt.where(VolunteerTeam.kind == kind)
     if q and q.strip():
-        like = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(VolunteerTeam.name.like(f"%{like}%", escape="\\"))
+        stmt = stmt.where(contains(VolunteerTeam.name, q.strip()))
     return stmt
 
 
@@ -242,8 +242,7 @@ def create_team(
 def member_query(actor: Principal, team_id: int, *, q: str | None = None):
     stmt = select(TeamMember).where(TeamMember.team_id == team_id)
     if q and q.strip():
-        like = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(TeamMember.name.like(f"%{like}%", escape="\\"))
+        stmt = stmt.where(contains(TeamMember.name, q.strip()))
     return stmt
 
 
