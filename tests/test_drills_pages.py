@@ -157,3 +157,13 @@ def test_evaluation_pages(engine, world, client):
     r = client.get("/evaluation/report.pdf", params={"period": period})
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
     assert client.get("/evaluation/report.doc", params={"period": period}).status_code == 422
+
+
+def test_calendar_month_parameter():
+    from renxing.drills.pages import _month
+
+    assert _month("2026-03") == (2026, 3)
+    assert _month("2026-3") == (2026, 3)
+    current = _month(None)
+    for bad in ("2026-13", "1999-01", "march", "2026-03-01", ""):
+        assert _month(bad) == current

@@ -2,6 +2,7 @@
 sign-in, coverage with lagging buildings and the residents to invite."""
 
 import calendar
+import re
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
@@ -61,14 +62,11 @@ def labels() -> dict[str, Any]:
 
 
 def _month(value: str | None) -> tuple[int, int]:
+    """The calendar's ?month=YYYY-MM; an unreadable one shows the current month, as a calendar would."""
+    found = re.fullmatch(r"(\d{4})-(\d{1,2})", value or "")
+    if found and 2000 <= int(found[1]) <= 2100 and 1 <= int(found[2]) <= 12:
+        return int(found[1]), int(found[2])
     today = utcnow().astimezone(service.tz()).date()
-    if value:
-        try:
-            y, m = (int(p) for p in value.split("-"))
-            if 2000 <= y <= 2100 and 1 <= m <= 12:
-                return y, m
-        except ValueError:
-            pass
     return today.year, today.month
 
 
