@@ -155,6 +155,38 @@ def test_a_changed_deadline_and_category_apply_to_the_next_report(ev):
     assert [e.field for e in exc.value.errors] == ["category"]
 
 
+def test_a_changed_transition_is_seen_by_the_next_answer_also_from_another_engine(ev):
+    rid = ev.submit("resident1")
+    worker = ev.principal("gridworker1")
+
+    def actions() -> list[str]:
+        with transaction(ev.engine) as s:
+            report, kinds = service.load_report(s, worker, rid)
+            return service.allowed_actions(s, report, kinds)
+
+    assert "accept" in actions()
+    other = make_engine(url_of(ev))
+    try:
+        with other.begin() as conn:  # plain SQL in another engine: only the trigger can tell
+            conn.execute(
+                text(
+                    "UPDATE report_transitions SET actors = 'reporter'"
+                    " WHERE from_state = 'assigned' AND action = 'accept'"
+                )
+            )
+    finally:
+        other.dispose()
+    assert "accept" not in actions()
+    with transaction(ev.engine) as s:
+        s.execute(
+            text(
+                "UPDATE report_transitions SET actors = 'handler,staff'"
+                " WHERE from_state = 'assigned' AND action = 'accept'"
+            )
+        )
+    assert "accept" in actions()
+
+
 def test_sqlite_writers_queue_on_the_process_lock(ev):
     if ev.engine.dialect.name != "sqlite":
         pytest.skip("the write lock is SQLite's")

@@ -53,6 +53,22 @@ def contains(column: Any, text: str) -> ColumnElement[bool]:
     return column.like(f"%{escaped}%", escape="\\")
 
 
+@contextmanager
+def pipelined(session: Session, enabled: bool = True) -> Iterator[None]:
+    """On PostgreSQL (psycopg 3), statements sent inside go out without waiting for each answer
+    and come back together at the end: one round trip for several writes. Only for statements
+    whose results nobody reads (no RETURNING, no implicit one either: ``insert().inline()``);
+    a failing statement still fails the transaction, at the end of the block. Elsewhere, or
+    when not ``enabled``, a no-op."""
+    dbapi = session.connection().connection.dbapi_connection
+    pipeline = getattr(dbapi, "pipeline", None)
+    if pipeline is None or not enabled:
+        yield
+        return
+    with pipeline():
+        yield
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -4,7 +4,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.orm import Session
 
 from renxing.auth import audit
@@ -102,14 +102,23 @@ def start_session(session: Session, user: User, kind: str) -> tuple[str, AuthSes
     return token, row
 
 
-def resolve_token(session: Session, token: str) -> tuple[User, AuthSession]:
-    row = session.scalar(select(AuthSession).where(AuthSession.token_hash == _hash_token(token)))
-    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+def resolve_token(session: Session, token: str) -> tuple[Principal, AuthSession]:
+    """The principal behind a login token and its session row. Every authenticated request
+    asks this, so the session, its user and (for a resident) the household come in one query."""
+    found = session.execute(
+        select(AuthSession, User, Household.id, Household.path)
+        .join(User, User.id == AuthSession.user_id)
+        .outerjoin(Resident, and_(Resident.id == User.resident_id, User.role == Role.resident.value))
+        .outerjoin(Household, Household.id == Resident.household_id)
+        .where(AuthSession.token_hash == _hash_token(token))
+    ).first()
+    if found is None or found[0].revoked_at is not None or found[0].expires_at <= utcnow():
         raise NotAuthenticated("登录已失效，请重新登录 / session expired, please log in again")
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    row, user, household_id, path = found
+    if not user.is_active:
         raise NotAuthenticated("账号已停用 / account disabled")
-    return user, row
+    household = (household_id, path) if household_id is not None else None
+    return principal_for(session, user, household=household), row
 
 
 def end_session(session: Session, token: str) -> None:
@@ -123,18 +132,20 @@ def purge_expired(session: Session) -> int:
     return result.rowcount or 0
 
 
-def principal_for(session: Session, user: User) -> Principal:
+def principal_for(session: Session, user: User, *, household: tuple[int, str] | None = None) -> Principal:
+    """What the service layer checks against; ``household`` (id, path) when already read."""
     role = Role(user.role)
     household_id = None
     scope_paths: tuple[str, ...] = ()
     if role is Role.resident and user.resident_id is not None:
-        row = session.execute(
-            select(Household.id, Household.path)
-            .join(Resident, Resident.household_id == Household.id)
-            .where(Resident.id == user.resident_id)
-        ).first()
-        if row is not None:
-            household_id, path = row
+        if household is None:
+            household = session.execute(
+                select(Household.id, Household.path)
+                .join(Resident, Resident.household_id == Household.id)
+                .where(Resident.id == user.resident_id)
+            ).first()
+        if household is not None:
+            household_id, path = household
             scope_paths = (path,)
     else:
         paths = session.scalars(

@@ -1,14 +1,15 @@
 """Per-process caches of what every intake reads and almost nothing writes: the outline index
-of the grid, routing decisions, categories and deadlines.
+of the grid, routing decisions, categories, deadlines and the transition table.
 
 Each cached value is keyed by the database and a version token from ``cache_versions``.
-Triggers (migration 0004) replace the token whenever a table behind a cache changes —
-``grid`` for grid units, ``routing`` for rules, the chain, users (role, activity, name,
-phone), scopes, categories, deadlines and units — whoever writes, ORM or bulk statement, this process or another. So
-an intake pays one primary-key read of two rows instead of rebuilding or re-reading, and
-still sees a change committed a moment earlier. Tokens are random, so a token written by
-a transaction that was rolled back is never reused for another state of the tables. When
-the row is missing (a wiped table), nothing is cached.
+Triggers (migrations 0004 and 0008) replace the token whenever a table behind a cache
+changes — ``grid`` for grid units, ``routing`` for rules, the chain, users (role, activity,
+name, phone), scopes, categories, deadlines, units and the transition table — whoever
+writes, ORM or bulk statement, this process or another. So an intake pays one primary-key
+read of two rows instead of rebuilding or re-reading, and still sees a change committed a
+moment earlier. Tokens are random, so a token written by a transaction that was rolled back
+is never reused for another state of the tables. When the row is missing (a wiped table),
+nothing is cached.
 """
 
 import threading
@@ -21,7 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from renxing.events.deadlines import Minutes
-from renxing.events.models import CacheVersion, EventCategory, SeverityDeadline
+from renxing.events.models import CacheVersion, EventCategory, ReportTransition, SeverityDeadline
+from renxing.events.policy import ActorKind, parse_actors
 
 T = TypeVar("T")
 
@@ -112,3 +114,16 @@ def deadlines(session: Session, v: Versions) -> dict[str, Minutes]:
         }
 
     return catalogue.get(database_of(session), v.routing, "deadlines", build)
+
+
+def actions_by_state(session: Session, v: Versions) -> dict[str, tuple[tuple[str, frozenset[ActorKind]], ...]]:
+    """For each state, the actions the transition table allows from it and who may take them."""
+
+    def build() -> dict[str, tuple[tuple[str, frozenset[ActorKind]], ...]]:
+        out: dict[str, list[tuple[str, frozenset[ActorKind]]]] = {}
+        rows = session.execute(select(ReportTransition.from_state, ReportTransition.action, ReportTransition.actors))
+        for state, action, actors in rows:
+            out.setdefault(state, []).append((action, parse_actors(actors)))
+        return {state: tuple(actions) for state, actions in out.items()}
+
+    return catalogue.get(database_of(session), v.routing, "actions", build)

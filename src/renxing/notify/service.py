@@ -37,8 +37,16 @@ log = logging.getLogger("renxing.notify")
 _OUTBOX = "renxing.notify.outbox"
 MAX_ATTEMPTS = 5
 STALE_SENDING = timedelta(minutes=15)
-_INSERT_INBOX = insert(Notification.__table__)
-_INSERT_INBOX_RETURNING = _INSERT_INBOX.returning(Notification.__table__.c.id, sort_by_parameter_order=True)
+_INSERT_INBOX = insert(Notification.__table__).inline()  # no implicit RETURNING: it may be pipelined
+_INSERT_INBOX_RETURNING = insert(Notification.__table__).returning(
+    Notification.__table__.c.id, sort_by_parameter_order=True
+)
+
+
+def reads_back() -> bool:
+    """Whether :func:`push` reads from the database (the new ids, the contacts) to queue e-mail
+    or webhook deliveries; when not, it only writes and may go inside :func:`db.pipelined`."""
+    return any(c in ("email", "webhook") for c in channels.enabled(get_settings()))
 
 
 def push(

@@ -32,11 +32,11 @@ def _login(request: Request, session: Session, bearer: str | None) -> tuple[Prin
     token = bearer or request.cookies.get(SESSION_COOKIE)
     if not token:
         raise NotAuthenticated("请先登录 / please log in")
-    user, row = auth_service.resolve_token(session, token)
+    principal, row = auth_service.resolve_token(session, token)
     request.state.auth_session = row
     # A plain copy: an error rolls the session back and expires the row before the error page renders.
     request.state.csrf_token = row.csrf_token
-    return auth_service.principal_for(session, user), row
+    return principal, row
 
 
 def current_principal(request: Request, session: DB, bearer: Annotated[str | None, Depends(oauth2)]) -> Principal:
