@@ -13,6 +13,7 @@ nothing is cached.
 """
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -53,9 +54,17 @@ def versions(session: Session) -> Versions:
     return Versions(rows.get("grid"), rows.get("routing"))
 
 
+_DATABASES: "weakref.WeakKeyDictionary[object, str]" = weakref.WeakKeyDictionary()
+
+
 def database_of(session: Session) -> str:
+    """The key of the session's database (rendering the URL costs more than a cache hit)."""
     bind = session.get_bind()
-    return str(getattr(bind, "engine", bind).url)
+    engine = getattr(bind, "engine", bind)
+    name = _DATABASES.get(engine)
+    if name is None:
+        name = _DATABASES[engine] = str(engine.url)
+    return name
 
 
 class VersionedCache:
