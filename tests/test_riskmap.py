@@ -200,6 +200,7 @@ def test_road_classes():
 
 def test_missing_cjk_font_names_the_package(monkeypatch):
     monkeypatch.setattr(riskmap.font_manager.fontManager, "ttflist", [])
+    monkeypatch.setattr(riskmap.font_manager, "findSystemFonts", lambda *a, **k: [])
     riskmap.cjk_font.cache_clear()
     try:
         with pytest.raises(riskmap.FontMissing, match="fonts-noto-cjk"):

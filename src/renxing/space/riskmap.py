@@ -10,6 +10,7 @@ Chinese text needs a CJK font found through matplotlib's font manager.
 import io
 import itertools
 import math
+import re
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -226,9 +227,7 @@ def hazard_colour(kind: str, level: int) -> str:
     return ramp[min(max(int(level), 1), 4) - 1]
 
 
-@lru_cache(maxsize=1)
-def cjk_font() -> str:
-    """The family name of an installed font with Chinese glyphs, or FontMissing naming the package."""
+def _cjk_family_known() -> str | None:
     known = {f.name for f in font_manager.fontManager.ttflist}
     for family in CJK_FAMILIES:
         if family in known:
@@ -236,10 +235,28 @@ def cjk_font() -> str:
     for name in sorted(known):  # any other CJK family the system has
         if "CJK" in name and "Mono" not in name:
             return name
-    raise FontMissing(
-        f"未找到中文字体，请安装 {FONT_PACKAGE}（或文泉驿/思源黑体）/ no CJK font found: install the "
-        f"'{FONT_PACKAGE}' package (or WenQuanYi / Source Han Sans), then clear matplotlib's font cache"
-    )
+    return None
+
+
+_CJK_FILE = re.compile(r"cjk|wqy|sourcehan", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def cjk_font() -> str:
+    """The family name of an installed font with Chinese glyphs, or FontMissing naming the package."""
+    family = _cjk_family_known()
+    if family is None:
+        # Installed after matplotlib cached its font list: add the files it would find now.
+        for path in font_manager.findSystemFonts():
+            if _CJK_FILE.search(Path(path).name):
+                font_manager.fontManager.addfont(path)
+        family = _cjk_family_known()
+    if family is None:
+        raise FontMissing(
+            f"未找到中文字体，请安装 {FONT_PACKAGE}（或文泉驿/思源黑体）/ no CJK font found: install the "
+            f"'{FONT_PACKAGE}' package (or WenQuanYi / Source Han Sans)"
+        )
+    return family
 
 
 # ---- geometry helpers ------------------------------------------------------------------------------
