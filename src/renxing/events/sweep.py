@@ -48,9 +48,11 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    null,
     or_,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.orm import Session
@@ -271,9 +273,20 @@ def _take_due(session: Session, now: datetime, limit: int | None) -> int:
     due = select(s.c.report_id).where(s.c.next_due_at.is_not(None), s.c.next_due_at <= now)
     if limit is not None:
         due = due.order_by(s.c.next_due_at).limit(limit)
-    session.execute(insert(i).from_select(["report_id"], due))
-    _analyze(session, i)
     cols = ["report_id", "state", "severity", "unit_id", "household_id", "handler_user_id", "level"]
+    if session.get_bind().dialect.name == "postgresql":
+        # PostgreSQL plans the join from the real tables' statistics (a hash join for a backlog,
+        # key lookups for a tick): one statement, no list of ids in between.
+        d = due.add_columns(s.c.escalation_level).subquery()
+        rows = (
+            select(d.c.report_id, r.c.state, r.c.severity, r.c.unit_id, r.c.household_id, r.c.handler_user_id)
+            .add_columns(d.c.escalation_level)
+            .select_from(d.join(r, r.c.id == d.c.report_id))
+        )
+        session.execute(insert(DUE).from_select(cols, rows))
+        _analyze(session, DUE)
+        return session.scalar(select(func.count()).select_from(DUE)) or 0
+    session.execute(insert(i).from_select(["report_id"], due))
     rows = (
         select(i.c.report_id, r.c.state, r.c.severity, r.c.unit_id, r.c.household_id, r.c.handler_user_id)
         .add_columns(s.c.escalation_level)
@@ -340,118 +353,151 @@ def _auto_close(session: Session, now: datetime, result: SweepResult) -> None:
     session.execute(update(report_schedule).where(report_schedule.c.report_id.in_(resolved)).values(next_due_at=None))
 
 
-def _targets(session: Session, now: datetime, minutes: dict[str, Minutes]) -> None:
+_TARGET_COLUMNS = ["report_id", "level", "user_id", "label", "state", "handler_user_id", "next_due"]
+
+
+def _target_rows(now: datetime):
     """Where each due open report climbs, in one pass: its household's party member when it
     has not been escalated yet and there is one, else the next rung of its unit's ladder, else
     nowhere (level NULL); with the moment of its next look (a severity and state unknown to
     the deadline table: an hour)."""
     d, h, lad, g = DUE, HOUSEHOLD, LADDER, GRACE
-    session.execute(insert(g), _grace_rows(now, minutes))
     by_household = h.c.household_id.is_not(None)
-    session.execute(
-        insert(TARGETS).from_select(
-            ["report_id", "level", "user_id", "label", "state", "handler_user_id", "next_due"],
-            select(
-                d.c.report_id,
-                case((by_household, literal(1)), else_=lad.c.to_level),
-                case((by_household, h.c.user_id), else_=lad.c.user_id),
-                case((by_household, h.c.label), else_=lad.c.label),
-                d.c.state,
-                d.c.handler_user_id,
-                func.coalesce(g.c.next_due, literal(now + timedelta(hours=1), UTCDateTime())),
-            )
-            .select_from(
-                d.outerjoin(h, and_(h.c.household_id == d.c.household_id, d.c.level == 0))
-                .outerjoin(lad, and_(lad.c.unit_id == d.c.unit_id, lad.c.from_level == d.c.level))
-                .outerjoin(g, and_(g.c.severity == d.c.severity, g.c.state == d.c.state))
-            )
-            .where(d.c.state.in_([s.value for s in OPEN_STATES])),
+    return (
+        select(
+            d.c.report_id,
+            case((by_household, literal(1)), else_=lad.c.to_level).label("level"),
+            case((by_household, h.c.user_id), else_=lad.c.user_id).label("user_id"),
+            case((by_household, h.c.label), else_=lad.c.label).label("label"),
+            d.c.state,
+            d.c.handler_user_id,
+            func.coalesce(g.c.next_due, literal(now + timedelta(hours=1), UTCDateTime())).label("next_due"),
         )
+        .select_from(
+            d.outerjoin(h, and_(h.c.household_id == d.c.household_id, d.c.level == 0))
+            .outerjoin(lad, and_(lad.c.unit_id == d.c.unit_id, lad.c.from_level == d.c.level))
+            .outerjoin(g, and_(g.c.severity == d.c.severity, g.c.state == d.c.state))
+        )
+        .where(d.c.state.in_([s.value for s in OPEN_STATES]))
     )
-    _analyze(session, TARGETS)
 
 
-def _climb(session: Session, now: datetime, result: SweepResult) -> None:
-    """Escalate every report with a target: timeline, digests, and the narrow update."""
-    t = TARGETS
+def _timeline(t, now: datetime):
+    """A timeline step on every report that climbs."""
+    return insert(ReportEvent.__table__).from_select(
+        ["report_id", "at", "actor_label", "action", "from_state", "to_state", "note", "escalation_level"],
+        select(
+            t.c.report_id,
+            literal(now, UTCDateTime()),
+            literal("系统"),
+            literal(Action.escalate.value),
+            t.c.state,
+            t.c.state,
+            t.c.label + _reason(t),
+            t.c.level,
+        )
+        .where(t.c.level.is_not(None))
+        .order_by(t.c.report_id),  # in key order: the foreign key checks walk the reports in order
+    )
+
+
+def _digests(t):
+    """(kind, user, how many, the first report) per person reached and per handler."""
     climbing = t.c.level.is_not(None)
-    session.execute(
-        insert(ReportEvent.__table__).from_select(
-            ["report_id", "at", "actor_label", "action", "from_state", "to_state", "note", "escalation_level"],
-            select(
-                t.c.report_id,
-                literal(now, UTCDateTime()),
-                literal("系统"),
-                literal(Action.escalate.value),
-                t.c.state,
-                t.c.state,
-                t.c.label + _reason(t),
-                t.c.level,
-            )
-            .where(climbing)
-            .order_by(t.c.report_id),  # in key order: the foreign key checks walk the reports in order
-        )
-    )
-    reached = session.execute(
-        select(t.c.user_id, func.count(), func.min(t.c.report_id))
+    reached = (
+        select(literal("reached").label("kind"), t.c.user_id, func.count().label("n"), func.min(t.c.report_id))
         .where(climbing, t.c.user_id.is_not(None))
         .group_by(t.c.user_id)
-    ).all()
-    handlers = session.execute(
-        select(t.c.handler_user_id, func.count(), func.min(t.c.report_id))
+    )
+    handlers = (
+        select(literal("handler"), t.c.handler_user_id, func.count(), func.min(t.c.report_id))
         .where(climbing, t.c.handler_user_id.is_not(None))
         .group_by(t.c.handler_user_id)
-    ).all()
-    s = report_schedule
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite would drive UPDATE … FROM by scanning the schedule through an index it is
-        # changing; by key from the targets, with one row-value lookup each, it walks in order.
-        stmt = text(
-            "UPDATE report_schedule SET (escalation_level, escalated_to_user_id, escalated_to_label, escalated_at,"
-            " next_due_at) = (SELECT t.level, t.user_id, t.label, :now, t.next_due FROM tmp_report_targets t"
-            " WHERE t.report_id = report_schedule.report_id)"
-            " WHERE report_id IN (SELECT report_id FROM tmp_report_targets WHERE level IS NOT NULL)"
-        ).bindparams(bindparam("now", now, type_=UTCDateTime()))
-    else:
-        stmt = (
-            update(s)
-            .where(s.c.report_id == t.c.report_id, climbing)
-            .values(
-                escalation_level=t.c.level,
-                escalated_to_user_id=t.c.user_id,
-                escalated_to_label=t.c.label,
-                escalated_at=now,
-                next_due_at=t.c.next_due,
-            )
-        )
-    result.escalated += session.execute(stmt).rowcount or 0
-    for user_id, n, first in reached:
-        notify.push(
-            session,
-            [user_id],
-            title=f"{n} 件事件超时，升级至您督办 / {n} overdue report(s) escalated to you",
-            link=f"/reports/{first}" if n == 1 else "/reports?escalated=me",
-            topic="report.escalate",
-            report_id=first if n == 1 else None,
-        )
-    for user_id, n, first in handlers:
-        notify.push(
-            session,
-            [user_id],
-            title=f"您有 {n} 件事件超时，已升级督办 / {n} of your reports are overdue and were escalated",
-            link=f"/reports/{first}" if n == 1 else "/reports/inbox",
-            topic="report.overdue",
-            report_id=first if n == 1 else None,
-        )
-    # Whatever is still due has nobody above it: stop looking until its next action.
-    result.stopped = (
-        session.execute(
-            update(s)
-            .where(s.c.report_id.in_(select(t.c.report_id).where(t.c.level.is_(None))))
-            .values(next_due_at=None)
-        ).rowcount
-        or 0
     )
+    return reached, handlers
+
+
+def _climb_sqlite(session: Session, now: datetime, result: SweepResult) -> list:
+    """The targets into a temporary table, then each write from it."""
+    t = TARGETS
+    session.execute(insert(t).from_select(_TARGET_COLUMNS, _target_rows(now)))
+    session.execute(_timeline(t, now))
+    reached, handlers = _digests(t)
+    digests = [*session.execute(reached).all(), *session.execute(handlers).all()]
+    # SQLite would drive UPDATE … FROM by scanning the schedule through an index it is
+    # changing; by key from the targets, with one row-value lookup each, it walks in order.
+    climbed = text(
+        "UPDATE report_schedule SET (escalation_level, escalated_to_user_id, escalated_to_label, escalated_at,"
+        " next_due_at) = (SELECT t.level, t.user_id, t.label, :now, t.next_due FROM tmp_report_targets t"
+        " WHERE t.report_id = report_schedule.report_id)"
+        " WHERE report_id IN (SELECT report_id FROM tmp_report_targets WHERE level IS NOT NULL)"
+    ).bindparams(bindparam("now", now, type_=UTCDateTime()))
+    result.escalated += session.execute(climbed).rowcount or 0
+    # Whatever is still due has nobody above it: stop looking until its next action.
+    s = report_schedule
+    stopped = update(s).where(s.c.report_id.in_(select(t.c.report_id).where(t.c.level.is_(None))))
+    result.stopped = session.execute(stopped.values(next_due_at=None)).rowcount or 0
+    return digests
+
+
+def _climb_postgresql(session: Session, now: datetime, result: SweepResult) -> list:
+    """The same writes as one statement: the targets a common table expression that the
+    timeline insert, both schedule updates and the digests read, never stored nor analysed."""
+    t = _target_rows(now).cte("targets")
+    s = report_schedule
+    climbed = (
+        update(s)
+        .where(s.c.report_id == t.c.report_id, t.c.level.is_not(None))
+        .values(
+            escalation_level=t.c.level,
+            escalated_to_user_id=t.c.user_id,
+            escalated_to_label=t.c.label,
+            escalated_at=now,
+            next_due_at=t.c.next_due,
+        )
+        .cte("climbed")
+    )
+    stopped = (  # nobody above them: no more looks until their next action
+        update(s).where(s.c.report_id == t.c.report_id, t.c.level.is_(None)).values(next_due_at=None).cte("stopped")
+    )
+    counts = select(
+        literal("counts"),
+        cast(null(), Integer),
+        func.count().filter(t.c.level.is_not(None)),
+        func.count().filter(t.c.level.is_(None)),
+    )
+    reached, handlers = _digests(t)
+    stmt = union_all(counts, reached, handlers).add_cte(_timeline(t, now).cte("timeline"), climbed, stopped)
+    rows = session.execute(stmt).all()
+    _, _, escalated, stopped_n = next(r for r in rows if r[0] == "counts")
+    result.escalated += escalated
+    result.stopped = stopped_n
+    return [r for r in rows if r[0] != "counts"]
+
+
+def _climb(session: Session, now: datetime, minutes: dict[str, Minutes], result: SweepResult) -> None:
+    """Escalate every due open report that has someone above it: timeline, the narrow schedule
+    update, and one digest per person reached and per handler."""
+    session.execute(insert(GRACE), _grace_rows(now, minutes))
+    if session.get_bind().dialect.name == "postgresql":
+        digests = _climb_postgresql(session, now, result)
+    else:
+        digests = _climb_sqlite(session, now, result)
+    for kind, user_id, n, first in sorted(digests, key=lambda d: (d[0] != "reached", d[1])):
+        if kind == "reached":
+            title = f"{n} 件事件超时，升级至您督办 / {n} overdue report(s) escalated to you"
+            link, topic = "/reports?escalated=me", "report.escalate"
+        else:
+            title = f"您有 {n} 件事件超时，已升级督办 / {n} of your reports are overdue and were escalated"
+            link, topic = "/reports/inbox", "report.overdue"
+        notify.push(
+            session,
+            [user_id],
+            title=title,
+            link=f"/reports/{first}" if n == 1 else link,
+            topic=topic,
+            report_id=first if n == 1 else None,
+        )
 
 
 def sweep(session: Session, now: datetime | None = None, *, limit: int | None = None) -> SweepResult:
@@ -501,8 +547,7 @@ def sweep(session: Session, now: datetime | None = None, *, limit: int | None = 
             row.severity: Minutes(row.accept_minutes, row.on_site_minutes, row.resolve_minutes)
             for row in session.scalars(select(SeverityDeadline))
         }
-        _targets(session, now, minutes)
-        _climb(session, now, result)
+        _climb(session, now, minutes, result)
     if result.due:
         _empty_temporary(session, sqlite)
     result.seconds = time.perf_counter() - started
