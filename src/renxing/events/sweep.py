@@ -19,11 +19,14 @@ Because all of this is derived from the rows, a restart loses nothing and two sw
 double an escalation: on PostgreSQL they take an advisory lock, on SQLite writes are serial.
 
 It is set-based: the due reports are copied once into a temporary table with what the sweep
-needs of them; the escalation targets are computed once per grid unit in Python from the
-chain (a few thousand units at most), put into temporary tables, and applied with a handful
-of INSERT … SELECT and UPDATE … FROM statements. An escalation rewrites only the report's
-narrow schedule row, never the wide ``reports`` row with its nine indexes; no report is
-loaded as an object. :func:`run_sweep` takes at most ``BATCH`` reports per transaction.
+needs of them; the escalation ladders are computed once per grid unit in Python from the
+chain (a few thousand units at most) into small temporary tables; one join then decides
+every report's target and next look. On SQLite the targets are stored and each write reads
+them (INSERT … SELECT, UPDATE by key); on PostgreSQL the targets are a common table
+expression and the timeline insert, the schedule updates and the digests are one statement.
+An escalation rewrites only the report's narrow schedule row, never the wide ``reports`` row
+with its nine indexes; no report is loaded as an object. :func:`run_sweep` takes at most
+``BATCH`` reports per transaction.
 """
 
 import logging
