@@ -8,6 +8,7 @@ import threading
 
 import pytest
 from sqlalchemy import event, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from renxing import db, migrate
 from renxing.auth.models import User
@@ -282,3 +283,18 @@ def test_the_api_answers_an_intake_with_what_the_filer_needs(ev, client):
     staff = client.post("/api/v1/reports", json=body, headers=login(client, "gridworker1"))
     assert staff.status_code == 201, staff.text
     assert [c["id"] for c in staff.json()["merge_candidates"]] == [got["id"]]
+
+
+def test_a_failing_write_in_a_pipelined_block_fails_the_whole_transaction(ev):
+    """db.pipelined sends writes without waiting for each answer (PostgreSQL): an error, even
+    in the last statement of the block (answered only at its end), reaches the caller as
+    SQLAlchemy's own error, and nothing of the transaction stays."""
+    rid = ev.submit("resident1")
+    before = ev.report(rid).escalation_level
+    bad_follower = text("INSERT INTO report_followers (report_id, user_id, reason, since) VALUES (:r, NULL, 'x', NULL)")
+    with pytest.raises(IntegrityError), transaction(ev.engine) as s:
+        s.execute(update(report_schedule).where(report_schedule.c.report_id == rid).values(escalation_level=3))
+        with db.pipelined(s):
+            s.execute(update(report_schedule).where(report_schedule.c.report_id == rid).values(escalation_level=4))
+            s.execute(bad_follower, {"r": rid})
+    assert ev.report(rid).escalation_level == before

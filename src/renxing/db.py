@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -65,8 +66,14 @@ def pipelined(session: Session, enabled: bool = True) -> Iterator[None]:
     if pipeline is None or not enabled:
         yield
         return
-    with pipeline():
-        yield
+    dialect = session.get_bind().dialect
+    try:
+        with pipeline():
+            yield
+    except dialect.loaded_dbapi.Error as exc:
+        # An error answered at the end of the block comes straight from the driver; callers
+        # expect SQLAlchemy's (IntegrityError and the like), as from any other statement.
+        raise DBAPIError.instance(None, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
 
 
 def utcnow() -> datetime:
