@@ -125,7 +125,9 @@ GRACE = Table(
     Column("state", String(16), primary_key=True),
     Column("next_due", UTCDateTime()),
 )
-TEMPORARY = (IDS, DUE, TARGETS, LADDER, HOUSEHOLD, GRACE)
+# PostgreSQL reads the due rows in one join and keeps the targets in a common table
+# expression: it needs neither the list of ids nor the table of targets.
+POSTGRESQL_SKIPS = {IDS.name, TARGETS.name}
 _DDL = [
     "tmp_report_ladder (unit_id INTEGER NOT NULL, from_level INTEGER NOT NULL, to_level INTEGER NOT NULL,"
     " user_id INTEGER, label VARCHAR(160), PRIMARY KEY (unit_id, from_level))",
@@ -140,18 +142,24 @@ _DDL = [
 ]
 
 
-def _create_temporary(session: Session) -> None:
+def _temporary(sqlite: bool) -> tuple[Table, ...]:
+    tables = (IDS, DUE, TARGETS, LADDER, HOUSEHOLD, GRACE)
+    return tables if sqlite else tuple(t for t in tables if t.name not in POSTGRESQL_SKIPS)
+
+
+def _create_temporary(session: Session, sqlite: bool) -> None:
     for ddl in _DDL:
-        session.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {ddl}"))
+        if sqlite or ddl.split(" ", 1)[0] not in POSTGRESQL_SKIPS:
+            session.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {ddl}"))
 
 
 def _empty_temporary(session: Session, sqlite: bool) -> None:
     """Left empty for the next sweep on this connection (a failed one rolls back its rows)."""
     if sqlite:
-        for table in TEMPORARY:
+        for table in _temporary(sqlite):
             session.execute(delete(table))
     else:
-        session.execute(text(f"TRUNCATE {', '.join(t.name for t in TEMPORARY)}"))
+        session.execute(text(f"TRUNCATE {', '.join(t.name for t in _temporary(sqlite))}"))
 
 
 @dataclass
@@ -517,7 +525,7 @@ def sweep(session: Session, now: datetime | None = None, *, limit: int | None = 
     if session.execute(anything).first() is None:
         result.seconds = time.perf_counter() - started
         return result  # the usual tick: one look into the partial index
-    _create_temporary(session)
+    _create_temporary(session, sqlite)
     result.due = _take_due(session, now, limit)
     d = DUE
     open_ = d.c.state.in_([s.value for s in OPEN_STATES])
