@@ -30,6 +30,7 @@ from renxing.partners import api as partners_api
 from renxing.people import api as people_api
 from renxing.people import import_api
 from renxing.people import pages as people_pages
+from renxing.people import rights_api as people_rights_api
 from renxing.space import api as space_api
 from renxing.space import pages as space_pages
 from renxing.space import planning_api as space_planning_api
@@ -59,7 +60,7 @@ def create_app(engine: Engine | None = None, *, upgrade: bool = True) -> FastAPI
     app.add_exception_handler(ServiceError, errors.service_error)
     app.add_exception_handler(RequestValidationError, errors.validation_error)
     app.add_exception_handler(StarletteHTTPException, errors.http_error)
-    for module in (auth_api, grid_api, import_api, people_api, auth_pages, grid_pages, people_pages):
+    for module in (auth_api, grid_api, import_api, people_rights_api, people_api, auth_pages, grid_pages, people_pages):
         app.include_router(module.router)
     app.include_router(auth_api.users)
     app.include_router(events_api.router)

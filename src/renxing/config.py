@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     drill_signin_open_minutes: int = 30
     drill_signin_close_minutes: int = 120
     drill_record_days: int = 30
+    # Retention (docs/security.md): audit entries are kept three years (the Cybersecurity Law asks
+    # for at least six months of logs); a resident removed from the register is anonymised after
+    # this many days, unless restored. Applied by `renxing privacy purge`.
+    audit_retention_days: int = 1095
+    deleted_resident_days: int = 180
     # Care for the vulnerable: in an emergency (a heat wave, an epidemic) every care plan is visited
     # daily; carers proposed within this walk; a grid worker's care limit when they are the carer.
     care_emergency_mode: bool = False
