@@ -32,7 +32,9 @@ def _progress(console: Console) -> Progress:
 
 def register(app: typer.Typer, import_app: typer.Typer, console: Console) -> None:
     """Add the space commands to the ``renxing`` command and its ``import`` group."""
-    app.command("coords")(coords_command)
+    # A negative coordinate (-74.0) is not an option: tokens click cannot match to an option are
+    # left for the arguments, and anything that is not a number then fails as an invalid float.
+    app.command("coords", context_settings={"ignore_unknown_options": True})(coords_command)
 
     @import_app.command("osm")
     def import_osm(
