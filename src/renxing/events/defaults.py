@@ -29,6 +29,8 @@ CATEGORIES = [
     ("damaged_facility", "设施损坏", "Damaged facility", "环境", "normal", "property"),
     ("other", "其他", "Other", "其他", "normal", "grid_worker"),
 ]
+# Never shown to the public (migration 0009 marks the same): who needs help, who quarrels, crime.
+PRIVATE_CATEGORIES = frozenset({"needs_help", "dispute", "security"})
 
 DEADLINES = [
     # severity, 中文, English, rank, minutes to accept, to be on site, to resolve
@@ -135,6 +137,7 @@ def install_defaults(session: Session) -> int:
             handler_kind=hk,
             active=True,
             editable=True,
+            private=c in PRIVATE_CATEGORIES,
             sort_order=(i + 1) * 10,
             created_at=now,
             updated_at=now,

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     insert,
     text,
 )
@@ -47,6 +48,8 @@ class EventCategory(Base):
     handler_kind: Mapped[str] = mapped_column(String(24), default="grid_worker")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     editable: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Reports of a private category are never shown to the public, whatever the reporter agreed.
+    private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     sort_order: Mapped[int] = mapped_column(Integer, default=100)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -138,6 +141,8 @@ reports = Table(
     Column("reporter_phone", String(20)),
     Column("reporter_email", String(120)),
     Column("show_name_publicly", Boolean, nullable=False, default=False),
+    # The reporter agreed that a moderated, scrubbed copy may be public (愿意公开).
+    Column("public_consent", Boolean, nullable=False, default=False, server_default=false()),
     Column("recorded_by_user_id", ForeignKey("users.id")),
     # The place: a WGS-84 point and/or the unit (deepest known: building, area ...) and household.
     Column("lon", Float),
@@ -229,6 +234,7 @@ class Report(Base):
         reporter_phone: str | None
         reporter_email: str | None
         show_name_publicly: bool
+        public_consent: bool
         recorded_by_user_id: int | None
         lon: float | None
         lat: float | None
@@ -358,3 +364,33 @@ class ReportFollower(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
     reason: Mapped[str] = mapped_column(String(12))  # reporter | merged
     since: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReportPublicText(Base):
+    """The text staff chose to show the public for a report (the reporter's own words stay in
+    ``reports.description``); scrubbed again whenever it is shown."""
+
+    __tablename__ = "report_public_texts"
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    moderated_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    moderated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class IdempotencyKey(Base):
+    """One ``Idempotency-Key`` a client sent with a report-creating request: a retry with the
+    same key is answered from here instead of filing again. ``client`` is ``user:<id>`` or
+    ``apikey:<id>``; ``fingerprint`` a SHA-256 of what was sent, so a reused key with another
+    body is refused; ``answer`` the first answer where it must be repeated verbatim (Open311)."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("client", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client: Mapped[str] = mapped_column(String(80))
+    key: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    answer: Mapped[Any | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,8 +1,15 @@
 """Open311 GeoReport v2 under ``/open311/v2/``, in XML (the spec's required format) and JSON.
 
     GET  discovery.{fmt}                 GET  services.{fmt}          GET services/{code}.{fmt}
-    POST requests.{fmt}  (form-encoded, api_key required)             GET requests.{fmt}
+    POST requests.{fmt}  (form-encoded or multipart, api_key required) GET requests.{fmt}
     GET  requests/{id}.{fmt}             GET  tokens/{token}.{fmt}
+
+A POST may carry the photo as a multipart file ``media`` (instead of, or with, ``media_url``):
+it goes through the same checks and cleaning as every photo (EXIF and GPS removed). Two
+extensions of the spec: ``public_consent=true`` when the reporter agreed that a moderated copy
+may be public (the default is private), and an idempotency key (the ``Idempotency-Key``
+header or the ``idempotency_key`` field): a retry with the same key answers as the first
+time and files nothing new. Reads show public reports only (:mod:`renxing.events.publication`).
 
 Every answer, errors too, is in the format asked for; errors are the spec's own list
 (``[{"code": 400, "description": "…"}]`` / ``<errors><error>…</error></errors>``) with 400
@@ -27,7 +34,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from renxing.apikeys import service as apikeys
 from renxing.config import get_settings
 from renxing.errors import Forbidden, NotAuthenticated, NotFound, ServiceError
+from renxing.events import idempotency
 from renxing.events import open311_service as o311
+from renxing.events.policy import MAX_PHOTO_BYTES
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 
@@ -46,6 +55,7 @@ POST_FIELDS = {f.name for f in o311.RequestIn.__dataclass_fields__.values()} - {
 ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]{1,60})\](\[\])?$")
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 cannot carry
 BAD_FORMAT = "格式应为 json 或 xml / the format must be json or xml"
+MEDIA = "media"  # the multipart file field some clients send the photo in
 
 
 # ---- rendering ---------------------------------------------------------------------------
@@ -182,22 +192,27 @@ async def post_request(fmt: str, request: Request) -> Response:
     is_form = ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
     fields: dict[str, str] = {}
     attributes: dict[str, list[str]] = {}
-    files = False
+    photos: list[bytes] = []
+    other_files: list[str] = []
     if is_form:
         try:
-            form = await request.form(max_files=0)
+            form = await request.form(max_files=2)
         except StarletteHTTPException:
             return errors(f, 400, ["表单无法解析 / the form could not be read"])
         for key, value in form.multi_items():
             if not isinstance(value, str):
-                files = True
+                if key == MEDIA and value.filename and not photos:
+                    photos.append(await value.read(MAX_PHOTO_BYTES + 1))  # one past the limit: refused, not held
+                elif key != MEDIA or value.filename:
+                    other_files.append(key)
                 continue
             m = ATTRIBUTE.match(key)
             if m:
                 attributes.setdefault(m.group(1), []).append(value)
-            elif value.strip() and (key in POST_FIELDS or key == "api_key"):
+            elif value.strip() and (key in POST_FIELDS or key in ("api_key", idempotency.FORM_FIELD)):
                 fields[key] = value.strip()
     api_key = fields.pop("api_key", None) or _one(request.query_params, "api_key")
+    idem = fields.pop(idempotency.FORM_FIELD, None)
     data = o311.RequestIn(**fields, attributes=attributes)
 
     def work(session: Session) -> list[dict]:
@@ -206,10 +221,20 @@ async def post_request(fmt: str, request: Request) -> Response:
             raise Forbidden("api_key 缺失或无效 / missing or invalid api_key: can't proceed with create_request")
         if not is_form:
             raise ServiceError("请以 application/x-www-form-urlencoded 提交 / post the form as x-www-form-urlencoded")
-        if files:
-            raise ServiceError("不接受上传文件，请用 media_url / files are not accepted: send a media_url")
-        report = o311.submit(session, key.name, data)
+        if other_files:
+            raise ServiceError(f"只接受一个照片文件 media / only one photo file, named media: {other_files[0]}")
+        token = idempotency.read_key(request.headers.get(idempotency.HEADER), idem)
+        client = f"apikey:{key.id}"
+        if token is not None:
+            sent = {**fields, "attributes": attributes}
+            prior = idempotency.begin(session, client, token, idempotency.fingerprint("open311", sent, photos))
+            if prior is not None:  # a retry whose answer was lost: the same answer, nothing filed
+                apikeys.record_use(session, key.id)
+                return [prior.answer]
+        report = o311.submit(session, key.name, data, photos=photos)
         answer = o311.created(session, report, data.account_id)
+        if token is not None:
+            idempotency.finish(session, client, token, report.id, answer)
         apikeys.record_use(session, key.id)  # last: the key's row stays locked only until the commit
         return [answer]
 

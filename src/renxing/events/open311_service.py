@@ -7,12 +7,17 @@ naming the Open311 parameter at fault (``service_code``, ``lat``, ``attribute[in
     services(session)                          one service per active category
     definition(session, "fire_hazard")         its attributes (NotFound when unknown)
     submit(session, "city-app", RequestIn(…))  a report through :func:`service.submit_report`
-    search(session, within=…, ids=…, codes=…, start=…, end=…, statuses=…)
-    present(session, reports)                  what anyone may read of them: no reporter data
+    search(session, within=…, ids=…, codes=…, start=…, end=…, statuses=…)   public reports only
+    present(session, reports)                  what anyone may read of them (events.publication)
 
 A request posted here goes the way of every other report (placing, routing, deadlines,
 notifications), as the system principal tagged with the API key's name. Status: the open
 states are ``open``; resolved, closed, rejected and merged are ``closed``.
+
+Reading is public (no key): only reports whose reporter agreed (``public_consent`` on POST)
+and whose category is not private are found, and only what
+:func:`renxing.events.publication.public_views` allows is shown — no reporter, no flat, no
+exact point, no text but the one staff published.
 """
 
 import dataclasses
@@ -31,12 +36,12 @@ from renxing.auth.principal import SYSTEM
 from renxing.config import get_settings
 from renxing.db import utcnow
 from renxing.errors import Collector, FieldError, Invalid, NotFound
-from renxing.events import service
+from renxing.events import publication, service
 from renxing.events.geo import LEVEL_DEPTH
-from renxing.events.models import EventCategory, Report, ReportState, SeverityDeadline
+from renxing.events.models import EventCategory, Report, SeverityDeadline
 from renxing.events.policy import OPEN_STATES, Channel, State
 from renxing.grid.models import Building, GridUnit, Level
-from renxing.grid.service import path_ids, subtree_clause
+from renxing.grid.service import subtree_clause
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-24T00:00:00+08:00"  # when this API last changed, for discovery
@@ -62,6 +67,7 @@ PARAMS = {
     "reporter_phone": "phone",
     "reporter_email": "email",
     "attributes": "attribute",
+    "photos": "media",
 }
 
 # Synonyms that help people find the seeded categories (Open311 "keywords").
@@ -435,6 +441,7 @@ class RequestIn:
     phone: str | None = None
     description: str | None = None
     media_url: str | None = None
+    public_consent: str | None = None  # our extension: "true" when the reporter agreed to publication
     attributes: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -451,9 +458,17 @@ def _renamed(exc: Invalid, data: RequestIn) -> Invalid:
     return Invalid(exc.message, errors)
 
 
-def submit(session: Session, client: str, data: RequestIn, *, now: datetime | None = None) -> Report:
+TRUE = frozenset({"true", "1", "yes", "on"})
+FALSE = frozenset({"false", "0", "no", "off"})
+
+
+def submit(
+    session: Session, client: str, data: RequestIn, *, photos: list[bytes] | None = None, now: datetime | None = None
+) -> Report:
     """POST requests: check the Open311 parameters, then the common intake pipeline.
-    ``client`` is the API key's name: the report records it, the audit trail names it."""
+    ``client`` is the API key's name: the report records it, the audit trail names it.
+    ``photos`` are the files sent as ``media``; they go through the same checks and cleaning
+    as every photo (:mod:`renxing.events.media`, by way of ``submit_report``)."""
     within = jurisdiction_path(session, data.jurisdiction_id)
     if not data.service_code:
         msg = "service_code 必填 / service_code is required"
@@ -497,6 +512,9 @@ def submit(session: Session, client: str, data: RequestIn, *, now: datetime | No
     for param in ("device_id", "account_id"):
         if len(getattr(data, param) or "") > MAX_TEXT:
             errors.add(param, f"过长 / too long (at most {MAX_TEXT} characters)")
+    consent = (data.public_consent or "false").strip().lower()
+    if consent not in TRUE | FALSE:
+        errors.add("public_consent", "应为 true 或 false / must be true or false", value=data.public_consent)
     errors.raise_if_any()
 
     extras = {"media_url": data.media_url, "device_id": data.device_id, "account_id": data.account_id}
@@ -513,11 +531,12 @@ def submit(session: Session, client: str, data: RequestIn, *, now: datetime | No
         "reporter_email": data.email,
         "attributes": {**answers, **{k: v for k, v in extras.items() if v}} or None,
         "external_ref": f"open311:{client}",
+        "public_consent": consent in TRUE,
     }
     # The system acts, under the key's name, so the audit trail tells which client it was.
     actor = dataclasses.replace(SYSTEM, username=f"open311:{client}"[:60], display_name=f"Open311 {client}")
     try:
-        return service.submit_report(session, actor, fields, channel=Channel.open311, now=now)
+        return service.submit_report(session, actor, fields, channel=Channel.open311, photos=photos or (), now=now)
     except Invalid as exc:
         raise _renamed(exc, data) from exc
 
@@ -526,7 +545,9 @@ def submit(session: Session, client: str, data: RequestIn, *, now: datetime | No
 
 
 def _visible(within: str | None):
-    return select(Report) if within is None else select(Report).where(subtree_clause(Report.path, within))
+    """Public reports only (the one rule of events.publication), within the jurisdiction."""
+    stmt = select(Report).where(publication.public_clause())
+    return stmt if within is None else stmt.where(subtree_clause(Report.path, within))
 
 
 def get_request(session: Session, within: str | None, ref: str) -> Report:
@@ -657,70 +678,44 @@ def status_of(report: Report) -> str:
     return OPEN if State(report.state) in OPEN_STATES else CLOSED
 
 
-def _status_notes(report: Report, labels: dict[str, tuple[str, str]]) -> str:
-    zh, en = labels.get(report.state, (report.state, report.state))
+def _status_notes(view: dict[str, Any]) -> str:
+    """The state in both languages; the notes people wrote (reasons, resolutions) stay inside."""
+    zh, en = view["state_label"]
     text = f"{zh} / {en}"
-    detail = None
-    if report.state == State.rejected.value:
-        detail = report.reject_reason
-    elif report.state == State.merged.value and report.merged_into_id:
-        detail = f"与 #{report.merged_into_id} 合并处理 / handled with #{report.merged_into_id}"
-    elif report.state in (State.resolved.value, State.closed.value):
-        detail = report.resolution_note
-    elif report.escalation_level:
-        detail = "已升级督办 / escalated"
-    return f"{text}：{detail}" if detail else text
+    if view["state"] == State.merged.value and view["merged_into_id"]:
+        ref = view["merged_into_id"]
+        return f"{text}：与 #{ref} 合并处理 / handled with #{ref}"
+    if view["open"] and view["escalated"]:
+        return f"{text}：已升级督办 / escalated"
+    return text
 
 
 def present(session: Session, reports: list[Report]) -> list[dict[str, Any]]:
-    """GET requests and GET requests/{id}: what anyone may know. No reporter name, phone or
-    e-mail; for a report placed at a household, the building's address, not the flat's."""
-    if not reports:
-        return []
-    cats = {c.code: c for c in session.scalars(select(EventCategory))}
+    """GET requests and GET requests/{id}: the public view of each report (see
+    :mod:`renxing.events.publication`) in Open311's words; reports that are not public are
+    left out. The description is the text staff published, or empty until they do."""
     sevs = {s.severity: s for s in session.scalars(select(SeverityDeadline))}
-    labels = {s.code: (s.label_zh, s.label_en) for s in session.scalars(select(ReportState))}
-    unit_ids = {i for r in reports for i in path_ids(r.path)} | {r.unit_id for r in reports}
-    units = {u.id: u for u in session.scalars(select(GridUnit).where(GridUnit.id.in_(unit_ids)))}
-    addresses = dict(
-        session.execute(
-            select(Building.id, Building.address).where(
-                Building.id.in_({r.unit_id for r in reports}), Building.address.is_not(None)
-            )
-        ).all()
-    )
-    out = []
-    for r in reports:
-        unit = units.get(r.unit_id)
-        place = addresses.get(r.unit_id) or "，".join(units[i].name for i in reversed(path_ids(r.path)) if i in units)
-        address = r.address if r.address and r.household_id is None else place
-        lon = r.lon if r.lon is not None else (unit.lon if unit else None)
-        lat = r.lat if r.lat is not None else (unit.lat if unit else None)
-        updated = max(r.updated_at, r.escalated_at or r.updated_at)  # the sweep leaves updated_at alone
-        if status_of(r) == CLOSED:
-            updated = r.closed_at or r.resolved_at or r.updated_at
-        cat = cats.get(r.category_code)
-        out.append(
-            {
-                "service_request_id": r.id,
-                "status": status_of(r),
-                "status_notes": _status_notes(r, labels),
-                "service_name": cat.name_zh if cat else r.category_code,
-                "service_code": r.category_code,
-                "description": r.description,
-                "agency_responsible": r.handler_label,
-                "service_notice": notice(sevs.get(r.severity)),
-                "requested_datetime": w3c(r.created_at),
-                "updated_datetime": w3c(updated),
-                "expected_datetime": w3c(r.due_resolve),
-                "address": address,
-                "address_id": unit.code if unit else None,
-                "lat": round(lat, 6) if lat is not None else None,
-                "long": round(lon, 6) if lon is not None else None,
-                "media_url": (r.attributes or {}).get("media_url") if r.channel == Channel.open311.value else None,
-            }
-        )
-    return out
+    return [
+        {
+            "service_request_id": v["id"],
+            "status": OPEN if v["open"] else CLOSED,
+            "status_notes": _status_notes(v),
+            "service_name": v["category_name"][0],
+            "service_code": v["category"],
+            "description": v["description"],
+            "agency_responsible": v["handler"],
+            "service_notice": notice(sevs.get(v["severity"])),
+            "requested_datetime": w3c(v["created_at"]),
+            "updated_datetime": w3c(v["updated_at"]),
+            "expected_datetime": w3c(v["expected_at"]),
+            "address": v["place"],
+            "address_id": v["unit_code"],
+            "lat": round(v["lat"], 6) if v["lat"] is not None else None,
+            "long": round(v["lon"], 6) if v["lon"] is not None else None,
+            "media_url": v["media_url"],
+        }
+        for v in publication.public_views(session, reports)
+    ]
 
 
 def created(session: Session, report: Report, account_id: str | None) -> dict[str, Any]:

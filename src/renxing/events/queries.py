@@ -6,7 +6,7 @@
                  overdue=True, page=1, size=50)
     stats(session, actor, group_by="unit" | "category" | "handler" | "month", since=…, until=…)
     hotspots(session, actor, since=…, cell_m=100)   # binned points for a heat map
-    present(report, actor, kinds)            # a list item;  public_view(session, report): no personal data
+    present(report, actor, kinds)            # a list item (what the public reads: events.publication)
 
 Every query sees only what the user may: staff roles their scope, handlers what they
 handle or supervise, reporters what they follow. Reading a reporter's phone in the clear
@@ -144,6 +144,7 @@ def intake_answer(session: Session, actor: Principal, report: Report, *, with_ph
     kinds = service.kinds_of(session, actor, report)
     out = present(report, actor, kinds)
     out["show_name_publicly"] = report.show_name_publicly
+    out["public_consent"] = report.public_consent
     out["photos"] = _photos(session, report.id) if with_photos else []
     out["actions"] = service.allowed_actions(session, report, kinds)
     may_merge = actor.is_system or actor.role in STAFF_ROLES
@@ -169,6 +170,7 @@ def report_view(session: Session, actor: Principal, report_id: int) -> dict[str,
             "path": report.path,
             "place_source": report.place_source,
             "show_name_publicly": report.show_name_publicly,
+            "public_consent": report.public_consent,
             "routing": report.routing if staff_like else None,
             "resolution_note": report.resolution_note,
             "reject_reason": report.reject_reason,
@@ -452,31 +454,3 @@ def hotspots(
     out.sort(key=lambda c: -c["count"])
     return out
 
-
-def public_view(session: Session, report: Report) -> dict[str, Any]:
-    """What anyone may know of a report (Open311 ``GET requests``): no personal data beyond
-    the reporter's name where they allowed it, no household, the place as the unit's point."""
-    cat = service.category_of(session, report.category_code)
-    unit = session.get(GridUnit, report.unit_id)
-    lon = report.lon if report.lon is not None else (unit.lon if unit else None)
-    lat = report.lat if report.lat is not None else (unit.lat if unit else None)
-    return {
-        "id": report.id,
-        "token": report.token,
-        "category": report.category_code,
-        "category_name": cat.name_zh if cat else report.category_code,
-        "description": report.description,
-        "state": report.state,
-        "open": State(report.state) in OPEN_STATES or report.state == State.resolved.value,
-        "handler": report.handler_label,
-        "resolution_note": report.resolution_note,
-        "reject_reason": report.reject_reason,
-        "address": report.address or (unit.name if unit else None),
-        "lon": lon,
-        "lat": lat,
-        "reporter": report.reporter_name if report.show_name_publicly else None,
-        "created_at": _iso(report.created_at),
-        "updated_at": _iso(max(report.updated_at, report.escalated_at or report.updated_at)),
-        "due": _iso(report.due_resolve),
-        "merged_into_id": report.merged_into_id,
-    }

@@ -19,6 +19,8 @@ class ReportIn(BaseModel):
     address: str | None = Field(None, max_length=200)
     severity: str | None = Field(None, description="urgent, high, normal, low; staff only, else the category's")
     show_name_publicly: bool = False
+    # 愿意公开: the reporter agrees that a moderated copy without personal details may be public.
+    public_consent: bool = False
     # Reporter details for phone calls, Open311 and internal sources (users are known already).
     reporter_name: str | None = Field(None, max_length=60)
     reporter_phone: str | None = Field(None, max_length=30)
@@ -55,6 +57,7 @@ class CategoryIn(BaseModel):
     default_severity: str = "normal"
     handler_kind: str = Field("grid_worker", max_length=24)
     active: bool = True
+    private: bool = Field(False, description="reports of this category are never public")
     sort_order: int = 100
 
 
@@ -68,6 +71,7 @@ class CategoryPatch(BaseModel):
     default_severity: str | None = None
     handler_kind: str | None = Field(None, max_length=24)
     active: bool | None = None
+    private: bool | None = None
     sort_order: int | None = None
 
 

@@ -27,8 +27,9 @@ to them), staff (a grid role whose scope covers the report's place) or system. A
 user may not see is NotFound (404); an action their capacity never allows is Forbidden
 (403); an action the current state does not allow is Conflict (409). Nothing is stored then.
 
-Reading (report_view, inbox, list_reports, stats, hotspots, public_view) lives in
-:mod:`renxing.events.queries`, the escalation sweep in :mod:`renxing.events.sweep`,
+Reading (report_view, inbox, list_reports, stats, hotspots) lives in
+:mod:`renxing.events.queries`, what the public may read in :mod:`renxing.events.publication`,
+the escalation sweep in :mod:`renxing.events.sweep`,
 categories, deadlines and rules in :mod:`renxing.events.catalog`, the seed configuration in
 :mod:`renxing.events.defaults`, and notifications in :mod:`renxing.notify.service`.
 """
@@ -454,6 +455,8 @@ def submit_report(
         "reporter_phone": reporter_phone,
         "reporter_email": reporter_email,
         "show_name_publicly": data.show_name_publicly,
+        # Nobody can agree for a report another domain raised (a visit, a sensor).
+        "public_consent": data.public_consent and channel is not Channel.internal,
         "recorded_by_user_id": actor.user_id if channel is Channel.phone else None,
         "lon": data.long,
         "lat": data.lat,
