@@ -44,6 +44,7 @@ import math
 import random
 import re
 import time
+import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -64,11 +65,13 @@ from renxing.db import utcnow
 from renxing.demo import report_texts as texts
 from renxing.events import catalog, deadlines, geo, routing, service, sweep
 from renxing.events.deadlines import Minutes, Rung
+from renxing.events.defaults import PRIVATE_CATEGORIES
 from renxing.events.models import (
     EventCategory,
     Report,
     ReportEvent,
     ReportFollower,
+    ReportPublicText,
     ReportTransition,
     RoutingRule,
     SeverityDeadline,
@@ -86,6 +89,7 @@ from renxing.events.policy import (
     parse_actors,
 )
 from renxing.events.schemas import RuleIn
+from renxing.events.scrub import scrub
 from renxing.grid.models import Building, Duty, GridUnit, Household, Level, Responsibility
 from renxing.notify.models import Notification
 from renxing.people.models import Resident
@@ -2008,6 +2012,29 @@ def _ensure_resident1(specs: list[_Spec], street: _Street) -> None:
             mine.append(s)
 
 
+def _consents(s: _Spec) -> bool:
+    """About four in ten residents on the app and hotline callers agree to publication (drawn
+    from the token, so the random stream of the rest of the history is untouched)."""
+    return s.channel in (APP, OPEN311) and zlib.crc32(s.token.encode()) % 10 < 4
+
+
+def _publish(session: Session, lives: list[_Life], ids: list[int]) -> None:
+    """Staff have published a text for most consented reports they have worked on: the first
+    sentence of the description, scrubbed (public reads scrub it again)."""
+    rows = []
+    for life, rid in zip(lives, ids, strict=True):
+        s = life.spec
+        if not _consents(s) or s.category in PRIVATE_CATEGORIES or life.accepted_at is None:
+            continue
+        if zlib.crc32(s.token.encode()) % 10 == 0:
+            continue  # one in four left to moderate
+        first = re.split(r"[。！？!?\n]", s.description, maxsplit=1)[0].strip()
+        if first:
+            rows.append({"report_id": rid, "text": scrub(first), "moderated_at": life.accepted_at})
+    if rows:
+        session.execute(insert(ReportPublicText), rows)
+
+
 def _write(session: Session, lives: list[_Life], until: datetime, phones: dict[int, str | None]) -> int:
     """Insert the reports, their timelines, followers and inbox messages in bulk."""
 
@@ -2034,6 +2061,7 @@ def _write(session: Session, lives: list[_Life], until: datetime, phones: dict[i
                 "reporter_phone": s.reporter_phone if s.reporter is None else phones.get(s.reporter.user_id or 0),
                 "reporter_email": None,
                 "show_name_publicly": s.show_name,
+                "public_consent": _consents(s),
                 "recorded_by_user_id": s.recorder.user_id if s.recorder is not None and s.channel == PHONE else None,
                 "lon": s.lon,
                 "lat": s.lat,
@@ -2078,6 +2106,7 @@ def _write(session: Session, lives: list[_Life], until: datetime, phones: dict[i
             }
         )
     ids = insert_reports(session, rows)
+    _publish(session, lives, ids)
 
     def real(text: str | None) -> str | None:
         return None if text is None else _REF.sub(lambda m: str(ids[int(m.group(1))]), text)

@@ -5,6 +5,10 @@ A report is submitted as JSON, or as ``multipart/form-data`` with the same field
 six ``photos`` files. An action is ``POST /api/v1/reports/{id}/{action}`` with a JSON body
 (:class:`~renxing.events.schemas.ActionIn`), or multipart with a ``photo`` file for
 ``check_in`` and ``resolve``. Errors come in the house format ``{"detail", "errors": [...]}``.
+
+``POST /api/v1/reports`` takes an ``Idempotency-Key`` header: a retry with the same key
+answers with the first report (and ``Idempotent-Replayed: true``) instead of filing another.
+Staff read and write what the public sees of a report under ``/reports/{id}/public``.
 """
 
 import json
@@ -12,7 +16,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from starlette.datastructures import UploadFile
@@ -20,7 +24,7 @@ from starlette.datastructures import UploadFile
 from renxing.auth.audit import snapshot
 from renxing.config import get_settings
 from renxing.errors import FieldError, Invalid
-from renxing.events import catalog, queries, service
+from renxing.events import catalog, idempotency, publication, queries, service
 from renxing.events.models import EventCategory, RoutingRule, SeverityDeadline
 from renxing.events.policy import MAX_PHOTO_BYTES, MAX_PHOTOS, Channel
 from renxing.events.schemas import CategoryIn, CategoryPatch, DeadlinePatch, RuleIn, RulePatch
@@ -74,12 +78,23 @@ def _local(value: datetime | None) -> datetime | None:
 
 
 @router.post("/reports", status_code=201, summary="Submit a report (JSON, or multipart with up to 6 photos)")
-async def submit(request: Request, session: DB, actor: CurrentUser) -> dict:
+async def submit(request: Request, response: Response, session: DB, actor: CurrentUser) -> dict:
     fields, files = await _read_body(request, "photos", MAX_PHOTOS)
+    key = idempotency.read_key(request.headers.get(idempotency.HEADER), fields.pop(idempotency.FORM_FIELD, None))
     channel = fields.pop("channel", Channel.api.value)
+    client = f"user:{actor.user_id}"
 
     def work() -> dict:
+        if key is not None:
+            fp = idempotency.fingerprint("api", {**fields, "channel": channel}, files)
+            prior = idempotency.begin(session, client, key, fp)
+            if prior is not None:  # a retry: the first report, nothing new
+                response.headers[idempotency.REPLAYED] = "true"
+                first = service.get_report(session, actor, prior.report_id)
+                return queries.intake_answer(session, actor, first, with_photos=bool(files))
         report = service.submit_report(session, actor, fields, channel=channel, photos=files)
+        if key is not None:
+            idempotency.finish(session, client, key, report.id)
         return queries.intake_answer(session, actor, report, with_photos=bool(files))
 
     return await run_in_threadpool(work)
@@ -182,6 +197,19 @@ def candidates(report_id: int, session: DB, actor: CurrentUser, radius_m: float 
     ]
 
 
+@router.get("/reports/{report_id}/public", summary="Whether the public sees a report, why not, and what it reads")
+def public_of(report_id: int, session: DB, actor: CurrentUser) -> dict:
+    return publication.publicity(session, actor, report_id)
+
+
+@router.put("/reports/{report_id}/public-text", summary="Set the text the public reads of a report (staff)")
+def set_public_text(
+    report_id: int, session: DB, actor: CurrentUser, text: Annotated[str | None, Body(embed=True)] = None
+) -> dict:
+    """An empty text withdraws it; names, numbers and rooms are taken out whenever it is shown."""
+    return publication.set_public_text(session, actor, report_id, text)
+
+
 @router.get("/reports/{report_id}/photos/{photo_id}", summary="A photo of a report")
 def photo(report_id: int, photo_id: int, session: DB, actor: CurrentUser) -> FileResponse:
     row, path = queries.photo_file(session, actor, report_id, photo_id)
@@ -218,6 +246,7 @@ def category_dict(c: EventCategory) -> dict:
         "handler_kind": c.handler_kind,
         "active": c.active,
         "editable": c.editable,
+        "private": c.private,
         "sort_order": c.sort_order,
     }
 

@@ -8,6 +8,7 @@ input comes back on the same page with the fields marked, and nothing is stored.
 
 import math
 import re
+import secrets
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -24,7 +25,7 @@ from renxing.auth.principal import Principal
 from renxing.config import get_settings
 from renxing.db import utcnow
 from renxing.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
-from renxing.events import catalog, pagedata, queries, service
+from renxing.events import catalog, idempotency, pagedata, publication, queries, service
 from renxing.events.export import export_reports
 from renxing.events.policy import (
     ACTION_LABELS,
@@ -94,6 +95,7 @@ DONE_MESSAGES = {
     "reject": "已退回 / rejected",
     "close": "已关闭 / closed",
     "reopen": "已重新打开 / reopened",
+    "public": "公开内容已保存 / the public text is saved",
 }
 SORTS = {
     "-created": ("最新在前", "Newest first"),
@@ -267,6 +269,9 @@ def form_context(
         "reporter_name": "",
         "reporter_phone": "",
         "show_name_publicly": False,
+        "public_consent": False,
+        # One key per form shown: sending the same form twice files one report.
+        "idempotency_key": secrets.token_urlsafe(18),
     }
     defaults.update(values or {})
     by_field: dict[str, str] = {}
@@ -327,12 +332,17 @@ def report_create(request: Request, session: DB, actor: CurrentUser, form: Poste
         )
     }
     values["show_name_publicly"] = form.get("show_name_publicly") == "on"
+    values["public_consent"] = form.get("public_consent") == "on"
     values["unit_id"] = _int(values["unit_id"])
+    key = idempotency.read_key(request.headers.get(idempotency.HEADER), form.get(idempotency.FORM_FIELD))
+    if key is not None:
+        values["idempotency_key"] = key
     errors: list[FieldError] = []
     data: dict[str, Any] = {
         "category": values["category"],
         "description": values["description"],
         "show_name_publicly": values["show_name_publicly"],
+        "public_consent": values["public_consent"],
         "address": values["address"] or None,
     }
     place = values["place"] if values["place"] in PLACE_MODES else "building"
@@ -361,11 +371,21 @@ def report_create(request: Request, session: DB, actor: CurrentUser, form: Poste
         except ValidationError as exc:
             errors = pagekit.field_errors(exc)
         else:
+            client = f"user:{actor.user_id}"
+            if key is not None:
+                fp = idempotency.fingerprint("page", {**data, "mode": mode}, photos)
+                prior = idempotency.begin(session, client, key, fp)
+                if prior is not None:  # the same form sent again: the report it filed
+                    return RedirectResponse(f"/reports/{prior.report_id}?filed=1", status_code=303)
             try:
                 report = service.submit_report(session, actor, report_in, channel=MODES[mode][0], photos=photos)
             except Invalid as exc:
+                if key is not None:
+                    idempotency.release(session, client, key)
                 errors, problem = exc.errors, None if exc.errors else exc.message
             else:
+                if key is not None:
+                    idempotency.finish(session, client, key, report.id)
                 return RedirectResponse(f"/reports/{report.id}?filed=1", status_code=303)
     if not values["category"]:
         errors = [
@@ -534,6 +554,7 @@ def report_context(
     done = request.query_params.get("done")
     return {
         "r": view,
+        "pub": publication.publicity(session, actor, report_id) if staff_view else None,
         "place": pagedata.place_names(session, [report]).get(report.id, ""),
         "household": household,
         "actions": actions,
@@ -560,6 +581,21 @@ def report_context(
 @router.get("/reports/{report_id}")
 def report_page(request: Request, report_id: int, session: DB, actor: CurrentUser):
     return render(request, "events_report.html", report_context(session, request, actor, report_id))
+
+
+@router.post("/reports/{report_id}/public-text")
+def report_public_text(request: Request, report_id: int, session: DB, actor: CurrentUser, form: PostedForm):
+    """Staff set the text the public reads (before the action route, which would take the path)."""
+    csrf.check(request, str(form.get("csrf_token") or ""))
+    text = str(form.get("text") or "")
+    try:
+        publication.set_public_text(session, actor, report_id, text)
+    except Invalid as exc:
+        failed = {"action": "public", "message": exc.message, "errors": {e.field: e.message for e in exc.errors}}
+        ctx = report_context(session, request, actor, report_id, failed=failed)
+        ctx["form"] = {"text": text}
+        return render(request, "events_report.html", ctx, status_code=exc.status)
+    return RedirectResponse(f"/reports/{report_id}?done=public#public", status_code=303)
 
 
 @router.post("/reports/{report_id}/{action}")
@@ -788,6 +824,19 @@ register(
         ),
         "请重新选择照片": "Please choose the photos again",
         "公开显示我的姓名": "Show my name publicly",
+        "愿意公开（隐去个人信息后）": "The public may see this report (without personal details)",
+        "公开前由工作人员审核，电话、门牌和姓名不会公开": (
+            "Staff review it first; phone numbers, flat numbers and names are never published"
+        ),
+        "公开": "Public",
+        "公众可见：类别、状态、时间和楼栋位置": "The public sees: category, state, times and the building",
+        "不公开": "Not public",
+        "公众看到的描述": "The description the public reads",
+        "公开内容": "Public text",
+        "电话、证件号、房号和姓名会自动隐去；留空则不显示描述": (
+            "Phone and ID numbers, flat numbers and names are removed automatically; empty shows no description"
+        ),
+        "保存公开内容": "Save the public text",
         "不勾选时，他人只看到“匿名”": "Unticked, others see “anonymous”",
         "紧急程度": "Severity",
         "按类别默认": "The category's default",
