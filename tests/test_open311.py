@@ -337,6 +337,28 @@ def test_tokens_give_the_request_id(client, engine, w):
     assert_error(client.get(f"{BASE}/tokens/{report(engine, private).token}.json"), 404, "json")
 
 
+def test_consent_is_asked_as_an_attribute_of_every_public_service(client, engine, w):
+    fire = {a["code"]: a for a in client.get(f"{BASE}/services/fire_hazard.json").json()["attributes"]}
+    consent = fire["public_consent"]
+    assert consent["required"] is False and [v["key"] for v in consent["values"]] == ["no", "yes"]
+    for private in ("needs_help", "dispute", "security"):  # never public: nothing to agree to
+        codes = {a["code"] for a in client.get(f"{BASE}/services/{private}.json").json()["attributes"]}
+        assert "public_consent" not in codes, private
+    agreed = post(client, address_string="1栋", **{"attribute[public_consent]": "yes"}).json()[0]
+    declined = post(client, address_string="1栋", **{"attribute[public_consent]": "no"}).json()[0]
+    silent = post(client, address_string="1栋").json()[0]
+    assert [report(engine, x["service_request_id"]).public_consent for x in (agreed, declined, silent)] == [
+        True,
+        False,
+        False,
+    ]
+    assert [x["service_request_id"] for x in client.get(f"{BASE}/requests.json").json()] == [
+        agreed["service_request_id"]
+    ]
+    assert_error(post(client, address_string="1栋", **{"attribute[public_consent]": "maybe"}), 400, "json")
+    assert_error(post(client, address_string="1栋", public_consent="perhaps"), 400, "json", "public_consent")
+
+
 # ---- photos sent as a file ------------------------------------------------------------------
 
 GPS = {1: "N", 2: (32.0, 3.0, 36.0), 3: "E", 4: (118.0, 47.0, 6.0)}

@@ -14,10 +14,10 @@ A request posted here goes the way of every other report (placing, routing, dead
 notifications), as the system principal tagged with the API key's name. Status: the open
 states are ``open``; resolved, closed, rejected and merged are ``closed``.
 
-Reading is public (no key): only reports whose reporter agreed (``public_consent`` on POST)
-and whose category is not private are found, and only what
-:func:`renxing.events.publication.public_views` allows is shown — no reporter, no flat, no
-exact point, no text but the one staff published.
+Reading is public (no key): only reports whose reporter agreed (the ``public_consent``
+attribute every public service asks, or a ``public_consent`` field) and whose category is
+not private are found, and only what :func:`renxing.events.publication.public_views`
+allows is shown — no reporter, no flat, no exact point, no text but the one staff published.
 """
 
 import dataclasses
@@ -44,7 +44,7 @@ from renxing.grid.models import Building, GridUnit, Level
 from renxing.grid.service import subtree_clause
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
-CHANGESET = "2026-11-24T00:00:00+08:00"  # when this API last changed, for discovery
+CHANGESET = "2026-12-03T00:00:00+08:00"  # when this API last changed, for discovery
 MAX_REQUESTS = 1000
 MAX_DAYS = 90
 MAX_TEXT = 120  # device_id, account_id
@@ -117,6 +117,7 @@ class Attribute:
 
 
 YES_NO = (("yes", "有 / yes"), ("no", "没有 / no"), ("unknown", "不清楚 / don't know"))
+CONSENT = (("no", "不公开 / keep it private"), ("yes", "愿意公开（隐去个人信息后）/ yes, without personal details"))
 WHO_NEEDS_HELP = (
     ("elderly", "老人 / an older person"),
     ("disabled", "残疾人 / a person with a disability"),
@@ -128,6 +129,7 @@ WHO_NEEDS_HELP = (
 
 def attributes_for(category: EventCategory, severities: list[SeverityDeadline]) -> list[Attribute]:
     """The questions asked for a category. Safety problems must say whether anyone is hurt;
+    every category that may be public asks whether the reporter agrees to publication;
     the answers are kept on the report for the handler (severity stays the category's, staff grade it)."""
     safety = category.group_name == SAFETY_GROUP
     attrs = [
@@ -145,6 +147,18 @@ def attributes_for(category: EventCategory, severities: list[SeverityDeadline]) 
         attrs.append(
             Attribute(
                 "who_needs_help", "singlevaluelist", False, 3, "需要帮助的是谁？/ Who needs help?", WHO_NEEDS_HELP
+            )
+        )
+    if not category.private:  # a private category is never public: nothing to agree to
+        attrs.append(
+            Attribute(
+                "public_consent",
+                "singlevaluelist",
+                False,
+                len(attrs) + 1,
+                "公众可以看到这条上报吗？工作人员审核后公开，电话、门牌和姓名不会公开 / "
+                "May the public see this report? Staff review it first; phones, flats and names are never shown",
+                CONSENT,
             )
         )
     if safety:
@@ -516,6 +530,7 @@ def submit(
     if consent not in TRUE | FALSE:
         errors.add("public_consent", "应为 true 或 false / must be true or false", value=data.public_consent)
     errors.raise_if_any()
+    agreed = consent in TRUE or answers.pop("public_consent", None) == "yes"
 
     extras = {"media_url": data.media_url, "device_id": data.device_id, "account_id": data.account_id}
     description = (data.description or "").strip() or f"{cat.name_zh}（未附描述）/ {cat.name_en} (no description given)"
@@ -531,7 +546,7 @@ def submit(
         "reporter_email": data.email,
         "attributes": {**answers, **{k: v for k, v in extras.items() if v}} or None,
         "external_ref": f"open311:{client}",
-        "public_consent": consent in TRUE,
+        "public_consent": agreed,
     }
     # The system acts, under the key's name, so the audit trail tells which client it was.
     actor = dataclasses.replace(SYSTEM, username=f"open311:{client}"[:60], display_name=f"Open311 {client}")
