@@ -60,7 +60,7 @@ def _is_public(report: Report, category: EventCategory | None) -> bool:
 
 
 def _updated(report: Report) -> datetime:
-    if State(report.state) not in OPEN_STATES and report.state != State.resolved.value:
+    if State(report.state) not in OPEN_STATES:
         return report.closed_at or report.resolved_at or report.updated_at
     return max(report.updated_at, report.escalated_at or report.updated_at)  # the sweep leaves updated_at
 
