@@ -453,4 +453,3 @@ def hotspots(
         out.append({**c, "lon": round(c["lon"] / n, 6), "lat": round(c["lat"] / n, 6)})
     out.sort(key=lambda c: -c["count"])
     return out
-

@@ -37,11 +37,11 @@ def may_publish(*, consent: bool, channel: str, category_private: bool) -> bool:
 
 _WIDE_DIGITS = str.maketrans("０１２３４５６７８９Ｘｘ－", "0123456789Xx-")
 _SEP = r"[\s\-.·]?"
-_ID = re.compile(r"(?<![0-9A-Za-z])\d{6}[\s-]?\d{8}[\s-]?\d{3}[0-9Xx](?![0-9A-Za-z])")
+_ID = re.compile(r"(?<!\d)\d{6}[\s-]?\d{8}[\s-]?\d{3}[0-9Xx](?!\d)")
 _MOBILE = re.compile(rf"(?<!\d)(?:\+?86{_SEP})?1[3-9]\d(?:{_SEP}\d){{8}}(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)(?:\(0\d{2,3}\)|（0\d{2,3}）|0\d{2,3})[\s-]?\d{7,8}(?:[-转]\d{1,5})?(?!\d)")
 # Local numbers, old 15-digit IDs, account numbers, and any long number written in groups.
-_LONG_NUMBER = re.compile(r"(?<!\d)\d{7,}(?!\d)|(?<![0-9A-Za-z])\d(?:[\s-]?\d){10,}(?:[\s-]?[Xx])?(?![0-9A-Za-z])")
+_LONG_NUMBER = re.compile(r"(?<!\d)\d{7,}(?!\d)|(?<!\d)\d(?:[\s-]?\d){10,}(?:[\s-]?[Xx])?(?!\d)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 # ---- rooms -------------------------------------------------------------------------------
@@ -63,7 +63,7 @@ _DASHED = re.compile(r"(?<![\d.\-])\d{1,3}-(?:\d{1,2}-)?\d{3,4}(?![\d\-])")
 # The common family names (about 85% of people), and a few of two characters. Characters that
 # are far more often plain words (区, 房, 有, 和 …) are left out on purpose.
 _SURNAMES_1 = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任"
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任"
     "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严"
     "欧莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申耿关兰焦俞左柳甘祝包宁尚符舒阮"
     "柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲"
@@ -84,6 +84,7 @@ _NOT_NAMES = frozenset(
     {"高龄", "年迈", "年老", "年长", "常年", "常住", "孤寡", "独居", "空巢", "留守", "残疾", "失能", "卧床"}
     | {"生病", "关心", "关爱", "关注", "关照", "方便", "安全", "万一", "常常", "孙子", "孙女", "周末", "周围"}
     | {"白天", "高兴", "成天", "于是", "任何", "许多", "金融", "江边", "文明", "石头", "邻居", "楼上", "楼下"}
+    | {"高空", "高层", "高楼", "高温", "高压", "高血", "高烧", "高处", "高速", "马路", "马上", "黄色", "白色"}
 )
 _WORD_ENDS = frozenset({"保安", "公安", "治安", "平安", "早安", "晚安", "城管", "水管", "物管", "宿管", "主管", "监管"})
 _NAME_AFTER = re.compile(rf"{_SURNAME}{_HAN}{{0,2}}?(?=(?:{_AFTER}))")
