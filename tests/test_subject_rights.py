@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from renxing.auth.models import AuditEntry, User
 from renxing.db import transaction, utcnow
-from renxing.events.models import reports
+from renxing.events.models import ReportPublicText, reports
 from renxing.people.models import Resident
 from renxing.people.subject_rights import ERASED_TEXT, REDACTED, purge_expired
 from tests.conftest import login
@@ -49,6 +49,8 @@ def test_erasure_anonymises_the_person_their_reports_and_their_audit_values(clie
     filed = _file_report(client, resident, world.households["H1"], "我家3栋302室门口垃圾没人清，电话13912345678")
     staff = login(client, "secretary")
     client.patch(f"/api/v1/residents/{me}", json={"notes": "需要上门"}, headers=staff)
+    published = client.put(f"/api/v1/reports/{filed}/public-text", json={"text": "门口垃圾待清运"}, headers=staff)
+    assert published.status_code == 200, published.text
 
     wrong = client.post(f"/api/v1/residents/{me}/erase", json={"confirm_name": "别人"}, headers=staff)
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "confirm_name"
@@ -65,6 +67,7 @@ def test_erasure_anonymises_the_person_their_reports_and_their_audit_values(clie
         assert not s.scalar(select(User.is_active).where(User.resident_id == me))
         text = s.execute(select(reports.c.description).where(reports.c.id == filed)).scalar()
         assert text == ERASED_TEXT
+        assert s.get(ReportPublicText, filed) is None
         for e in s.scalars(select(AuditEntry).where(AuditEntry.entity == "resident", AuditEntry.entity_id == me)):
             for values in (e.before or {}, e.after or {}):
                 assert set(values.values()) <= {REDACTED}, (e.action, values)
@@ -81,11 +84,11 @@ def test_purge_anonymises_long_removed_residents_and_drops_old_audit(world, engi
         )
     with transaction(engine) as s:
         counts = purge_expired(s, audit_days=1095, deleted_resident_days=180)
-    assert counts == {"audit_entries": 1, "residents_anonymised": 1}
+    assert counts == {"audit_entries": 1, "residents_anonymised": 1, "idempotency_keys": 0}
     with transaction(engine) as s:
         assert s.get(Resident, wang).id_number is None
         counts = purge_expired(s, audit_days=1095, deleted_resident_days=180)
-    assert counts == {"audit_entries": 0, "residents_anonymised": 0}
+    assert counts == {"audit_entries": 0, "residents_anonymised": 0, "idempotency_keys": 0}
 
 
 def test_cli_export_and_erase(world, engine, tmp_path, monkeypatch):

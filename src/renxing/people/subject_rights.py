@@ -29,7 +29,7 @@ from renxing.db import utcnow
 from renxing.drills.models import Activity, Attendance
 from renxing.errors import FieldError, Forbidden, Invalid, NotFound
 from renxing.evaluation.models import Rating
-from renxing.events.models import reports
+from renxing.events.models import IdempotencyKey, ReportPublicText, reports
 from renxing.grid.models import GridUnit, Household
 from renxing.people.models import Resident
 from renxing.people.service import _load
@@ -179,10 +179,18 @@ def erase_personal_data(session: Session, actor: Principal, resident_id: int, *,
         counts["accounts"] = session.execute(
             update(User).where(User.id.in_(user_ids)).values(is_active=False, phone=None, display_name=r.name)
         ).rowcount
+        filed = select(reports.c.id).where(reports.c.reporter_user_id.in_(user_ids)).scalar_subquery()
+        session.execute(delete(ReportPublicText).where(ReportPublicText.report_id.in_(filed)))
         counts["reports"] = session.execute(
             update(reports)
             .where(reports.c.reporter_user_id.in_(user_ids))
-            .values(reporter_name=None, reporter_phone=None, reporter_email=None, description=ERASED_TEXT)
+            .values(
+                reporter_name=None,
+                reporter_phone=None,
+                reporter_email=None,
+                description=ERASED_TEXT,
+                public_consent=False,
+            )
         ).rowcount
     plan_ids = select(CarePlan.id).where(CarePlan.resident_id == r.id).scalar_subquery()
     session.execute(update(CarePlan).where(CarePlan.resident_id == r.id).values(note=None, needs=None, status="closed"))
@@ -217,6 +225,8 @@ def purge_expired(
     """Apply the retention periods: old audit entries go, residents removed long ago are anonymised."""
     now = now or utcnow()
     gone = session.execute(delete(AuditEntry).where(AuditEntry.at < now - timedelta(days=audit_days))).rowcount
+    # A retry comes within minutes; a month-old key only keeps a client's request history.
+    keys = session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < now - timedelta(days=30))).rowcount
     stale = session.scalars(
         select(Resident).where(
             Resident.deleted_at.is_not(None),
@@ -229,4 +239,4 @@ def purge_expired(
             setattr(r, column, blank)
         r.name = f"已删除居民 #{r.id}"
         _redact_audit(session, r.id)
-    return {"audit_entries": gone, "residents_anonymised": len(stale)}
+    return {"audit_entries": gone, "residents_anonymised": len(stale), "idempotency_keys": keys}
