@@ -282,6 +282,25 @@ def test_visit_with_problem_raises_a_report(client, engine, world):
     assert count(engine, Report) == 2
 
 
+def test_a_retried_visit_with_its_key_records_and_raises_once(client, engine, world):
+    cw = care_world(engine, world)
+    assign(client, login(client, "secretary"), [{"resident_id": world.residents["wang"], "carer": f"m{cw.nurse}"}])
+    plan = plan_of(engine, world.residents["wang"])
+    v = login(client, "volunteer1")
+    body = {"found": "problem", "problem_category": "health", "note": "氧气瓶快用完了", "raise_report": True}
+    first = client.post(f"/api/v1/care/plans/{plan}/visits", json=body, headers={**v, "Idempotency-Key": "visit-1"})
+    again = client.post(f"/api/v1/care/plans/{plan}/visits", json=body, headers={**v, "Idempotency-Key": "visit-1"})
+    assert first.status_code == 201 and again.status_code == 201, again.text
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    assert count(engine, Report) == 1 and count(engine, CareVisit) == 1
+    ok = {"found": "ok"}
+    one = client.post(f"/api/v1/care/plans/{plan}/visits", json=ok, headers={**v, "Idempotency-Key": "visit-2"})
+    two = client.post(f"/api/v1/care/plans/{plan}/visits", json=ok, headers={**v, "Idempotency-Key": "visit-2"})
+    assert one.json()["id"] == two.json()["id"] and count(engine, CareVisit) == 2
+    other = client.post(f"/api/v1/care/plans/{plan}/visits", json=body, headers={**v, "Idempotency-Key": "visit-2"})
+    assert other.status_code == 409
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

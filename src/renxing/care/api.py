@@ -3,11 +3,13 @@
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field
 
 from renxing.care import service
 from renxing.care.models import CareVisit
+from renxing.events import idempotency
 from renxing.pagination import Page
 from renxing.web.deps import DB, CurrentUser
 
@@ -195,8 +197,28 @@ def end_assignment(assignment_id: int, data: EndIn, session: DB, actor: CurrentU
 
 
 @router.post("/plans/{plan_id}/visits", status_code=201, summary="Record a visit; a problem may be raised at once")
-def record_visit(plan_id: int, data: VisitIn, session: DB, actor: CurrentUser) -> dict:
-    return visit_dict(service.record_visit(session, actor, plan_id, **data.model_dump()))
+def record_visit(
+    plan_id: int,
+    data: VisitIn,
+    session: DB,
+    actor: CurrentUser,
+    response: Response,
+    key: str | None = Header(
+        None, alias=idempotency.HEADER, description="a retry with the same key records nothing new"
+    ),
+) -> dict:
+    key = idempotency.read_key(key)
+    client = f"user:{actor.user_id}"
+    if key is not None:
+        fields = {"plan_id": plan_id, **data.model_dump(mode="json")}
+        prior = idempotency.begin(session, client, key, idempotency.fingerprint("care_visit", fields))
+        if prior is not None:
+            response.headers[idempotency.REPLAYED] = "true"
+            return prior.answer
+    answer = jsonable_encoder(visit_dict(service.record_visit(session, actor, plan_id, **data.model_dump())))
+    if key is not None:
+        idempotency.finish(session, client, key, answer.get("report_id"), answer)
+    return answer
 
 
 @router.post("/visits/{visit_id}/raise", summary="Raise a visit's problem into the closed loop")

@@ -45,7 +45,7 @@ _KEY = re.compile(rf"^[\x21-\x7e]{{1,{MAX_KEY}}}$")  # visible ASCII, as in a he
 class Prior:
     """What the first request with the key filed, and its answer when it was kept."""
 
-    report_id: int
+    report_id: int | None
     answer: Any
 
 
@@ -95,14 +95,15 @@ def begin(session: Session, client: str, key: str, fp: str, *, now: datetime | N
     if row.fingerprint != fp:
         msg = "此幂等键已用于另一个不同的请求 / this idempotency key was already used with a different request"
         raise Conflict(msg, [FieldError(HEADER, msg, value=key[:40])])
-    if row.report_id is None:  # claimed but never finished: nothing to repeat
+    if row.report_id is None and row.answer is None:  # claimed but never finished: nothing to repeat
         msg = "此幂等键的请求未完成，请换一个键 / the request with this key did not finish; use a new key"
         raise Conflict(msg, [FieldError(HEADER, msg, value=key[:40])])
     return Prior(row.report_id, row.answer)
 
 
-def finish(session: Session, client: str, key: str, report_id: int, answer: Any = None) -> None:
-    """Record what the claimed key filed (and the answer, where it must be repeated verbatim)."""
+def finish(session: Session, client: str, key: str, report_id: int | None, answer: Any = None) -> None:
+    """Record what the claimed key filed (and the answer, where it must be repeated verbatim).
+    A request that may file no report (a care visit without a problem) keeps its answer alone."""
     session.execute(
         update(IdempotencyKey)
         .where(IdempotencyKey.client == client, IdempotencyKey.key == key)
@@ -115,6 +116,9 @@ def release(session: Session, client: str, key: str) -> None:
     transaction goes on (a form shown again with its errors): the corrected form may use it."""
     session.execute(
         delete(IdempotencyKey).where(
-            IdempotencyKey.client == client, IdempotencyKey.key == key, IdempotencyKey.report_id.is_(None)
+            IdempotencyKey.client == client,
+            IdempotencyKey.key == key,
+            IdempotencyKey.report_id.is_(None),
+            IdempotencyKey.answer.is_(None),
         )
     )
