@@ -20,6 +20,21 @@ class Settings(BaseSettings):
     page_size: int = 50
     max_page_size: int = 500
     cookie_secure: bool = False
+    # Login throttling, counted on failures only, per account name and per client address: after
+    # the free failures within the window each attempt waits twice as long as the last (from
+    # login_delay_seconds, at most login_max_delay_seconds); at the lock threshold, locked for
+    # login_lock_minutes. An address (an office behind one NAT) has higher thresholds.
+    login_window_minutes: int = 15
+    login_lock_minutes: int = 15
+    login_free_failures: int = 3
+    login_lock_failures: int = 10
+    login_address_free_failures: int = 10
+    login_address_lock_failures: int = 50
+    login_delay_seconds: int = 1
+    login_max_delay_seconds: int = 60
+    # Comma list of reverse proxies whose X-Forwarded-For is believed (e.g. "127.0.0.1"); otherwise
+    # the client address is the connection's own.
+    trusted_proxies: str = ""
     # Uploaded photos of reports (and later other media), relative to the working directory.
     media_dir: str = "var/media"
     # Run the escalation sweep inside the web process every ``sweep_seconds`` (off in tests;

@@ -36,6 +36,16 @@ class Conflict(ServiceError):
     status = 409
 
 
+class TooManyRequests(ServiceError):
+    """Too many attempts (failed logins); the next is accepted after ``retry_after`` seconds."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int, errors: list[FieldError] | None = None):
+        super().__init__(message, errors)
+        self.retry_after = retry_after
+
+
 class Invalid(ServiceError):
     """Bad input; ``errors`` names each field (and row) at fault."""
 

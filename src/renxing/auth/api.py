@@ -8,14 +8,14 @@ from pydantic import BaseModel, Field
 
 from renxing.auth import service
 from renxing.auth.policy import ROLE_LABELS, Role
-from renxing.web.deps import DB, SESSION_COOKIE, CurrentUser, oauth2
+from renxing.web.deps import DB, SESSION_COOKIE, CurrentUser, client_address, oauth2
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 @router.post("/token", summary="Log in (OAuth2 password flow) and get a bearer token")
-def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: DB) -> dict:
-    user = service.authenticate(session, form.username, form.password)
+def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: DB) -> dict:
+    user = service.authenticate(session, form.username, form.password, address=client_address(request))
     raw, row = service.start_session(session, user, "bearer")
     return {
         "access_token": raw,

@@ -53,6 +53,31 @@ def record(
     )
 
 
+def record_anonymous(
+    session: Session,
+    claimed_name: str,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    *,
+    summary: str | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """An entry for someone not logged in (a failed or locked login): no actor id, and the name
+    they claimed, cut to the column's length."""
+    session.add(
+        AuditEntry(
+            actor_id=None,
+            actor_name=claimed_name[:60],
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            summary=summary,
+            after=after,
+        )
+    )
+
+
 def trail(session: Session, actor: Principal, entity: str, entity_id: int, limit: int = 200) -> list[AuditEntry]:
     """The history of one record; the caller has already checked the record is in scope."""
     actor.require(Perm.audit_read)

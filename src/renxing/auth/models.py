@@ -49,6 +49,27 @@ class AuthSession(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class LoginFailure(Base):
+    """One wrong password (or unknown user), counted against the account name tried and the
+    client address it came from. Rows older than the window and the lock are purged."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_username_at", "username", "at"),
+        Index("ix_login_failures_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # The name as typed (known or not, so a lock reveals nothing); set to NULL when the account
+    # then logs in, which clears its count but leaves the address's.
+    username: Mapped[str | None] = mapped_column(String(60))
+    address: Mapped[str] = mapped_column(String(64))
+    # Set on the failure that reached a threshold: the account, or the address, is locked until then.
+    account_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    address_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class AuditEntry(Base):
     """Who did what to which record, and the values before and after."""
 

@@ -7,10 +7,10 @@ from fastapi.responses import RedirectResponse
 
 from renxing.auth import service
 from renxing.config import get_settings
-from renxing.errors import NotAuthenticated
+from renxing.errors import NotAuthenticated, TooManyRequests
 from renxing.web import csrf
-from renxing.web.deps import DB, SESSION_COOKIE, optional_principal
-from renxing.web.i18n import register
+from renxing.web.deps import DB, SESSION_COOKIE, client_address, optional_principal
+from renxing.web.i18n import lang_of, register
 from renxing.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -42,9 +42,20 @@ def login(
 ):
     csrf.check(request, csrf_token)
     try:
-        user = service.authenticate(session, username, password)
+        user = service.authenticate(session, username, password, address=client_address(request))
     except NotAuthenticated:
         return RedirectResponse(f"/login?error=1&next={_safe_next(next)}", status_code=303)
+    except TooManyRequests as exc:
+        # The form again, saying when to retry: the message is "中文 / English".
+        zh, _, en = exc.message.partition(" / ")
+        context = {
+            "next": _safe_next(next),
+            "throttled": en if lang_of(request) == "en" else zh,
+            "login_csrf": csrf_token,
+        }
+        response = render(request, "login.html", context, status_code=exc.status)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     token, _ = service.start_session(session, user, "cookie")
     response = RedirectResponse(_safe_next(next), status_code=303)
     settings = get_settings()

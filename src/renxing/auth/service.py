@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.orm import Session
 
-from renxing.auth import audit
+from renxing.auth import audit, throttle
 from renxing.auth.models import AuthSession, User, UserScope
 from renxing.auth.passwords import hash_password, needs_rehash, verify_password
 from renxing.auth.policy import Perm, Role
@@ -65,17 +65,23 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> User:
+def authenticate(session: Session, username: str, password: str, *, address: str) -> User:
+    """The user behind a name and password, throttled by that name and by the client ``address``
+    (the login form and the token endpoint both come here): during a wait or a lock the attempt
+    is refused with 429 before the password is checked, so the right one does not get in either."""
+    throttle.check(session, username, address)
     user = session.scalar(select(User).where(User.username == username))
-    # Verify against a dummy hash when the user is unknown so timing does not reveal which.
-    if user is None or not user.is_active:
+    if user is not None and user.is_active:
+        if verify_password(user.password_hash, password):
+            throttle.clear_account(session, username)
+            if needs_rehash(user.password_hash):
+                user.password_hash = hash_password(password)
+            return user
+    else:
+        # Verify against a dummy hash when the user is unknown so timing does not reveal which.
         verify_password(_DUMMY_HASH, password)
-        raise NotAuthenticated("用户名或密码错误 / wrong username or password")
-    if not verify_password(user.password_hash, password):
-        raise NotAuthenticated("用户名或密码错误 / wrong username or password")
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    return user
+    locked = throttle.record_failure(session, username, address, user.id if user is not None else None)
+    raise locked or NotAuthenticated("用户名或密码错误 / wrong username or password")
 
 
 _DUMMY_HASH = hash_password("not-a-real-password")

@@ -8,6 +8,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from renxing.auth import service as auth_service
+from renxing.auth import throttle
 from renxing.auth.models import AuthSession
 from renxing.auth.principal import Principal
 from renxing.errors import NotAuthenticated
@@ -55,3 +56,9 @@ def optional_principal(request: Request, session: DB) -> Principal | None:
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+def client_address(request: Request) -> str:
+    """Where the request comes from, for login throttling (X-Forwarded-For only from a trusted proxy)."""
+    peer = request.client.host if request.client else None
+    return throttle.client_address(peer, request.headers.get("x-forwarded-for"))

@@ -5,7 +5,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from renxing.errors import NotAuthenticated, ServiceError
+from renxing.errors import NotAuthenticated, ServiceError, TooManyRequests
 from renxing.web.templating import render_error
 
 
@@ -23,6 +23,8 @@ async def service_error(request: Request, exc: ServiceError):
         "errors": [e.__dict__ for e in exc.errors],
     }
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    if isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse(body, status_code=exc.status, headers=headers)
 
 
