@@ -412,7 +412,7 @@ def test_api_upload_too_large_is_413(client, world, engine, size):
 
 
 def test_api_upload_without_a_file_is_422(client, world):
-    r = client.post("/api/v1/import/residents", data={"x": "1"}, headers=login(client, "secretary"))
+    r = client.post("/api/v1/import/residents", files={"x": (None, "1")}, headers=login(client, "secretary"))
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "file"
 
 

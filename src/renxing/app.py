@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -38,6 +38,7 @@ from renxing.space import riskmap_pages as space_riskmap_pages
 from renxing.volunteers import api as volunteers_api
 from renxing.volunteers import pages as volunteers_pages
 from renxing.web import errors
+from renxing.web.deps import api_body_guard
 
 STATIC = Path(__file__).parent / "web" / "static"
 
@@ -54,6 +55,7 @@ def create_app(engine: Engine | None = None, *, upgrade: bool = True) -> FastAPI
         docs_url="/api/v1/docs",
         redoc_url=None,
         lifespan=events_scheduler.lifespan,  # the escalation sweep, when Settings.scheduler is on
+        dependencies=[Depends(api_body_guard)],  # API writes: JSON bodies, forms only where a route takes them
     )
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)

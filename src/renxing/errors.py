@@ -36,6 +36,12 @@ class Conflict(ServiceError):
     status = 409
 
 
+class UnsupportedMediaType(ServiceError):
+    """A request body in a content type the route does not take (e.g. text/plain for JSON)."""
+
+    status = 415
+
+
 class TooManyRequests(ServiceError):
     """Too many attempts (failed logins); the next is accepted after ``retry_after`` seconds."""
 

@@ -35,6 +35,19 @@ router = APIRouter(prefix="/api/v1", tags=["reports"])
 JSON_FIELDS = ("attributes",)
 
 
+def _body_doc(file_field: str, many: bool) -> dict[str, Any]:
+    """The body as documented, and so as accepted (``web.deps.api_body_guard``): JSON, or a
+    form with the same fields, multipart with the photo file(s)."""
+    photo = {"type": "string", "format": "binary"}
+    multipart = {"type": "object", "properties": {file_field: {"type": "array", "items": photo} if many else photo}}
+    content = {
+        "application/json": {"schema": {"type": "object"}},
+        "multipart/form-data": {"schema": multipart},
+        "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
+    }
+    return {"requestBody": {"content": content}}
+
+
 async def _read_body(request: Request, file_field: str, max_files: int) -> tuple[dict[str, Any], list[bytes]]:
     """The request's fields and files, from JSON or multipart; files are read at most one byte
     past the size limit so the service can refuse them without holding more in memory."""
@@ -77,7 +90,12 @@ def _local(value: datetime | None) -> datetime | None:
 # ---- reports ----------------------------------------------------------------------------
 
 
-@router.post("/reports", status_code=201, summary="Submit a report (JSON, or multipart with up to 6 photos)")
+@router.post(
+    "/reports",
+    status_code=201,
+    summary="Submit a report (JSON, or multipart with up to 6 photos)",
+    openapi_extra=_body_doc("photos", many=True),
+)
 async def submit(request: Request, response: Response, session: DB, actor: CurrentUser) -> dict:
     fields, files = await _read_body(request, "photos", MAX_PHOTOS)
     key = idempotency.read_key(request.headers.get(idempotency.HEADER), fields.pop(idempotency.FORM_FIELD, None))
@@ -219,6 +237,7 @@ def photo(report_id: int, photo_id: int, session: DB, actor: CurrentUser) -> Fil
 @router.post(
     "/reports/{report_id}/{action}",
     summary="assign, transfer, accept, check_in, resolve, close, reject, merge, reopen or feedback",
+    openapi_extra=_body_doc("photo", many=False),
 )
 async def act(report_id: int, action: str, request: Request, session: DB, actor: CurrentUser) -> dict:
     fields, files = await _read_body(request, "photo", 1)

@@ -3,7 +3,8 @@
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, params
+from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -11,7 +12,8 @@ from renxing.auth import service as auth_service
 from renxing.auth import throttle
 from renxing.auth.models import AuthSession
 from renxing.auth.principal import Principal
-from renxing.errors import NotAuthenticated
+from renxing.errors import FieldError, NotAuthenticated, UnsupportedMediaType
+from renxing.web import csrf
 
 SESSION_COOKIE = "rx_session"
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -34,6 +36,8 @@ def _login(request: Request, session: Session, bearer: str | None) -> tuple[Prin
     if not token:
         raise NotAuthenticated("请先登录 / please log in")
     principal, row = auth_service.resolve_token(session, token)
+    if not bearer:
+        csrf.check_api_header(request, row.csrf_token)
     request.state.auth_session = row
     # A plain copy: an error rolls the session back and expires the row before the error page renders.
     request.state.csrf_token = row.csrf_token
@@ -62,3 +66,40 @@ def client_address(request: Request) -> str:
     """Where the request comes from, for login throttling (X-Forwarded-For only from a trusted proxy)."""
     peer = request.client.host if request.client else None
     return throttle.client_address(peer, request.headers.get("x-forwarded-for"))
+
+
+_FORMS = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+
+
+def _is_json(media_type: str) -> bool:
+    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
+
+
+def _form_types(route: object) -> frozenset[str]:
+    """The non-JSON body types a route takes: forms for routes with Form or File parameters (the
+    OAuth2 token endpoint, uploads), else what a route that reads its body itself documents."""
+    if not isinstance(route, APIRoute):
+        return frozenset()
+    if route.body_field is not None and isinstance(route.body_field.field_info, params.Form):
+        return _FORMS
+    documented = ((route.openapi_extra or {}).get("requestBody") or {}).get("content") or {}
+    return frozenset(documented) & _FORMS
+
+
+def api_body_guard(request: Request) -> None:
+    """Every API write with a body: JSON (application/json or +json), unless the route takes forms.
+    A text/plain or form body that happened to hold JSON used to be read as JSON: that is how a
+    page on another site could post to the API, so it is refused (415) whatever the credentials."""
+    if not csrf.is_api_write(request):
+        return
+    headers = request.headers
+    if headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
+        return
+    media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if _is_json(media_type) or media_type in _form_types(request.scope.get("route")):
+        return
+    message = (
+        f"请求体须为 JSON（Content-Type: application/json），收到 {media_type or '无类型'}"
+        f" / the request body must be JSON (Content-Type: application/json), got {media_type or 'none'}"
+    )
+    raise UnsupportedMediaType(message, [FieldError("body", message, value=media_type or None)])
