@@ -38,6 +38,7 @@ from renxing.space import riskmap_pages as space_riskmap_pages
 from renxing.volunteers import api as volunteers_api
 from renxing.volunteers import pages as volunteers_pages
 from renxing.web import errors
+from renxing.web.body_limit import BodyLimit
 from renxing.web.deps import api_body_guard
 
 STATIC = Path(__file__).parent / "web" / "static"
@@ -62,6 +63,7 @@ def create_app(engine: Engine | None = None, *, upgrade: bool = True) -> FastAPI
     app.add_exception_handler(ServiceError, errors.service_error)
     app.add_exception_handler(RequestValidationError, errors.validation_error)
     app.add_exception_handler(StarletteHTTPException, errors.http_error)
+    app.add_middleware(BodyLimit)  # bodies over the route's size refused (413) as they arrive
     for module in (auth_api, grid_api, import_api, people_rights_api, people_api, auth_pages, grid_pages, people_pages):
         app.include_router(module.router)
     app.include_router(auth_api.users)

@@ -37,6 +37,16 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     # Uploaded photos of reports (and later other media), relative to the working directory.
     media_dir: str = "var/media"
+    # What one request may make the server hold. A photo's pixel count is read from its header and
+    # refused above max_image_pixels before anything is decoded; stored photos are scaled down to
+    # photo_max_side on their long side. Request bodies above max_body_bytes are refused (413) while
+    # they arrive (2 MB of JSON already unpacks to some 50 MB of objects); routes that take photos
+    # or import files allow what those need. An .xlsx may unpack to max_import_uncompressed_bytes.
+    max_image_pixels: int = 40_000_000
+    photo_max_side: int = 2048
+    max_body_bytes: int = 2 * 1024 * 1024
+    max_import_bytes: int = 20 * 1024 * 1024
+    max_import_uncompressed_bytes: int = 50 * 1024 * 1024
     # Run the escalation sweep inside the web process every ``sweep_seconds`` (off in tests;
     # production may run ``renxing events sweep --loop 60`` instead).
     scheduler: bool = False

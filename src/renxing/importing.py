@@ -9,11 +9,12 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, BinaryIO
 
 from openpyxl import load_workbook
 
@@ -35,13 +36,57 @@ class Table:
 
 
 # ---- files ------------------------------------------------------------------------------
+#
+# A file is checked for what it would cost before it is parsed: an .xlsx is a zip, so its
+# members' unpacked sizes, their compression ratios, the longest text in them and the number
+# of rows of each sheet are known by streaming through it once, which takes a fraction of a
+# second where openpyxl would take minutes or gigabytes. Rows are then read one at a time
+# (openpyxl read-only, the csv module over a text stream); blank rows count against the
+# row limit like any other, since reading them costs the same.
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"
+MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell
+MAX_COLUMNS = 500
+MAX_MEMBERS = 1_000
+MAX_RATIO = 200  # an .xlsx member packed tighter than this (beyond 1 MB) is a bomb, not a register
+TEXT_RUN = 128 * 1024  # bytes without a "<" in a row: a text longer than any allowed cell
+MAX_LINE = 4 * MAX_CELL_CHARS  # characters of one CSV line
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
+_SHARED_TAG = re.compile(rb"<(?:\w+:)?si[\s>/]")
 
 
-def read_table(data: bytes, file_name: str, *, max_rows: int = 200_000, progress: Progress | None = None) -> Table:
-    """The first sheet of an .xlsx, or a .csv, as a header and the non-blank rows after it."""
+def _limits_message(what_zh: str, what_en: str) -> str:
+    return f"{what_zh}，请检查文件或拆分后再导入 / {what_en}; check the file or split it"
+
+
+def _too_many_rows(max_rows: int) -> SheetError:
+    return SheetError(
+        f"行数超过上限 {max_rows}（空行也计入，请删除表末的空行）/ "
+        f"more than {max_rows} rows (blank rows count too: delete empty rows at the end); split the file"
+    )
+
+
+def _too_long(row: int | None = None, column: int | None = None) -> SheetError:
+    where_zh = f"第 {row} 行第 {column} 列" if row else "某个单元格"
+    where_en = f"row {row}, column {column}" if row else "a cell"
+    return SheetError(
+        f"{where_zh}超过 {MAX_CELL_CHARS} 个字 / {where_en} holds more than {MAX_CELL_CHARS:,} characters"
+    )
+
+
+def read_table(
+    data: bytes,
+    file_name: str,
+    *,
+    max_rows: int = 200_000,
+    progress: Progress | None = None,
+    max_unpacked: int | None = None,
+) -> Table:
+    """The first sheet of an .xlsx, or a .csv, as a header and the non-blank rows after it.
+
+    ``max_unpacked`` bounds what an .xlsx may unpack to (default ``Settings.max_import_uncompressed_bytes``).
+    """
     if not data:
         raise SheetError("文件是空的 / the file is empty")
     if data.startswith(XLS_MAGIC) or file_name.lower().endswith(".xls"):
@@ -49,26 +94,130 @@ def read_table(data: bytes, file_name: str, *, max_rows: int = 200_000, progress
             "不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx / old .xls files are not supported; save as .xlsx"
         )
     if data.startswith(XLSX_MAGIC):
-        return _read_xlsx(data, max_rows, progress)
+        if max_unpacked is None:
+            from renxing.config import get_settings
+
+            max_unpacked = get_settings().max_import_uncompressed_bytes
+        return _read_xlsx(data, max_rows, progress, max_unpacked)
     if file_name.lower().endswith((".xlsx", ".xlsm")):
         raise SheetError("文件不是有效的 .xlsx / the file is not a valid .xlsx workbook")
-    return _read_csv(decode_text(data), max_rows)
+    return _read_csv(data, max_rows)
 
 
-def _read_xlsx(data: bytes, max_rows: int, progress: Progress | None) -> Table:
-    unreadable = "无法读取该 .xlsx 文件，请用 Excel 打开后重新保存 / the .xlsx file cannot be read; re-save it in Excel"
+def read_upload(stream: BinaryIO, max_bytes: int | None = None) -> bytes:
+    """An uploaded file, read no further than one byte past ``max_bytes`` (default
+    ``Settings.max_import_bytes``): a bigger file is refused without being held whole."""
+    if max_bytes is None:
+        from renxing.config import get_settings
+
+        max_bytes = get_settings().max_import_bytes
+    data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise SheetError(file_too_large(max_bytes))
+    return data
+
+
+def file_too_large(max_bytes: int) -> str:
+    mb = max_bytes // (1024 * 1024)
+    return f"文件超过 {mb} MB，请拆分后分批导入 / the file is larger than {mb} MB; split it"
+
+
+_UNREADABLE = "无法读取该 .xlsx 文件，请用 Excel 打开后重新保存 / the .xlsx file cannot be read; re-save it in Excel"
+
+
+def _inspect_xlsx(data: bytes, max_rows: int, max_unpacked: int) -> dict[str, int]:
+    """Refuses a workbook that would cost too much to read; returns the row elements of each sheet."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+            if len(infos) > MAX_MEMBERS:
+                raise SheetError(_limits_message("文件内部件过多", "the workbook has too many parts"))
+            unpacked = sum(i.file_size for i in infos)
+            if unpacked > max_unpacked:
+                mb = max_unpacked // (1024 * 1024)
+                raise SheetError(
+                    _limits_message(f"文件解压后超过 {mb} MB", f"the workbook unpacks to more than {mb} MB")
+                )
+            for i in infos:
+                if i.file_size > 1024 * 1024 and i.file_size > MAX_RATIO * max(i.compress_size, 1):
+                    tight = f"the workbook part {i.filename} is packed suspiciously tight"
+                    raise SheetError(_limits_message("文件压缩比异常", tight))
+            rows: dict[str, int] = {}
+            for i in infos:
+                if i.filename.endswith((".xml", ".rels")):
+                    rows[i.filename] = _scan_part(zf, i)
+            return rows
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as exc:
+        raise SheetError(_UNREADABLE) from exc
+
+
+def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+    """One XML part streamed through once: refuses a text longer than a cell may be (a long run
+    without markup, or one shared string spanning too much); returns its number of <row> tags."""
+    shared = info.filename.lower().endswith("sharedstrings.xml")
+    rows, offset, last_si, carry = 0, 0, 0, b""
+    with zf.open(info) as part:
+        while True:
+            block = part.read(1024 * 1024)
+            if not block:
+                break
+            chunk = carry + block
+            # Fixed windows: a run of 2 × TEXT_RUN bytes without "<" fills one whole window.
+            for start in range(0, len(block) - TEXT_RUN + 1, TEXT_RUN):
+                if b"<" not in block[start : start + TEXT_RUN]:
+                    raise _too_long()
+            cut = chunk.rfind(b">") + 1  # whole tags only; the rest waits for the next block
+            body, carry = chunk[:cut], chunk[cut:]
+            if len(carry) > 2 * TEXT_RUN:
+                raise _too_long()
+            rows += len(_ROW_TAG.findall(body))
+            if shared:
+                for m in _SHARED_TAG.finditer(body):
+                    if offset + m.start() - last_si > 4 * MAX_CELL_CHARS + 4096:
+                        raise _too_long()
+                    last_si = offset + m.start()
+                if offset + len(body) - last_si > 4 * MAX_CELL_CHARS + 4096 and last_si:
+                    raise _too_long()
+            offset += len(body)
+    return rows
+
+
+def _read_xlsx(data: bytes, max_rows: int, progress: Progress | None, max_unpacked: int) -> Table:
+    row_tags = _inspect_xlsx(data, max_rows, max_unpacked)
+    # Header + rows, counted before parsing any. Every sheet: opening a workbook, openpyxl reads
+    # each sheet whose size is not stored in it through to the end.
+    if max(row_tags.values(), default=0) > max_rows + 1:
+        raise _too_many_rows(max_rows)
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # a damaged or foreign file fails in many ways inside the reader
-        raise SheetError(unreadable) from exc
+        raise SheetError(_UNREADABLE) from exc
     try:
         return _xlsx_rows(wb.worksheets[0], max_rows, progress)
     except SheetError:
         raise
     except Exception as exc:
-        raise SheetError(unreadable) from exc
+        raise SheetError(_UNREADABLE) from exc
     finally:
         wb.close()
+
+
+def _header(cells: Any) -> list[str]:
+    headers = [_header_text(c) for c in cells]
+    while headers and not headers[-1]:
+        headers.pop()
+    if len(headers) > MAX_COLUMNS:
+        raise SheetError(f"列数超过上限 {MAX_COLUMNS} / more than {MAX_COLUMNS} columns")
+    return headers
+
+
+def _data_row(cells: Any, width: int, number: int) -> list[Any] | None:
+    """The row's cells under a header (others are ignored), or None when it is blank."""
+    row = list(cells[:width])
+    for column, value in enumerate(row, start=1):
+        if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+            raise _too_long(number, column)
+    return None if _blank(row) else row
 
 
 def _xlsx_rows(ws: Any, max_rows: int, progress: Progress | None) -> Table:
@@ -79,13 +228,14 @@ def _xlsx_rows(ws: Any, max_rows: int, progress: Progress | None) -> Table:
     table: Table | None = None
     for number, cells in enumerate(ws.iter_rows(values_only=True), start=1):
         if table is None:
-            table = Table(headers=[_header_text(c) for c in cells])
+            table = Table(headers=_header(cells))
             continue
-        if _blank(cells):
+        if number > max_rows + 1:  # blank or not: a row number past the limit (gaps count too)
+            raise _too_many_rows(max_rows)
+        row = _data_row(cells, len(table.headers), number)
+        if row is None:
             continue
-        if len(table.rows) >= max_rows:
-            raise SheetError(f"行数超过上限 {max_rows} / more than {max_rows} rows; split the file")
-        table.rows.append((number, list(cells)))
+        table.rows.append((number, row))
         if progress is not None and number % 500 == 0:
             progress(number - 1, max(estimate, number - 1))
     if table is None:
@@ -108,21 +258,50 @@ def decode_text(data: bytes) -> str:
     raise SheetError("无法识别文件编码，请另存为 UTF-8 CSV / unknown text encoding; save as UTF-8 CSV")
 
 
-def _read_csv(text: str, max_rows: int) -> Table:
-    first = text.split("\n", 1)[0]
+def _read_csv(data: bytes, max_rows: int) -> Table:
+    """The same encodings as :func:`decode_text`, decoded while the rows are read: strict UTF-8
+    first, and from the start again as GB18030 when that fails."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return _csv_rows(data[3:], "utf-8", "replace", max_rows)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" (tab-separated UTF-16)
+        return _csv_rows(data, "utf-16", "replace", max_rows)
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return _csv_rows(data, encoding, "strict", max_rows)
+        except UnicodeDecodeError:
+            continue
+    raise SheetError("无法识别文件编码，请另存为 UTF-8 CSV / unknown text encoding; save as UTF-8 CSV")
+
+
+def _csv_lines(stream: io.TextIOBase) -> Iterator[str]:
+    while True:
+        line = stream.readline(MAX_LINE)
+        if not line:
+            return
+        if len(line) >= MAX_LINE and not line.endswith(("\n", "\r")):
+            raise SheetError(
+                f"某一行超过 {MAX_LINE} 个字符 / a line is longer than {MAX_LINE:,} characters; is this a CSV file?"
+            )
+        yield line
+
+
+def _csv_rows(data: bytes, encoding: str, errors: str, max_rows: int) -> Table:
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors=errors, newline="")
+    first = stream.readline(MAX_LINE)
+    stream.seek(0)
     delimiter = "\t" if "\t" in first and "," not in first else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(_csv_lines(stream), delimiter=delimiter)
     table: Table | None = None
     try:
         for number, cells in enumerate(reader, start=1):
             if table is None:
-                table = Table(headers=[_header_text(c) for c in cells])
+                table = Table(headers=_header(cells))
                 continue
-            if _blank(cells):
-                continue
-            if len(table.rows) >= max_rows:
-                raise SheetError(f"行数超过上限 {max_rows} / more than {max_rows} rows; split the file")
-            table.rows.append((number, list(cells)))
+            if number > max_rows + 1:
+                raise _too_many_rows(max_rows)
+            row = _data_row(cells, len(table.headers), number)
+            if row is not None:
+                table.rows.append((number, row))
     except csv.Error as exc:
         raise SheetError(f"CSV 格式错误 / malformed CSV: {exc}") from exc
     if table is None or not any(table.headers):

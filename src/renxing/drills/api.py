@@ -6,10 +6,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import Response
 
+from renxing import importing as cells
 from renxing.auth.principal import Principal
 from renxing.drills import service
 from renxing.drills.schemas import ActivityIn, ActivityPatch, SelfSignIn, StaffSignIn
-from renxing.errors import NotAuthenticated
+from renxing.errors import FieldError, Invalid, NotAuthenticated
 from renxing.exporting import XLSX_MEDIA_TYPE, content_disposition, to_xlsx
 from renxing.grid.service import get_unit
 from renxing.web.deps import DB, SESSION_COOKIE, CurrentUser, current_principal, oauth2
@@ -147,7 +148,10 @@ def add_attendance(activity_id: int, data: StaffSignIn, session: DB, actor: Curr
     "/{activity_id}/attendance/upload", summary="Upload a sign-in sheet (姓名 + 身份证号 or 手机号); all or nothing"
 )
 def upload_attendance(activity_id: int, session: DB, actor: CurrentUser, file: UploadFile = File(...)) -> dict:
-    data = file.file.read()
+    try:
+        data = cells.read_upload(file.file)
+    except cells.SheetError as exc:
+        raise Invalid(str(exc), [FieldError("file", str(exc), value=file.filename)]) from exc
     return service.import_attendance(session, actor, activity_id, data, file.filename or "upload.csv")
 
 

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
+from renxing import importing as cells
 from renxing.auth.policy import Perm
 from renxing.auth.principal import Principal
 from renxing.db import utcnow
@@ -270,7 +271,10 @@ def upload(request: Request, activity_id: int, session: DB, actor: CurrentUser, 
         message = "请选择文件 / choose a file"
     else:
         try:
-            out = service.import_attendance(session, actor, activity_id, file.file.read(), file.filename)
+            data = cells.read_upload(file.file)
+            out = service.import_attendance(session, actor, activity_id, data, file.filename)
+        except cells.SheetError as exc:  # too big: not even read whole
+            errors, message = [FieldError("file", str(exc), value=file.filename)], str(exc)
         except Invalid as exc:  # raised before anything is written
             errors, message = exc.errors, exc.message
         else:

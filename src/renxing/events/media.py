@@ -6,6 +6,16 @@ with Pillow (the file name and the declared type are ignored), accepts JPEG, PNG
 only, turns the picture upright by its EXIF orientation and writes it anew with no EXIF,
 XMP or text chunks (the colour profile is kept).
 
+A small file can decode to gigabytes (a 150 KB PNG of 7000×7000 flat pixels is 196 MB in
+memory), so every path that takes a photo goes through :func:`clean_photo`, which bounds the
+cost before decoding: the pixel count is read from the header (``Image.open`` decodes
+nothing) and refused above ``Settings.max_image_pixels``; a JPEG is decoded at 1/2, 1/4 or
+1/8 scale by the decoder itself (draft mode) when it is larger than what is stored
+(``Settings.photo_max_side`` on the long side); PNG and WebP, which cannot be decoded at a
+smaller scale, are refused when their pixels would take more than ``DECODE_BUDGET``; and at
+most ``DECODE_SLOTS`` photos are decoded at a time in the process, so parallel uploads do
+not multiply the peak.
+
 Files are written under ``Settings.media_dir``; when the surrounding transaction rolls
 back, the files it wrote are removed again, so a failed report leaves nothing behind.
 """
@@ -13,6 +23,7 @@ back, the files it wrote are removed again, so a failed report leaves nothing be
 import hashlib
 import io
 import secrets
+import threading
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,8 +37,12 @@ from renxing.config import get_settings
 from renxing.errors import Collector
 
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
-MAX_PIXELS = 50_000_000  # a 10 MB file may still decode to gigabytes: refuse before decoding
+DECODE_BUDGET = 64 * 1024 * 1024  # bytes of decoded pixels one photo may take (4096×4096 RGB)
+DECODE_SLOTS = 2  # photos decoded at once in one process (the machine has few cores anyway)
+_SLOTS = threading.BoundedSemaphore(DECODE_SLOTS)
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2}  # Pillow keeps others in 4
 _PENDING = "renxing.media.written"
+_UNREADABLE = "不是有效的图片（只接受 JPEG、PNG、WebP）/ not a readable image: JPEG, PNG or WebP only"
 
 
 @dataclass(frozen=True)
@@ -44,35 +59,88 @@ class PhotoError(ValueError):
     """An upload that is not a usable JPEG, PNG or WebP photo."""
 
 
+def _too_many_pixels(limit: int, size: tuple[int, int] | None = None) -> PhotoError:
+    zh, en = (f"（{size[0]}×{size[1]}）", f" ({size[0]}×{size[1]})") if size else ("", "")
+    return PhotoError(
+        f"图片像素过多{zh}，上限 {limit // 10_000} 万像素，请缩小后再传 / "
+        f"image has too many pixels{en}, at most {limit:,}: scale it down"
+    )
+
+
+def _fit(size: tuple[int, int], side: int) -> tuple[int, int]:
+    """The size within ``side`` × ``side`` with the same proportions (never enlarged)."""
+    w, h = size
+    if max(w, h) <= side:
+        return w, h
+    scale = side / max(w, h)
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
+def _jpeg_scale(size: tuple[int, int], target: tuple[int, int], per_pixel: int) -> int | None:
+    """The decoder's reduction (1, 2, 4 or 8): as strong as still gives at least ``target``, and
+    at least as strong as keeps the pixels within the budget; None when even 1/8 is too much."""
+    w, h = size
+    quality = max(s for s in (1, 2, 4, 8) if s == 1 or (w // s >= target[0] and h // s >= target[1]))
+    for s in (1, 2, 4, 8):
+        if s >= quality and -(-w // s) * -(-h // s) * per_pixel <= DECODE_BUDGET:
+            return s
+    return None
+
+
+def _decode(raw: bytes) -> tuple[Image.Image, str, bytes | None]:
+    """The photo decoded upright and no larger than stored, its format and colour profile."""
+    settings = get_settings()
+    limit = settings.max_image_pixels
+    # Pillow's own guard at open: a warning (made an error here) above the limit, an error above twice it.
+    Image.MAX_IMAGE_PIXELS = limit
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(raw), formats=list(FORMATS))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _too_many_pixels(limit) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise PhotoError(_UNREADABLE) from exc
+    fmt = "JPEG" if im.format == "MPO" else im.format or ""  # phones' multi-picture JPEG: its first picture
+    if fmt not in FORMATS:
+        raise PhotoError(_UNREADABLE)
+    width, height = im.size
+    if width * height > limit:  # from the header: nothing is decoded yet
+        raise _too_many_pixels(limit, (width, height))
+    target = _fit(im.size, settings.photo_max_side)
+    per_pixel = _BYTES_PER_PIXEL.get(im.mode, 4)
+    if fmt == "JPEG":
+        scale = _jpeg_scale(im.size, target, per_pixel)
+        if scale is None:
+            raise _too_many_pixels(limit, (width, height))
+        if scale > 1:  # the decoder itself produces 1/scale of each side
+            im.draft(im.mode, (width // scale, height // scale))
+    elif width * height * per_pixel > DECODE_BUDGET:
+        side = int((DECODE_BUDGET // per_pixel) ** 0.5)
+        raise PhotoError(
+            f"PNG/WebP 图片过大（{width}×{height}），最多约 {side}×{side}，请缩小或存为 JPEG / "
+            f"PNG or WebP too large to process ({width}×{height}; about {side}×{side} at most): "
+            "scale it down or save it as JPEG"
+        )
+    icc = im.info.get("icc_profile")
+    try:
+        with _SLOTS:
+            im.load()
+            if im.size != target:
+                # Straight to the stored size: no intermediate copy at a reduced scale.
+                im = im.resize(target, Image.Resampling.LANCZOS, reducing_gap=None)
+            upright = ImageOps.exif_transpose(im) or im
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise PhotoError(_UNREADABLE) from exc
+    return upright, fmt, icc
+
+
 def clean_photo(raw: bytes, max_bytes: int) -> CleanPhoto:
     if len(raw) > max_bytes:
         raise PhotoError(f"照片超过 {max_bytes // (1024 * 1024)} MB / photo larger than {max_bytes} bytes")
     if not raw:
         raise PhotoError("空文件 / empty file")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(raw))
-            fmt = im.format
-            if fmt not in FORMATS:
-                raise PhotoError(f"只接受 JPEG、PNG、WebP / only JPEG, PNG or WebP, not {fmt}")
-            if im.width * im.height > MAX_PIXELS:
-                raise PhotoError("图片像素过多 / image has too many pixels")
-            im.load()
-            upright = ImageOps.exif_transpose(im)
-    except PhotoError:
-        raise
-    except (
-        UnidentifiedImageError,
-        OSError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as exc:
-        raise PhotoError("不是有效的图片 / not a readable image") from exc
-    icc = im.info.get("icc_profile")
-    clean = upright.copy()
+    clean, fmt, icc = _decode(raw)
     clean.info = {}  # drops exif, xmp, comments and PNG text chunks
     out = io.BytesIO()
     options: dict = {"exif": b""}

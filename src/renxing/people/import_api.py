@@ -11,6 +11,8 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from renxing import importing as cells
+from renxing.config import get_settings
 from renxing.errors import FieldError, Invalid, ServiceError
 from renxing.exporting import XLSX_MEDIA_TYPE, content_disposition
 from renxing.people import exporter, importer
@@ -19,7 +21,6 @@ from renxing.web.deps import DB, CurrentUser
 
 router = APIRouter(prefix="/api/v1", tags=["import-export"])
 
-MAX_UPLOAD = 20 * 1024 * 1024
 # The multipart envelope (boundaries, part headers) around the file.
 ENVELOPE = 64 * 1024
 KIND_LABELS = {ImportKind.residents: "居民", ImportKind.buildings: "楼栋"}
@@ -29,7 +30,6 @@ class TooLarge(ServiceError):
     status = 413
 
 
-_TOO_LARGE = f"文件超过 {MAX_UPLOAD // (1024 * 1024)} MB，请拆分后分批导入 / the file is larger than 20 MB; split it"
 _UPLOAD_DOC = {
     "requestBody": {
         "required": True,
@@ -53,10 +53,13 @@ def _xlsx(data: bytes, file_name: str, fallback: str) -> Response:
 
 
 async def _read_upload(request: Request) -> tuple[str, bytes]:
-    """The uploaded file, refused before it is parsed when the request says it is too big."""
+    """The uploaded file, refused before it is parsed when the request says it is too big, and
+    read no further than its limit (Settings.max_import_bytes) when it does not say."""
+    limit = get_settings().max_import_bytes
+    too_large = cells.file_too_large(limit)
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_UPLOAD + ENVELOPE:
-        raise TooLarge(_TOO_LARGE, [FieldError("file", _TOO_LARGE)])
+    if declared and declared.isdigit() and int(declared) > limit + ENVELOPE:
+        raise TooLarge(too_large, [FieldError("file", too_large)])
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         msg = "请以 multipart/form-data 上传文件（字段名 file）/ upload the file as multipart/form-data, field “file”"
         raise Invalid(msg, [FieldError("file", msg)])
@@ -66,9 +69,9 @@ async def _read_upload(request: Request) -> tuple[str, bytes]:
         if not isinstance(upload, UploadFile):
             msg = "缺少文件（字段名 file）/ no file in field “file”"
             raise Invalid(msg, [FieldError("file", msg)])
-        data = await upload.read(MAX_UPLOAD + 1)
-        if len(data) > MAX_UPLOAD:
-            raise TooLarge(_TOO_LARGE, [FieldError("file", _TOO_LARGE, None, upload.filename)])
+        data = await upload.read(limit + 1)
+        if len(data) > limit:
+            raise TooLarge(too_large, [FieldError("file", too_large, None, upload.filename)])
         return upload.filename or "upload", data
     finally:
         await form.close()

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
+from renxing import importing as cells
 from renxing.auth.policy import Field, Perm
 from renxing.auth.principal import Principal
 from renxing.errors import Conflict, FieldError, Invalid
@@ -365,7 +366,6 @@ def person_audit(request: Request, resident_id: int, session: DB, actor: Current
 # so the confirmation imports exactly what was previewed and nothing travels twice.
 UPLOADS = Path(tempfile.gettempdir()) / "renxing-uploads"
 UPLOAD_TTL = 3600  # seconds a previewed file waits for its confirmation
-MAX_UPLOAD = 20 * 1024 * 1024
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 IMPORT_KIND_LABELS = {"residents": ("居民", "residents"), "buildings": ("楼栋", "buildings")}
 
@@ -452,15 +452,13 @@ def import_preview(request: Request, session: DB, actor: CurrentUser, form: Post
             import_context(actor, kind=kind, problem="请选择要上传的文件 / choose a file to upload"),
             status_code=422,
         )
-    data = upload.file.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
+    try:
+        data = cells.read_upload(upload.file)
+    except cells.SheetError as exc:  # too big: refused without reading it whole
+        problem = str(exc)
+        errors = [FieldError("file", problem, value=upload.filename)]
         return render(
-            request,
-            "people_import.html",
-            import_context(
-                actor, kind=kind, problem="文件超过 20 MB，请分成几个文件 / the file is over 20 MB; split it"
-            ),
-            status_code=422,
+            request, "people_import.html", import_context(actor, kind=kind, problem=problem, errors=errors), 422
         )
     file_name = Path(upload.filename).name
     try:
