@@ -230,13 +230,15 @@ def export_residents(
     """Export the resident register in the clear (audited as an export by the system)."""
     engine = get_engine()
     migrate.upgrade(engine)
+    partial = out.with_name(out.name + ".part")  # written as it is read; in place only when complete
     try:
-        with transaction(engine) as session:
-            data, count = exporter.export_residents(session, SYSTEM, unit_id=unit_id, lang=lang)
+        with transaction(engine) as session, partial.open("wb") as f:
+            count = exporter.write_residents(session, SYSTEM, f, unit_id=unit_id, lang=lang)
     except ServiceError as exc:
+        partial.unlink(missing_ok=True)
         console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from exc
-    out.write_bytes(data)
+    partial.replace(out)
     console.print(f"[green]已导出 / exported[/green] {count} 居民 / residents → {out}")
 
 

@@ -4,10 +4,13 @@ Included before the resident routes so that ``/api/v1/residents/export.xlsx`` is
 for a resident id.
 """
 
+import tempfile
+from collections.abc import Iterator
 from datetime import date
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -18,9 +21,11 @@ from renxing.exporting import XLSX_MEDIA_TYPE, content_disposition
 from renxing.people import exporter, importer
 from renxing.people.importer import ImportKind, Mode
 from renxing.web.deps import DB, CurrentUser
+from renxing.web.params import Id
 
 router = APIRouter(prefix="/api/v1", tags=["import-export"])
 
+SPOOL_BYTES = 4 * 1024 * 1024  # an export larger than this waits on disk, not in memory
 # The multipart envelope (boundaries, part headers) around the file.
 ENVELOPE = 64 * 1024
 KIND_LABELS = {ImportKind.residents: "居民", ImportKind.buildings: "楼栋"}
@@ -50,6 +55,21 @@ def _xlsx(data: bytes, file_name: str, fallback: str) -> Response:
     return Response(
         data, media_type=XLSX_MEDIA_TYPE, headers={"Content-Disposition": content_disposition(file_name, fallback)}
     )
+
+
+def _streamed(out: BinaryIO, file_name: str, fallback: str) -> StreamingResponse:
+    size = out.tell()
+    out.seek(0)
+
+    def pieces() -> Iterator[bytes]:
+        try:
+            while piece := out.read(64 * 1024):
+                yield piece
+        finally:
+            out.close()
+
+    headers = {"Content-Disposition": content_disposition(file_name, fallback), "Content-Length": str(size)}
+    return StreamingResponse(pieces(), media_type=XLSX_MEDIA_TYPE, headers=headers)
 
 
 async def _read_upload(request: Request) -> tuple[str, bytes]:
@@ -113,23 +133,30 @@ def import_template(kind: ImportKind, actor: CurrentUser) -> Response:
 def export_residents(
     session: DB,
     actor: CurrentUser,
-    unit_id: int | None = None,
+    unit_id: Id | None = None,
     q: str | None = Query(None, description="name; phone or full ID number for roles that see them"),
     tag: str | None = Query(None, description="vulnerability tag, e.g. aged80, living_alone"),
     lang: Literal["zh", "en"] = "zh",
 ) -> Response:
-    data, _ = exporter.export_residents(session, actor, unit_id=unit_id, q=q, tag=tag, lang=lang)
+    # Written to a temporary file (in memory up to a few MB) inside the request's transaction,
+    # then sent in pieces: a register of 10,000 is never one object in memory.
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - the response closes it
+    try:
+        exporter.write_residents(session, actor, out, unit_id=unit_id, q=q, tag=tag, lang=lang)
+    except BaseException:
+        out.close()
+        raise
     today = date.today().isoformat()
-    return _xlsx(data, f"居民名册-{today}.xlsx", f"residents-{today}.xlsx")
+    return _streamed(out, f"居民名册-{today}.xlsx", f"residents-{today}.xlsx")
 
 
 @router.get("/grid/units/{unit_id}/children/export.xlsx", summary="A grid unit's sub-units as .xlsx")
-def export_children(unit_id: int, session: DB, actor: CurrentUser, lang: Literal["zh", "en"] = "zh") -> Response:
+def export_children(unit_id: Id, session: DB, actor: CurrentUser, lang: Literal["zh", "en"] = "zh") -> Response:
     data = exporter.export_children(session, actor, unit_id, lang=lang)
     return _xlsx(data, f"网格{unit_id}-下级单元.xlsx", f"unit-{unit_id}-children.xlsx")
 
 
 @router.get("/grid/buildings/{unit_id}/households/export.xlsx", summary="A building's households as .xlsx")
-def export_households(unit_id: int, session: DB, actor: CurrentUser, lang: Literal["zh", "en"] = "zh") -> Response:
+def export_households(unit_id: Id, session: DB, actor: CurrentUser, lang: Literal["zh", "en"] = "zh") -> Response:
     data = exporter.export_households(session, actor, unit_id, lang=lang)
     return _xlsx(data, f"楼栋{unit_id}-户.xlsx", f"building-{unit_id}-households.xlsx")
