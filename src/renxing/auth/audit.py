@@ -1,5 +1,6 @@
 """The audit trail: every write, every clear read of personal data, every login."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Session
 from renxing.auth.models import AuditEntry
 from renxing.auth.policy import Perm
 from renxing.auth.principal import Principal
+from renxing.people.masking import mask_value
 
 
 def _plain(value: Any) -> Any:
@@ -78,13 +80,48 @@ def record_anonymous(
     )
 
 
-def trail(session: Session, actor: Principal, entity: str, entity_id: int, limit: int = 200) -> list[AuditEntry]:
-    """The history of one record; the caller has already checked the record is in scope."""
+@dataclass(frozen=True)
+class TrailEntry:
+    """An audit entry as one reader may see it."""
+
+    at: datetime
+    actor_name: str
+    action: str
+    summary: str | None
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+def trail(
+    session: Session,
+    actor: Principal,
+    entity: str,
+    entity_id: int,
+    *,
+    resident_id: int | None = None,
+    limit: int = 200,
+) -> list[TrailEntry]:
+    """The history of one record, masked for this reader like every other read: personal fields
+    by their key, phone and ID numbers inside free text (notes, comments, summaries), and names
+    for readers who may not read people at all. ``resident_id`` names the person the record is
+    about, so that a resident's own clear fields apply. The caller has checked the record's scope."""
     actor.require(Perm.audit_read)
+    clear = actor.clear_fields(resident_id)
+    names = actor.can(Perm.residents_read)
     stmt = (
         select(AuditEntry)
         .where(AuditEntry.entity == entity, AuditEntry.entity_id == entity_id)
         .order_by(AuditEntry.id.desc())
         .limit(limit)
     )
-    return list(session.scalars(stmt))
+    return [
+        TrailEntry(
+            at=e.at,
+            actor_name=e.actor_name,
+            action=e.action,
+            summary=mask_value(clear, "summary", e.summary, names=names),
+            before={k: mask_value(clear, k, v, names=names) for k, v in (e.before or {}).items()},
+            after={k: mask_value(clear, k, v, names=names) for k, v in (e.after or {}).items()},
+        )
+        for e in session.scalars(stmt)
+    ]

@@ -163,3 +163,9 @@ def clear_fields(role: Role, *, own_record: bool = False) -> frozenset[Field]:
 
 def path_in_scope(path: str, scope_paths: tuple[str, ...]) -> bool:
     return any(path.startswith(p) for p in scope_paths)
+def sees_birth_date(clear: frozenset[Field]) -> bool:
+    """The birth date is eight of the ID number's eighteen digits: a role sees it exactly where it
+    may read the ID number; everyone else sees an age. Shown beside a masked ID it rebuilt the ID."""
+    return Field.id_number in clear
+
+

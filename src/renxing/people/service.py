@@ -1,15 +1,14 @@
 """Use cases of the resident register: scoped lists, search, masked reads, audited writes."""
 
 import re
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from renxing.auth import audit
-from renxing.auth.policy import Field, Perm, Role
+from renxing.auth.policy import Field, Perm, Role, sees_birth_date
 from renxing.auth.principal import Principal
 from renxing.db import contains, utcnow
 from renxing.errors import Collector, Conflict, FieldError, Invalid, NotFound
@@ -113,6 +112,9 @@ def tags_of(r: Resident, today: date | None = None) -> list[vulnerability.Tag]:
 def present(r: Resident, actor: Principal, clear: frozenset[Field] | None = None) -> dict[str, Any]:
     """A resident as this actor may see it; sensitive fields masked unless ``clear`` names them."""
     clear = actor.clear_fields(r.id) if clear is None else clear
+    # A masked list still shows the birth date to a role that may read the ID number anyway;
+    # anyone else gets the age only (birth date + last four digits would narrow the ID down).
+    birth_date = r.birth_date if sees_birth_date(clear | actor.clear_fields(r.id)) else None
     tags = tags_of(r)
     if Field.health not in clear:
         tags = [t for t in tags if t not in vulnerability.HEALTH_TAGS]
@@ -121,7 +123,7 @@ def present(r: Resident, actor: Principal, clear: frozenset[Field] | None = None
         "household_id": r.household_id,
         "name": r.name,
         "gender": r.gender,
-        "birth_date": r.birth_date.isoformat() if r.birth_date else None,
+        "birth_date": birth_date.isoformat() if birth_date else None,
         "age": vulnerability.age_on(r.birth_date, date.today()) if r.birth_date else None,
         "relation": r.relation,
         "hukou_here": r.hukou_here,
@@ -146,19 +148,6 @@ def visible_tags(actor: Principal) -> list[vulnerability.Tag]:
     """Health tags follow the health field's masking, in views, counts and filters alike."""
     clear = actor.clear_fields()
     return [t for t in vulnerability.Tag if t not in vulnerability.HEALTH_TAGS or Field.health in clear]
-
-
-def mask_value(clear: frozenset[Field], key: str, value: Any) -> Any:
-    """One stored value (e.g. from an audit entry) masked as a reader with ``clear`` fields sees it."""
-    if value is None:
-        return None
-    if key == "id_number" and Field.id_number not in clear:
-        return mask_id_number(str(value))
-    if key in ("phone", "emergency_phone") and Field.phone not in clear:
-        return mask_phone(str(value))
-    if key in HEALTH_FIELDS and Field.health not in clear:
-        return HIDDEN
-    return value
 
 
 def _scoped(actor: Principal) -> Select[tuple[Resident]]:
@@ -378,31 +367,10 @@ def restore_resident(session: Session, actor: Principal, resident_id: int) -> Re
     return r
 
 
-@dataclass(frozen=True)
-class TrailEntry:
-    at: datetime
-    actor_name: str
-    action: str
-    summary: str | None
-    before: dict[str, Any]
-    after: dict[str, Any]
-
-
-def audit_trail(session: Session, actor: Principal, resident_id: int) -> list[TrailEntry]:
+def audit_trail(session: Session, actor: Principal, resident_id: int) -> list[audit.TrailEntry]:
     """The record's history with personal values masked as this reader sees them, so the trail
     cannot undo the masks."""
     r = session.get(Resident, resident_id)
     if r is None or not actor.covers_path(r.path):
         raise NotFound(f"居民不存在 / resident {resident_id} not found")
-    clear = actor.clear_fields(r.id)
-    return [
-        TrailEntry(
-            at=e.at,
-            actor_name=e.actor_name,
-            action=e.action,
-            summary=e.summary,
-            before={k: mask_value(clear, k, v) for k, v in (e.before or {}).items()},
-            after={k: mask_value(clear, k, v) for k, v in (e.after or {}).items()},
-        )
-        for e in audit.trail(session, actor, "resident", resident_id)
-    ]
+    return audit.trail(session, actor, "resident", resident_id, resident_id=r.id)
