@@ -16,7 +16,9 @@ def test_categories_are_public_and_edited_by_staff(ev, client):
         "handler_kind": "property",
     }
     assert client.post("/api/v1/categories", json=new, headers=login(client, "gridworker1")).status_code == 403
-    staff = login(client, "secretary")
+    # Categories are street-wide: a community's staff may not add or change them.
+    assert client.post("/api/v1/categories", json=new, headers=login(client, "secretary")).status_code == 403
+    staff = login(client, "street")
     r = client.post("/api/v1/categories", json=new, headers=staff)
     assert r.status_code == 201, r.text
     assert client.post("/api/v1/categories", json=new, headers=staff).status_code == 409

@@ -55,6 +55,10 @@ class Perm(StrEnum):
     care_write = "care_write"  # plans, assignments, visits for anyone in scope
     care_own = "care_own"  # a carer's own care list and the visits they record
     care_coverage = "care_coverage"  # coverage and overlap aggregates, no names
+    # Settings, each changed only by the level that owns it (see SETTING_OWNERS).
+    settings_street = "settings_street"  # street-wide: categories, deadlines, routing rules for every place
+    settings_community = "settings_community"  # routing rules of units in one's own scope
+    chain_contacts = "chain_contacts"  # duty holders' personal phones on the responsibility chain
 
 
 class Field(StrEnum):
@@ -136,6 +140,33 @@ _CARE_PERMS: dict[Role, set[Perm]] = {
 for _role, _perms in _CARE_PERMS.items():
     ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
 
+# Who owns each setting. Street-wide settings drive routing and escalation in every community,
+# so only the street administrator changes them; a community may not override them. Settings of
+# one community (its routing rules, partners, teams, map layers) are changed by staff whose scope
+# covers it, which the street administrator's does too. The services check both the permission
+# and the scope. The report states and transitions are data seeded by migrations and have no
+# write route; API keys and accounts are the system administrator's.
+SETTING_OWNERS: dict[str, Perm] = {
+    "event_category": Perm.settings_street,
+    "severity_deadline": Perm.settings_street,
+    "routing_rule (every place)": Perm.settings_street,
+    "routing_rule (a unit)": Perm.settings_community,
+    "partner_organization": Perm.partners_write,
+    "volunteer_team": Perm.volunteers_write,
+    "space_layer (shelters, zones, roads ...)": Perm.space_write,
+    "evacuation_scenario": Perm.space_write,
+    "api_key": Perm.users_manage,
+    "user": Perm.users_manage,
+}
+ROLE_PERMS[Role.street_admin] = ROLE_PERMS[Role.street_admin] | {Perm.settings_street, Perm.settings_community}
+ROLE_PERMS[Role.community_staff] = ROLE_PERMS[Role.community_staff] | {Perm.settings_community}
+
+# The responsibility chain's personal phones go to the roles that call duty holders in their
+# work: community staff, grid workers and building leaders (who escalate along the chain).
+# Residents see names and duties; volunteers, partners and street administrators a masked phone.
+for _role in (Role.community_staff, Role.grid_worker, Role.building_leader):
+    ROLE_PERMS[_role] = ROLE_PERMS[_role] | {Perm.chain_contacts}
+
 # Fields each role sees in the clear on a resident in its scope. Grid workers visit and call
 # people and must know their health needs; building leaders call; street and system
 # administrators analyse and administer, so they never need identities.
@@ -148,6 +179,12 @@ CLEAR_FIELDS: dict[Role, frozenset[Field]] = {
 # Roles whose scope spans whole units and their subtrees (a resident's is one household).
 UNIT_SCOPED = frozenset(Role) - {Role.resident, Role.sysadmin}
 GLOBAL_ROLES = frozenset({Role.sysadmin})
+
+
+def sees_birth_date(clear: frozenset[Field]) -> bool:
+    """The birth date is eight of the ID number's eighteen digits: a role sees it exactly where it
+    may read the ID number; everyone else sees an age. Shown beside a masked ID it rebuilt the ID."""
+    return Field.id_number in clear
 
 
 def has_perm(role: Role, perm: Perm) -> bool:
@@ -163,9 +200,3 @@ def clear_fields(role: Role, *, own_record: bool = False) -> frozenset[Field]:
 
 def path_in_scope(path: str, scope_paths: tuple[str, ...]) -> bool:
     return any(path.startswith(p) for p in scope_paths)
-def sees_birth_date(clear: frozenset[Field]) -> bool:
-    """The birth date is eight of the ID number's eighteen digits: a role sees it exactly where it
-    may read the ID number; everyone else sees an age. Shown beside a masked ID it rebuilt the ID."""
-    return Field.id_number in clear
-
-

@@ -525,9 +525,25 @@ def sign_in_by_staff(
     return {"added": len(added), "already": len(already)}
 
 
-def remove_attendance(session: Session, actor: Principal, activity_id: int, resident_id: int) -> None:
+def remove_attendance(
+    session: Session, actor: Principal, activity_id: int, resident_id: int, now: datetime | None = None
+) -> None:
+    """Remove one sign-in, within the same window in which staff may add one: once the record is
+    closed, coverage and ratings built on it must not change behind the figures reported."""
+    now = now or utcnow()
     a = _load(session, actor, activity_id)
     actor.require(Perm.drills_attend)
+    days = get_settings().drill_record_days
+    if a.status == Status.cancelled.value:
+        raise Invalid(
+            "活动已取消，签到记录不能更改 / the activity was cancelled", [FieldError("activity", "cancelled")]
+        )
+    if now > a.ends_at + timedelta(days=days):
+        raise Invalid(
+            f"活动结束已超过 {days} 天，签到记录已关闭，不能删除 / "
+            f"the activity ended more than {days} days ago; its attendance record is closed",
+            [FieldError("activity", "ended")],
+        )
     row = session.scalar(
         select(Attendance).where(Attendance.activity_id == a.id, Attendance.resident_id == resident_id)
     )

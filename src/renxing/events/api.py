@@ -275,12 +275,12 @@ def list_categories(session: DB, include_inactive: bool = False) -> list[dict]:
     return [category_dict(c) for c in catalog.list_categories(session, include_inactive=include_inactive)]
 
 
-@router.post("/categories", status_code=201, tags=["categories"], summary="Add a category (staff)")
+@router.post("/categories", status_code=201, tags=["categories"], summary="Add a category (street admin)")
 def create_category(data: CategoryIn, session: DB, actor: CurrentUser) -> dict:
     return category_dict(catalog.create_category(session, actor, data))
 
 
-@router.patch("/categories/{code}", tags=["categories"], summary="Change or deactivate a category (staff)")
+@router.patch("/categories/{code}", tags=["categories"], summary="Change or deactivate a category (street admin)")
 def update_category(code: str, patch: CategoryPatch, session: DB, actor: CurrentUser) -> dict:
     return category_dict(catalog.update_category(session, actor, code, patch))
 
@@ -301,7 +301,7 @@ def list_deadlines(session: DB, actor: CurrentUser) -> list[dict]:
     return [deadline_dict(d) for d in catalog.list_deadlines(session)]
 
 
-@router.patch("/severities/{severity}", tags=["categories"], summary="Change a severity's deadlines (staff)")
+@router.patch("/severities/{severity}", tags=["categories"], summary="Change a severity's deadlines (street admin)")
 def update_deadline(severity: str, patch: DeadlinePatch, session: DB, actor: CurrentUser) -> dict:
     return deadline_dict(catalog.update_deadline(session, actor, severity, patch))
 

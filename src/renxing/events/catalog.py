@@ -1,13 +1,14 @@
 """What staff configure in the closed loop: categories, deadlines per severity, routing rules;
 and the state machine as data, for pages and clients to show.
 
-    list_categories(session)                         create_category / update_category (staff)
-    list_deadlines(session)                          update_deadline (staff)
+    list_categories(session)                         create_category / update_category (street)
+    list_deadlines(session)                          update_deadline (street)
     list_rules(session, actor)                       create_rule / update_rule / delete_rule (staff)
     states(session), transitions(session)
 
-Staff are community staff and street administrators. A rule for one unit may be set by
-staff whose scope covers that unit; a rule for every place only by a street administrator.
+Categories and deadlines are street-wide (``Perm.settings_street``: the street administrator);
+a community may not change or override them. A rule for one unit may be set by staff whose
+scope covers that unit (``Perm.settings_community``); a rule for every place only by the street.
 """
 
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from renxing.auth import audit
 from renxing.auth.models import User
-from renxing.auth.policy import Role
+from renxing.auth.policy import Perm, Role
 from renxing.auth.principal import Principal
 from renxing.errors import Collector, Conflict, Forbidden, NotFound
 from renxing.events.models import (
@@ -27,7 +28,7 @@ from renxing.events.models import (
     RoutingRule,
     SeverityDeadline,
 )
-from renxing.events.policy import CONFIG_ROLES, HandlerKind
+from renxing.events.policy import HandlerKind
 from renxing.events.schemas import CategoryIn, CategoryPatch, DeadlinePatch, RuleIn, RulePatch
 from renxing.grid.models import DUTY_LEVEL, Duty, GridUnit
 
@@ -36,9 +37,19 @@ PLACE_LEVELS = ("household", "building", "area", "compound", "community")
 
 
 def _require_config(actor: Principal) -> None:
-    if not (actor.is_system or actor.role in CONFIG_ROLES):
+    if not (actor.can(Perm.settings_community) or actor.can(Perm.settings_street)):
         raise Forbidden(
             "只有社区工作者和街道管理员可以配置 / only community staff and street administrators configure this"
+        )
+
+
+def _require_street(actor: Principal) -> None:
+    """Categories and deadlines drive routing and escalation in every community of the street."""
+    if not actor.can(Perm.settings_street):
+        raise Forbidden(
+            "此项为街道统一设置，由街道管理员维护，社区不能修改或覆盖 / "
+            "this is a street-wide setting owned by the street administrator; a community may not change "
+            "or override it"
         )
 
 
@@ -69,7 +80,7 @@ def _check_category(session: Session, values: dict[str, Any], errors: Collector)
 
 
 def create_category(session: Session, actor: Principal, data: CategoryIn) -> EventCategory:
-    _require_config(actor)
+    _require_street(actor)
     values = data.model_dump()
     errors = Collector()
     _check_category(session, values, errors)
@@ -84,7 +95,7 @@ def create_category(session: Session, actor: Principal, data: CategoryIn) -> Eve
 
 
 def update_category(session: Session, actor: Principal, code: str, patch: CategoryPatch) -> EventCategory:
-    _require_config(actor)
+    _require_street(actor)
     cat = get_category(session, code)
     if not cat.editable and not actor.is_system:
         raise Forbidden(f"类别 {code} 由系统维护 / category {code} is maintained by the system")
@@ -112,7 +123,7 @@ def list_deadlines(session: Session) -> list[SeverityDeadline]:
 
 
 def update_deadline(session: Session, actor: Principal, severity: str, patch: DeadlinePatch) -> SeverityDeadline:
-    _require_config(actor)
+    _require_street(actor)
     row = session.get(SeverityDeadline, severity)
     if row is None:
         raise NotFound(f"紧急程度不存在 / severity {severity} not found")
@@ -184,7 +195,7 @@ def _check_rule(session: Session, actor: Principal, v: dict[str, Any]) -> None:
         errors.add("priority", "优先级超出范围 / priority out of range", value=v.get("priority"))
     errors.raise_if_any()
     if unit is None:
-        if not (actor.is_system or actor.role is Role.street_admin):
+        if not actor.can(Perm.settings_street):
             raise Forbidden("全局规则须由街道管理员设置 / only a street administrator sets rules for every place")
     elif not actor.covers_path(unit.path):
         raise Forbidden("网格单元不在您的范围内 / the unit is outside your scope")

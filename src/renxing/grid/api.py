@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from renxing.auth.audit import snapshot
 from renxing.grid import service
-from renxing.grid.service import DUTY_LABELS, LEVEL_LABELS, ChainLink
+from renxing.grid.service import DUTY_LABELS, LEVEL_LABELS, ChainView
 from renxing.web.deps import DB, CurrentUser
 
 router = APIRouter(prefix="/api/v1/grid", tags=["grid"])
@@ -28,7 +28,7 @@ def unit_dict(unit, residents: int | None = None) -> dict[str, Any]:
     return out
 
 
-def chain_dict(links: list[ChainLink]) -> list[dict[str, Any]]:
+def chain_dict(links: list[ChainView]) -> list[dict[str, Any]]:
     return [
         {
             "level": link.level.value,

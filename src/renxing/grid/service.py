@@ -11,6 +11,7 @@ from renxing.auth.policy import Perm, Role
 from renxing.auth.principal import Principal
 from renxing.errors import Collector, Conflict, Forbidden, NotFound
 from renxing.grid.models import DUTY_LEVEL, TREE_LEVELS, Building, Duty, GridUnit, Household, Level, Responsibility
+from renxing.people.masking import mask_phone
 from renxing.people.models import Resident
 
 DUTY_LABELS = {
@@ -333,12 +334,49 @@ def chain_above(
     return out
 
 
+@dataclass(frozen=True)
+class ChainPerson:
+    """A duty holder as one reader sees them (never the stored row, so nothing masked is saved)."""
+
+    person_name: str
+    phone: str | None  # in the clear, masked or None, as the reader may see it
+    phone_clear: bool
+    start_date: date
+    user_id: int | None
+
+
+def _shown(actor: Principal, p: Responsibility) -> ChainPerson:
+    # Least necessity: those who call duty holders in their work (Perm.chain_contacts: staff,
+    # grid workers, building leaders) get the personal phone; residents need the name and the
+    # duty only; other roles see that a phone exists, masked.
+    if actor.can(Perm.chain_contacts):
+        phone, clear = p.phone, True
+    elif actor.role is Role.resident:
+        phone, clear = None, False
+    else:
+        phone, clear = mask_phone(p.phone), False
+    return ChainPerson(p.person_name, phone, clear and bool(p.phone), p.start_date, p.user_id)
+
+
+@dataclass
+class ChainView:
+    level: Level
+    duty: Duty
+    unit_id: int | None
+    unit_name: str
+    people: list[ChainPerson]
+
+
 def chain_for(
     session: Session, actor: Principal, *, unit_id: int | None = None, household_id: int | None = None
-) -> list[ChainLink]:
-    """The chain as a user may see it: the place must be in scope."""
+) -> list[ChainView]:
+    """The chain as a user may see it: the place must be in scope, and duty holders' personal
+    phones follow ``Perm.chain_contacts``."""
     if household_id is not None:
         get_household(session, actor, household_id)
     else:
         get_unit(session, actor, unit_id or 0)
-    return chain(session, unit_id=unit_id, household_id=household_id)
+    return [
+        ChainView(link.level, link.duty, link.unit_id, link.unit_name, [_shown(actor, p) for p in link.people])
+        for link in chain(session, unit_id=unit_id, household_id=household_id)
+    ]
