@@ -118,7 +118,7 @@ def read_upload(stream: BinaryIO, max_bytes: int | None = None) -> bytes:
 
 
 def file_too_large(max_bytes: int) -> str:
-    mb = max_bytes // (1024 * 1024)
+    mb = f"{max_bytes / (1024 * 1024):.3g}"
     return f"文件超过 {mb} MB，请拆分后分批导入 / the file is larger than {mb} MB; split it"
 
 
