@@ -204,3 +204,17 @@ def test_import_needs_write_permission(world, engine):
         service.import_features(s, volunteer, "roads", world.units["C1"], [])
     assert info.value.__class__.__name__ == "Forbidden"
     assert not isinstance(info.value, Invalid)
+
+
+def test_import_reads_its_body_only_after_the_login(client, world):
+    """An anonymous body is never parsed: bad JSON from nobody is a 401, not a 422."""
+    url = "/api/v1/space/layers/shelters/import"
+    params = {"community": world.units["C1"]}
+    headers = {"Content-Type": "application/json"}
+    r = client.post(url, params=params, content=b"[{}," * 1000, headers=headers)
+    assert r.status_code == 401
+    h = {**login(client, "secretary"), **headers}
+    r = client.post(url, params=params, content=b"[{},", headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body"
+    r = client.post(url, params=params, content=b"[]", headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body"
