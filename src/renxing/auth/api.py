@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from renxing.auth import service
 from renxing.auth.policy import ROLE_LABELS, Role
 from renxing.web.deps import DB, SESSION_COOKIE, CurrentUser, client_address, oauth2
+from renxing.web.params import Id, PageNo, PageSize
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -54,8 +55,8 @@ class UserIn(BaseModel):
     password: str = Field(min_length=service.MIN_PASSWORD, max_length=200)
     role: Role
     display_name: str = Field(min_length=1, max_length=60)
-    scope_unit_ids: list[int] = []
-    resident_id: int | None = None
+    scope_unit_ids: list[Id] = []
+    resident_id: Id | None = None
     phone: str | None = None
 
 
@@ -71,7 +72,7 @@ def user_dict(u) -> dict:
 
 
 @users.get("", summary="User accounts (system administrators)")
-def list_users(session: DB, actor: CurrentUser, page: int = 1, size: int | None = None) -> dict:
+def list_users(session: DB, actor: CurrentUser, page: PageNo = 1, size: PageSize | None = None) -> dict:
     result = service.list_users(session, actor, page=page, size=size)
     return result.to_dict([user_dict(u) for u in result.items])
 
@@ -82,10 +83,10 @@ def create_user(data: UserIn, session: DB, actor: CurrentUser) -> dict:
 
 
 @users.post("/{user_id}/disable", summary="Disable an account and end its sessions")
-def disable_user(user_id: int, session: DB, actor: CurrentUser) -> dict:
+def disable_user(user_id: Id, session: DB, actor: CurrentUser) -> dict:
     return user_dict(service.set_active(session, actor, user_id, False))
 
 
 @users.post("/{user_id}/enable", summary="Re-enable an account")
-def enable_user(user_id: int, session: DB, actor: CurrentUser) -> dict:
+def enable_user(user_id: Id, session: DB, actor: CurrentUser) -> dict:
     return user_dict(service.set_active(session, actor, user_id, True))

@@ -1,7 +1,7 @@
 """JSON routes of 定点关怀 under /api/v1/care."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.encoders import jsonable_encoder
@@ -12,13 +12,14 @@ from renxing.care.models import CareVisit
 from renxing.events import idempotency
 from renxing.pagination import Page
 from renxing.web.deps import DB, CurrentUser
+from renxing.web.params import Id, Moment, PageNo, PageSize
 
 router = APIRouter(prefix="/api/v1/care", tags=["care"])
 
 
 class PlanIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    resident_id: int
+    resident_id: Id
     frequency_days: int | None = Field(None, description="days between visits; default by need")
     emergency: bool = False
     note: str | None = None
@@ -33,7 +34,7 @@ class PlanPatch(BaseModel):
 
 class PairModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    resident_id: int
+    resident_id: Id
     carer: str = Field(description="m<team member id> or u<user id of a grid worker>")
     carer_kind: str | None = Field(None, description="volunteer, party_member, neighbour, grid_worker")
     reason: str | None = None
@@ -46,12 +47,12 @@ class AssignIn(BaseModel):
 
 class ProposeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    unit_id: int
+    unit_id: Id
 
 
 class VisitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    visited_at: datetime | None = None
+    visited_at: Moment | None = None
     found: str = Field("ok", description="ok or problem")
     problem_category: str | None = Field(None, description="health, living, safety, mental, absent, other")
     note: str | None = None
@@ -105,13 +106,13 @@ def _page(result: Page[service.PlanRow]) -> dict:
 def list_plans(
     session: DB,
     actor: CurrentUser,
-    unit_id: int | None = None,
+    unit_id: Id | None = None,
     q: str | None = None,
     status: str = "active",
     overdue: bool = False,
     sort: str = Query("due", description="due, name, building"),
-    page: int = 1,
-    size: int | None = None,
+    page: PageNo = 1,
+    size: PageSize | None = None,
 ) -> dict:
     return _page(
         service.list_plans(
@@ -129,7 +130,7 @@ def list_plans(
 
 
 @router.get("/mine", summary="My care list: the residents I care for")
-def my_list(session: DB, actor: CurrentUser, page: int = 1, size: int | None = None) -> dict:
+def my_list(session: DB, actor: CurrentUser, page: PageNo = 1, size: PageSize | None = None) -> dict:
     return _page(service.list_plans(session, actor, only_mine=True, page=page, size=size))
 
 
@@ -141,20 +142,20 @@ def create_plan(data: PlanIn, session: DB, actor: CurrentUser) -> dict:
 
 
 @router.get("/plans/{plan_id}", summary="One care plan with its recent visits")
-def get_plan(plan_id: int, session: DB, actor: CurrentUser) -> dict:
+def get_plan(plan_id: Id, session: DB, actor: CurrentUser) -> dict:
     row, visits = service.get_plan(session, actor, plan_id)
     return {**plan_dict(row), "visits": [visit_dict(v) for v in visits]}
 
 
 @router.patch("/plans/{plan_id}", summary="Change frequency, emergency flag or close a plan")
-def update_plan(plan_id: int, patch: PlanPatch, session: DB, actor: CurrentUser) -> dict:
+def update_plan(plan_id: Id, patch: PlanPatch, session: DB, actor: CurrentUser) -> dict:
     service.update_plan(session, actor, plan_id, **patch.model_dump(exclude_unset=True))
     row, _ = service.get_plan(session, actor, plan_id)
     return plan_dict(row)
 
 
 @router.get("/uncovered", summary="Vulnerable residents nobody cares for, in a unit")
-def uncovered(unit_id: int, session: DB, actor: CurrentUser) -> list[dict]:
+def uncovered(unit_id: Id, session: DB, actor: CurrentUser) -> list[dict]:
     return [{**u.resident, "plan_id": u.plan_id} for u in service.uncovered(session, actor, unit_id)]
 
 
@@ -191,14 +192,14 @@ def assign(data: AssignIn, session: DB, actor: CurrentUser) -> dict:
 
 
 @router.post("/assignments/{assignment_id}/end", summary="End a carer's assignment")
-def end_assignment(assignment_id: int, data: EndIn, session: DB, actor: CurrentUser) -> dict:
+def end_assignment(assignment_id: Id, data: EndIn, session: DB, actor: CurrentUser) -> dict:
     a = service.end_assignment(session, actor, assignment_id, reason=data.reason)
     return {"id": a.id, "plan_id": a.plan_id, "until": a.until}
 
 
 @router.post("/plans/{plan_id}/visits", status_code=201, summary="Record a visit; a problem may be raised at once")
 def record_visit(
-    plan_id: int,
+    plan_id: Id,
     data: VisitIn,
     session: DB,
     actor: CurrentUser,
@@ -222,7 +223,7 @@ def record_visit(
 
 
 @router.post("/visits/{visit_id}/raise", summary="Raise a visit's problem into the closed loop")
-def raise_problem(visit_id: int, session: DB, actor: CurrentUser) -> dict:
+def raise_problem(visit_id: Id, session: DB, actor: CurrentUser) -> dict:
     return visit_dict(service.raise_problem(session, actor, visit_id))
 
 
@@ -230,17 +231,17 @@ def raise_problem(visit_id: int, session: DB, actor: CurrentUser) -> dict:
 def list_visits(
     session: DB,
     actor: CurrentUser,
-    plan_id: int | None = None,
+    plan_id: Id | None = None,
     problems: bool = False,
-    page: int = 1,
-    size: int | None = None,
+    page: PageNo = 1,
+    size: PageSize | None = None,
 ) -> dict:
     result = service.list_visits(session, actor, plan_id=plan_id, problems_only=problems, page=page, size=size)
     return result.to_dict([visit_dict(v, name) for v, name in result.items])
 
 
 @router.get("/overdue", summary="Plans whose visit is overdue, with carers and grid workers")
-def overdue(session: DB, actor: CurrentUser, unit_id: int | None = None, mine: bool = False) -> list[dict]:
+def overdue(session: DB, actor: CurrentUser, unit_id: Id | None = None, mine: bool = False) -> list[dict]:
     return [
         {**plan_dict(o.row), "days_overdue": o.days_overdue, "grid_workers": o.grid_workers}
         for o in service.overdue(session, actor, unit_id=unit_id, only_mine=mine)
@@ -268,7 +269,7 @@ def _unit(u: Any, names: dict[int, str], positions: dict[int, tuple[float, float
 
 
 @router.get("/coverage", summary="Coverage and overlap per area and building")
-def coverage(unit_id: int, session: DB, actor: CurrentUser) -> dict:
+def coverage(unit_id: Id, session: DB, actor: CurrentUser) -> dict:
     v = service.coverage(session, actor, unit_id)
     rep = v.report
     return {
@@ -307,13 +308,13 @@ def coverage(unit_id: int, session: DB, actor: CurrentUser) -> dict:
 
 @router.get("/what-if", summary="Coverage with N more volunteers of a skill in an area")
 def what_if(
-    unit_id: int,
+    unit_id: Id,
     session: DB,
     actor: CurrentUser,
-    extra: int = 1,
+    extra: Annotated[int, Field(ge=0, le=10_000)] = 1,
     skill: str | None = None,
-    area_id: int | None = None,
-    capacity: int = 3,
+    area_id: Id | None = None,
+    capacity: Annotated[int, Field(ge=1, le=1000)] = 3,
 ) -> dict:
     w = service.what_if(session, actor, unit_id, extra=extra, skill=skill, area_id=area_id, capacity=capacity)
     return {

@@ -17,6 +17,7 @@ from renxing.web import csrf
 from renxing.web.deps import DB, CurrentUser
 from renxing.web.i18n import register
 from renxing.web.pagekit import PostedForm
+from renxing.web.params import Id, PageNo, form_id
 from renxing.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -36,14 +37,14 @@ def _int(value: str | None) -> int | None:
 
 @router.get("/care")
 def care_overview(request: Request, session: DB, actor: CurrentUser, unit_id: str | None = None):
-    data = service.overview(session, actor, _int(unit_id))
+    data = service.overview(session, actor, form_id(unit_id, "unit_id"))
     assigned = request.query_params.get("assigned")
     return render(
         request, "care_overview.html", {"data": data, "assigned": assigned, "now": service.utcnow(), **LABELS}
     )
 
 
-def _proposal_page(request, session, actor, unit_id: int, errors: list[FieldError] | None = None, status: int = 200):
+def _proposal_page(request, session, actor, unit_id: Id, errors: list[FieldError] | None = None, status: int = 200):
     proposal = service.propose_assignments(session, actor, unit_id)
     return render(
         request,
@@ -56,7 +57,7 @@ def _proposal_page(request, session, actor, unit_id: int, errors: list[FieldErro
 @router.post("/care/propose")
 def care_propose(request: Request, session: DB, actor: CurrentUser, form: PostedForm):
     csrf.check(request, str(form.get("csrf_token") or ""))
-    unit_id = _int(str(form.get("unit_id") or ""))
+    unit_id = form_id(form.get("unit_id"), "unit_id")
     if unit_id is None:
         raise Invalid("须选择单元 / pick a unit", [FieldError("unit_id", "required")])
     return _proposal_page(request, session, actor, unit_id)
@@ -65,14 +66,14 @@ def care_propose(request: Request, session: DB, actor: CurrentUser, form: Posted
 @router.post("/care/assign")
 def care_assign(request: Request, session: DB, actor: CurrentUser, form: PostedForm):
     csrf.check(request, str(form.get("csrf_token") or ""))
-    unit_id = _int(str(form.get("unit_id") or ""))
+    unit_id = form_id(form.get("unit_id"), "unit_id")
     residents = form.getlist("resident_id")
     carers = form.getlist("carer")
     reasons = form.getlist("reason")
     if len(residents) != len(carers) or not all(str(r).isdigit() for r in residents):
         raise Invalid("表单不完整 / incomplete form", [FieldError("pairs", "resident_id and carer per pair")])
     pairs = [
-        service.PairIn(int(r), str(c), reason=str(reasons[i]) if i < len(reasons) else None)
+        service.PairIn(form_id(r, "resident_id"), str(c), reason=str(reasons[i]) if i < len(reasons) else None)
         for i, (r, c) in enumerate(zip(residents, carers, strict=True))
     ]
     try:
@@ -87,7 +88,7 @@ def care_assign(request: Request, session: DB, actor: CurrentUser, form: PostedF
 
 
 @router.get("/care/mine")
-def my_care(request: Request, session: DB, actor: CurrentUser, page: int = 1):
+def my_care(request: Request, session: DB, actor: CurrentUser, page: PageNo = 1):
     data = service.list_plans(session, actor, only_mine=True, page=page, size=30)
     return render(
         request,
@@ -97,13 +98,13 @@ def my_care(request: Request, session: DB, actor: CurrentUser, page: int = 1):
 
 
 @router.get("/care/plans/{plan_id}/visit")
-def visit_form(request: Request, plan_id: int, session: DB, actor: CurrentUser):
+def visit_form(request: Request, plan_id: Id, session: DB, actor: CurrentUser):
     row = service.visit_form(session, actor, plan_id)
     return render(request, "care_visit.html", {"row": row, "values": {}, "errors": {}, **LABELS})
 
 
 @router.post("/care/plans/{plan_id}/visit")
-def visit_save(request: Request, plan_id: int, session: DB, actor: CurrentUser, form: PostedForm):
+def visit_save(request: Request, plan_id: Id, session: DB, actor: CurrentUser, form: PostedForm):
     csrf.check(request, str(form.get("csrf_token") or ""))
     values = {k: str(form.get(k) or "") for k in ("visited_at", "found", "problem_category", "note")}
     values["raise_report"] = "1" if form.get("raise_report") else ""
@@ -148,7 +149,12 @@ def coverage_page(
     area_id: str | None = None,
 ):
     data = service.coverage_page(
-        session, actor, _int(unit_id), extra=_int(extra), skill=skill or None, area_id=_int(area_id)
+        session,
+        actor,
+        form_id(unit_id, "unit_id"),
+        extra=_int(extra),
+        skill=skill or None,
+        area_id=form_id(area_id, "area_id"),
     )
     v = data.view
     rep = v.report

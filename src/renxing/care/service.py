@@ -18,6 +18,7 @@ from renxing.auth import audit
 from renxing.auth.models import User, UserScope
 from renxing.auth.policy import Field, Perm, Role
 from renxing.auth.principal import Principal
+from renxing.bounds import valid_id
 from renxing.care import assignment as opt
 from renxing.care import coverage_calc as cov
 from renxing.care import rules
@@ -210,7 +211,7 @@ def carer_key(member_id: int | None = None, user_id: int | None = None) -> str:
 
 
 def parse_carer_key(key: str) -> tuple[str, int] | None:
-    if not key or key[0] not in "mu" or not key[1:].isdigit():
+    if not key or key[0] not in "mu" or not key[1:].isdigit() or not valid_id(int(key[1:])):
         return None
     return key[0], int(key[1:])
 

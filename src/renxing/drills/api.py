@@ -1,6 +1,5 @@
 """JSON routes of drills and trainings: activities, sign-in, attendance, coverage."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
@@ -14,6 +13,7 @@ from renxing.errors import FieldError, Invalid, NotAuthenticated
 from renxing.exporting import XLSX_MEDIA_TYPE, content_disposition, to_xlsx
 from renxing.grid.service import get_unit
 from renxing.web.deps import DB, SESSION_COOKIE, CurrentUser, current_principal, oauth2
+from renxing.web.params import Id, Moment, PageNo, PageSize
 
 router = APIRouter(prefix="/api/v1/drills", tags=["drills"])
 
@@ -34,15 +34,15 @@ def maybe_user(request: Request, session: DB, bearer: Annotated[str | None, Depe
 def list_activities(
     session: DB,
     actor: CurrentUser,
-    since: datetime | None = Query(None, description="starts at or after (ISO 8601)"),
-    until: datetime | None = Query(None, description="starts before"),
+    since: Annotated[Moment | None, Query(description="starts at or after (ISO 8601)")] = None,
+    until: Annotated[Moment | None, Query(description="starts before")] = None,
     kind: str | None = None,
     status: str | None = None,
     q: str | None = Query(None, description="part of the title or place"),
-    unit_id: int | None = Query(None, description="only this community (or the units under it)"),
+    unit_id: Annotated[Id | None, Query(description="only this community (or the units under it)")] = None,
     sort: str = Query("-starts_at", description="starts_at, -starts_at, title"),
-    page: int = 1,
-    size: int | None = None,
+    page: PageNo = 1,
+    size: PageSize | None = None,
 ) -> dict:
     unit_path = get_unit(session, actor, unit_id).path if unit_id is not None else None
     result = service.list_activities(
@@ -79,13 +79,13 @@ def list_activities(
 
 
 @router.get("/coverage", summary="Rolling 12-month coverage of a unit's subtree against the targets")
-def coverage(session: DB, actor: CurrentUser, unit_id: int | None = None) -> dict:
+def coverage(session: DB, actor: CurrentUser, unit_id: Id | None = None) -> dict:
     return service.coverage_report(session, actor, unit_id)
 
 
 @router.get("/coverage/not-reached", summary="Residents not reached in 12 months, the vulnerable first (masked)")
 def not_reached(
-    session: DB, actor: CurrentUser, unit_id: int | None = None, page: int = 1, size: int | None = None
+    session: DB, actor: CurrentUser, unit_id: Id | None = None, page: PageNo = 1, size: PageSize | None = None
 ) -> dict:
     _, result = service.not_reached(session, actor, unit_id, page, size)
     rows = service.invite_rows(session, actor, [r for r, _ in result.items])
@@ -93,7 +93,7 @@ def not_reached(
 
 
 @router.get("/coverage/not-reached.xlsx", summary="The invitation list as Excel, phones in the clear (audited)")
-def not_reached_xlsx(session: DB, actor: CurrentUser, unit_id: int | None = None) -> Response:
+def not_reached_xlsx(session: DB, actor: CurrentUser, unit_id: Id | None = None) -> Response:
     root, headers, rows = service.export_not_reached(session, actor, unit_id)
     return Response(
         to_xlsx(headers, rows, sheet="待邀请居民"),
@@ -109,30 +109,32 @@ def create_activity(data: ActivityIn, session: DB, actor: CurrentUser) -> dict:
 
 
 @router.get("/{activity_id}", summary="One activity with partners, targets and the number signed in")
-def get_activity(activity_id: int, session: DB, actor: CurrentUser) -> dict:
+def get_activity(activity_id: Id, session: DB, actor: CurrentUser) -> dict:
     return service.get_activity(session, actor, activity_id).to_dict()
 
 
 @router.patch("/{activity_id}", summary="Change, complete or cancel an activity")
-def update_activity(activity_id: int, patch: ActivityPatch, session: DB, actor: CurrentUser) -> dict:
+def update_activity(activity_id: Id, patch: ActivityPatch, session: DB, actor: CurrentUser) -> dict:
     service.update_activity(session, actor, activity_id, patch)
     return service.get_activity(session, actor, activity_id).to_dict()
 
 
 @router.get("/{activity_id}/signin-code", summary="The sign-in link and its QR code (SVG) to show at the event")
-def signin_code(activity_id: int, request: Request, session: DB, actor: CurrentUser) -> dict:
+def signin_code(activity_id: Id, request: Request, session: DB, actor: CurrentUser) -> dict:
     return service.signin_code(session, actor, activity_id, str(request.base_url))
 
 
 @router.post("/{activity_id}/signin", summary="Sign in by the event's code (as oneself, or by name and phone digits)")
 def sign_in(
-    activity_id: int, data: SelfSignIn, session: DB, actor: Annotated[Principal | None, Depends(maybe_user)]
+    activity_id: Id, data: SelfSignIn, session: DB, actor: Annotated[Principal | None, Depends(maybe_user)]
 ) -> dict:
     return service.sign_in_self(session, actor, activity_id, data)
 
 
 @router.get("/{activity_id}/attendance", summary="Who signed in (the residents in the user's scope)")
-def attendance(activity_id: int, session: DB, actor: CurrentUser, page: int = 1, size: int | None = None) -> dict:
+def attendance(
+    activity_id: Id, session: DB, actor: CurrentUser, page: PageNo = 1, size: PageSize | None = None
+) -> dict:
     result, total = service.attendance_list(session, actor, activity_id, page, size)
     out = result.to_dict([service.attendance_row(actor, att, r) for att, r in result.items])
     out["signed_in"] = total
@@ -140,14 +142,14 @@ def attendance(activity_id: int, session: DB, actor: CurrentUser, page: int = 1,
 
 
 @router.post("/{activity_id}/attendance", summary="Staff sign residents in")
-def add_attendance(activity_id: int, data: StaffSignIn, session: DB, actor: CurrentUser) -> dict:
+def add_attendance(activity_id: Id, data: StaffSignIn, session: DB, actor: CurrentUser) -> dict:
     return service.sign_in_by_staff(session, actor, activity_id, data.resident_ids)
 
 
 @router.post(
     "/{activity_id}/attendance/upload", summary="Upload a sign-in sheet (姓名 + 身份证号 or 手机号); all or nothing"
 )
-def upload_attendance(activity_id: int, session: DB, actor: CurrentUser, file: UploadFile = File(...)) -> dict:
+def upload_attendance(activity_id: Id, session: DB, actor: CurrentUser, file: UploadFile = File(...)) -> dict:
     try:
         data = cells.read_upload(file.file)
     except cells.SheetError as exc:
@@ -156,6 +158,6 @@ def upload_attendance(activity_id: int, session: DB, actor: CurrentUser, file: U
 
 
 @router.delete("/{activity_id}/attendance/{resident_id}", summary="Remove a sign-in")
-def remove_attendance(activity_id: int, resident_id: int, session: DB, actor: CurrentUser) -> dict:
+def remove_attendance(activity_id: Id, resident_id: Id, session: DB, actor: CurrentUser) -> dict:
     service.remove_attendance(session, actor, activity_id, resident_id)
     return {"ok": True}

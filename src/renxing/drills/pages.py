@@ -32,6 +32,7 @@ from renxing.web import csrf, pagekit
 from renxing.web.deps import DB, CurrentUser
 from renxing.web.i18n import lang_of, register
 from renxing.web.pagekit import PostedForm
+from renxing.web.params import Id, PageNo, form_id
 from renxing.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -81,7 +82,7 @@ def calendar_page(
     kind: str | None = None,
     status: str | None = None,
     q: str | None = None,
-    page: int = 1,
+    page: PageNo = 1,
 ):
     actor.require(Perm.drills_read)
     y, m = _month(month)
@@ -193,7 +194,7 @@ def create(request: Request, session: DB, actor: CurrentUser, form: PostedForm):
 
 
 @router.get("/drills/coverage")
-def coverage_page(request: Request, session: DB, actor: CurrentUser, unit_id: int | None = None, page: int = 1):
+def coverage_page(request: Request, session: DB, actor: CurrentUser, unit_id: Id | None = None, page: PageNo = 1):
     cov = service.coverage_report(session, actor, unit_id)
     ctx: dict[str, Any] = {**labels(), "coverage": cov, "chart": _building_chart(cov, limit=200)}
     ctx["can_invite"] = actor.can(Perm.drills_attend) and actor.can(Perm.residents_read)
@@ -206,7 +207,7 @@ def coverage_page(request: Request, session: DB, actor: CurrentUser, unit_id: in
 
 
 @router.get("/drills/coverage/not-reached.xlsx")
-def coverage_export(request: Request, session: DB, actor: CurrentUser, unit_id: int | None = None):
+def coverage_export(request: Request, session: DB, actor: CurrentUser, unit_id: Id | None = None):
     root, headers, rows = service.export_not_reached(session, actor, unit_id)
     return Response(
         to_xlsx(headers, rows, sheet="待邀请居民"),
@@ -216,7 +217,7 @@ def coverage_export(request: Request, session: DB, actor: CurrentUser, unit_id: 
 
 
 def _activity_context(
-    request: Request, session, actor: Principal, activity_id: int, page: int = 1, who: str | None = None
+    request: Request, session, actor: Principal, activity_id: Id, page: PageNo = 1, who: str | None = None
 ) -> dict[str, Any]:
     view = service.get_activity(session, actor, activity_id)
     result, total = service.attendance_list(session, actor, activity_id, page, 50)
@@ -240,22 +241,22 @@ def _activity_context(
 
 @router.get("/drills/{activity_id}")
 def activity_page(
-    request: Request, activity_id: int, session: DB, actor: CurrentUser, page: int = 1, who: str | None = None
+    request: Request, activity_id: Id, session: DB, actor: CurrentUser, page: PageNo = 1, who: str | None = None
 ):
     return render(request, "drills_activity.html", _activity_context(request, session, actor, activity_id, page, who))
 
 
 @router.post("/drills/{activity_id}/status")
-def set_status(request: Request, activity_id: int, session: DB, actor: CurrentUser, form: PostedForm):
+def set_status(request: Request, activity_id: Id, session: DB, actor: CurrentUser, form: PostedForm):
     csrf.check(request, str(form.get("csrf_token") or ""))
     service.update_activity(session, actor, activity_id, ActivityPatch(status=str(form.get("status") or "")))
     return RedirectResponse(f"/drills/{activity_id}", status_code=303)
 
 
 @router.post("/drills/{activity_id}/attendance")
-def staff_sign_in(request: Request, activity_id: int, session: DB, actor: CurrentUser, form: PostedForm):
+def staff_sign_in(request: Request, activity_id: Id, session: DB, actor: CurrentUser, form: PostedForm):
     csrf.check(request, str(form.get("csrf_token") or ""))
-    ids = [int(v) for v in form.getlist("resident_id") if str(v).isdigit()]
+    ids = [i for v in form.getlist("resident_id") if (i := form_id(v, "resident_id")) is not None]
     if not ids:
         raise Invalid("请选择居民 / choose a resident", [FieldError("resident_id", "required")])
     out = service.sign_in_by_staff(session, actor, activity_id, ids)
@@ -263,7 +264,7 @@ def staff_sign_in(request: Request, activity_id: int, session: DB, actor: Curren
 
 
 @router.post("/drills/{activity_id}/upload")
-def upload(request: Request, activity_id: int, session: DB, actor: CurrentUser, form: PostedForm):
+def upload(request: Request, activity_id: Id, session: DB, actor: CurrentUser, form: PostedForm):
     csrf.check(request, str(form.get("csrf_token") or ""))
     file = form.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
@@ -290,7 +291,7 @@ def upload(request: Request, activity_id: int, session: DB, actor: CurrentUser, 
 
 
 @router.get("/drills/{activity_id}/signin")
-def signin_page(request: Request, activity_id: int, session: DB, actor: MaybeUser, t: str = ""):
+def signin_page(request: Request, activity_id: Id, session: DB, actor: MaybeUser, t: str = ""):
     a = session.get(service.Activity, activity_id)
     ctx: dict[str, Any] = {**labels(), "a": a, "token": t, "values": {}, "done": None, "problem": None}
     if a is None:
@@ -311,7 +312,7 @@ def signin_page(request: Request, activity_id: int, session: DB, actor: MaybeUse
 
 
 @router.post("/drills/{activity_id}/signin")
-def signin_post(request: Request, activity_id: int, session: DB, actor: MaybeUser, form: PostedForm):
+def signin_post(request: Request, activity_id: Id, session: DB, actor: MaybeUser, form: PostedForm):
     csrf.check(request, str(form.get("csrf_token") or ""))
     values = {k: str(form.get(k) or "").strip() for k in ("token", "name", "phone_last4", "room")}
     a = session.get(service.Activity, activity_id)

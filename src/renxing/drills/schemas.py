@@ -1,8 +1,8 @@
 """Shapes of activities going in and out of the API."""
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
+
+from renxing.bounds import Id, Moment
 
 
 class ActivityIn(BaseModel):
@@ -10,19 +10,19 @@ class ActivityIn(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    unit_id: int = Field(description="the community")
+    unit_id: Id = Field(description="the community")
     kind: str = Field(description="evacuation_drill, fire_drill, first_aid_training, lecture, tabletop")
     hazard: str = Field(description="flood, fire, earthquake, gas, typhoon, heat, epidemic, general")
     title: str = Field(min_length=1, max_length=120)
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Moment
+    ends_at: Moment
     place: str | None = Field(default=None, max_length=200)
-    place_unit_id: int | None = None
+    place_unit_id: Id | None = None
     lon: float | None = Field(default=None, ge=-180, le=180)
     lat: float | None = Field(default=None, ge=-90, le=90)
-    organizer_team_id: int | None = None
-    partner_ids: list[int] = Field(default_factory=list)
-    target_unit_ids: list[int] = Field(default_factory=list, description="none: the whole community")
+    organizer_team_id: Id | None = None
+    partner_ids: list[Id] = Field(default_factory=list)
+    target_unit_ids: list[Id] = Field(default_factory=list, description="none: the whole community")
     status: str = "planned"
     notes: str | None = None
 
@@ -33,15 +33,15 @@ class ActivityPatch(BaseModel):
     kind: str | None = None
     hazard: str | None = None
     title: str | None = Field(default=None, min_length=1, max_length=120)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
     place: str | None = Field(default=None, max_length=200)
-    place_unit_id: int | None = None
+    place_unit_id: Id | None = None
     lon: float | None = Field(default=None, ge=-180, le=180)
     lat: float | None = Field(default=None, ge=-90, le=90)
-    organizer_team_id: int | None = None
-    partner_ids: list[int] | None = None
-    target_unit_ids: list[int] | None = None
+    organizer_team_id: Id | None = None
+    partner_ids: list[Id] | None = None
+    target_unit_ids: list[Id] | None = None
     status: str | None = None
     notes: str | None = None
 
@@ -59,4 +59,4 @@ class SelfSignIn(BaseModel):
 
 
 class StaffSignIn(BaseModel):
-    resident_ids: list[int] = Field(min_length=1, max_length=500)
+    resident_ids: list[Id] = Field(min_length=1, max_length=500)

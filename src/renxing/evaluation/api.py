@@ -10,6 +10,7 @@ from renxing.evaluation import service
 from renxing.evaluation.service import RatingIn
 from renxing.exporting import XLSX_MEDIA_TYPE, content_disposition
 from renxing.web.deps import DB, CurrentUser
+from renxing.web.params import Id
 
 router = APIRouter(prefix="/api/v1/evaluation", tags=["evaluation"])
 
@@ -40,14 +41,14 @@ def rate(data: RatingIn, session: DB, actor: CurrentUser) -> dict:
 def scorecards(
     session: DB,
     actor: CurrentUser,
-    unit_id: int | None = None,
+    unit_id: Id | None = None,
     period: str | None = Query(None, description="2026Q4 or 2026"),
 ) -> dict:
     return service.scorecards(session, actor, unit_id, period)
 
 
 @router.get("/scorecards/{kind}/{target_id}", summary="One scorecard: means, distribution, monthly trend, comments")
-def scorecard(kind: str, target_id: int, session: DB, actor: CurrentUser, period: str | None = None) -> dict:
+def scorecard(kind: str, target_id: Id, session: DB, actor: CurrentUser, period: str | None = None) -> dict:
     return service.scorecard(session, actor, kind, target_id, period)
 
 
@@ -56,7 +57,7 @@ def satisfaction_report(
     session: DB,
     actor: CurrentUser,
     period: str = Query(..., description="2026Q4 or 2026"),
-    unit_id: int | None = None,
+    unit_id: Id | None = None,
     format: str = Query("json", pattern="^(json|xlsx|pdf)$"),
 ):
     report = service.satisfaction_report(session, actor, unit_id, period)

@@ -17,6 +17,7 @@ from renxing.web import csrf, pagekit
 from renxing.web.deps import DB, CurrentUser
 from renxing.web.i18n import lang_of, register
 from renxing.web.pagekit import PostedForm
+from renxing.web.params import Id
 from renxing.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -57,16 +58,14 @@ def rate(request: Request, session: DB, actor: CurrentUser, form: PostedForm):
 
 
 @router.get("/evaluation/scorecards")
-def scorecards(
-    request: Request, session: DB, actor: CurrentUser, unit_id: int | None = None, period: str | None = None
-):
+def scorecards(request: Request, session: DB, actor: CurrentUser, unit_id: Id | None = None, period: str | None = None):
     data = service.scorecards(session, actor, unit_id, period or None)
     ctx = {**_labels(), "data": data, "period": period or "", "periods": service.previous_periods()}
     return render(request, "evaluation_scorecards.html", ctx)
 
 
 @router.get("/evaluation/scorecards/{kind}/{target_id}")
-def scorecard(request: Request, kind: str, target_id: int, session: DB, actor: CurrentUser, period: str | None = None):
+def scorecard(request: Request, kind: str, target_id: Id, session: DB, actor: CurrentUser, period: str | None = None):
     card = service.scorecard(session, actor, kind, target_id, period or None)
     ctx = {**_labels(), "card": card, "period": period or "", "periods": service.previous_periods()}
     return render(request, "evaluation_scorecard.html", ctx)
@@ -74,7 +73,7 @@ def scorecard(request: Request, kind: str, target_id: int, session: DB, actor: C
 
 @router.get("/evaluation/report")
 def report_page(
-    request: Request, session: DB, actor: CurrentUser, unit_id: int | None = None, period: str | None = None
+    request: Request, session: DB, actor: CurrentUser, unit_id: Id | None = None, period: str | None = None
 ):
     period = period or service.default_period()
     report = service.satisfaction_report(session, actor, unit_id, period, lang_of(request))
@@ -90,7 +89,7 @@ def report_page(
 
 
 @router.get("/evaluation/report.{fmt}")
-def report_file(request: Request, fmt: str, session: DB, actor: CurrentUser, period: str, unit_id: int | None = None):
+def report_file(request: Request, fmt: str, session: DB, actor: CurrentUser, period: str, unit_id: Id | None = None):
     if fmt not in ("xlsx", "pdf"):
         raise Invalid("格式应为 xlsx 或 pdf / format must be xlsx or pdf", [FieldError("format", fmt)])
     report = service.satisfaction_report(session, actor, unit_id, period, lang_of(request))

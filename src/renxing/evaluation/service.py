@@ -15,6 +15,7 @@ from renxing.auth import audit
 from renxing.auth.models import User
 from renxing.auth.policy import Perm, Role
 from renxing.auth.principal import Principal
+from renxing.bounds import Id
 from renxing.care.models import CarePlan, CareVisit
 from renxing.config import get_settings
 from renxing.db import utcnow
@@ -43,7 +44,7 @@ class RatingIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     target_kind: str = Field(description="team or organization")
-    target_id: int
+    target_id: Id
     period: str | None = Field(default=None, description='a quarter, "2026Q4"; default the current one')
     variety: int = Field(ge=1, le=5)
     quality: int = Field(ge=1, le=5)

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
+from pydantic import Field
 from starlette.datastructures import UploadFile
 
 from renxing.auth.audit import snapshot
@@ -29,6 +30,7 @@ from renxing.events.models import EventCategory, RoutingRule, SeverityDeadline
 from renxing.events.policy import MAX_PHOTO_BYTES, MAX_PHOTOS, Channel
 from renxing.events.schemas import CategoryIn, CategoryPatch, DeadlinePatch, RuleIn, RulePatch
 from renxing.web.deps import DB, CurrentUser
+from renxing.web.params import Id, Moment, PageNo, PageSize
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -124,15 +126,15 @@ def list_reports(
     actor: CurrentUser,
     state: Annotated[list[str] | None, Query()] = None,
     category: str | None = None,
-    unit_id: int | None = None,
-    handler_user_id: int | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    unit_id: Id | None = None,
+    handler_user_id: Id | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     overdue: bool | None = None,
     channel: str | None = None,
     sort: str = "-created",
-    page: int = 1,
-    size: int | None = None,
+    page: PageNo = 1,
+    size: PageSize | None = None,
 ) -> dict:
     result = queries.list_reports(
         session,
@@ -153,7 +155,9 @@ def list_reports(
 
 
 @router.get("/reports/inbox", summary="My open reports (handled or supervised), by deadline")
-def inbox(session: DB, actor: CurrentUser, escalated: bool = True, page: int = 1, size: int | None = None) -> dict:
+def inbox(
+    session: DB, actor: CurrentUser, escalated: bool = True, page: PageNo = 1, size: PageSize | None = None
+) -> dict:
     result = queries.inbox(session, actor, escalated=escalated, page=page, size=size)
     return result.to_dict([queries.present(r, actor, service.kinds_of(session, actor, r)) for r in result.items])
 
@@ -163,9 +167,9 @@ def stats(
     session: DB,
     actor: CurrentUser,
     group_by: str = "category",
-    since: datetime | None = None,
-    until: datetime | None = None,
-    unit_id: int | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
+    unit_id: Id | None = None,
     level: str = "community",
     category: str | None = None,
 ) -> dict:
@@ -185,8 +189,8 @@ def stats(
 def hotspots(
     session: DB,
     actor: CurrentUser,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     category: str | None = None,
     open_only: bool = False,
     cell_m: float = 100.0,
@@ -203,12 +207,18 @@ def hotspots(
 
 
 @router.get("/reports/{report_id}", summary="One report with its timeline and the actions open to me")
-def get_report(report_id: int, session: DB, actor: CurrentUser) -> dict:
+def get_report(report_id: Id, session: DB, actor: CurrentUser) -> dict:
     return queries.report_view(session, actor, report_id)
 
 
 @router.get("/reports/{report_id}/candidates", summary="Nearby open reports of the same category, to merge")
-def candidates(report_id: int, session: DB, actor: CurrentUser, radius_m: float = 50, hours: int = 24) -> list[dict]:
+def candidates(
+    report_id: Id,
+    session: DB,
+    actor: CurrentUser,
+    radius_m: Annotated[float, Field(gt=0, le=5000)] = 50,
+    hours: Annotated[int, Field(ge=1, le=24 * 365)] = 24,
+) -> list[dict]:
     return [
         {**queries.present(r, actor), "distance_m": d}
         for r, d in service.merge_candidates(session, actor, report_id, radius_m=radius_m, hours=hours)
@@ -216,20 +226,20 @@ def candidates(report_id: int, session: DB, actor: CurrentUser, radius_m: float 
 
 
 @router.get("/reports/{report_id}/public", summary="Whether the public sees a report, why not, and what it reads")
-def public_of(report_id: int, session: DB, actor: CurrentUser) -> dict:
+def public_of(report_id: Id, session: DB, actor: CurrentUser) -> dict:
     return publication.publicity(session, actor, report_id)
 
 
 @router.put("/reports/{report_id}/public-text", summary="Set the text the public reads of a report (staff)")
 def set_public_text(
-    report_id: int, session: DB, actor: CurrentUser, text: Annotated[str | None, Body(embed=True)] = None
+    report_id: Id, session: DB, actor: CurrentUser, text: Annotated[str | None, Body(embed=True)] = None
 ) -> dict:
     """An empty text withdraws it; names, numbers and rooms are taken out whenever it is shown."""
     return publication.set_public_text(session, actor, report_id, text)
 
 
 @router.get("/reports/{report_id}/photos/{photo_id}", summary="A photo of a report")
-def photo(report_id: int, photo_id: int, session: DB, actor: CurrentUser) -> FileResponse:
+def photo(report_id: Id, photo_id: Id, session: DB, actor: CurrentUser) -> FileResponse:
     row, path = queries.photo_file(session, actor, report_id, photo_id)
     return FileResponse(path, media_type=row.content_type, headers={"Cache-Control": "private, max-age=3600"})
 
@@ -239,7 +249,7 @@ def photo(report_id: int, photo_id: int, session: DB, actor: CurrentUser) -> Fil
     summary="assign, transfer, accept, check_in, resolve, close, reject, merge, reopen or feedback",
     openapi_extra=_body_doc("photo", many=False),
 )
-async def act(report_id: int, action: str, request: Request, session: DB, actor: CurrentUser) -> dict:
+async def act(report_id: Id, action: str, request: Request, session: DB, actor: CurrentUser) -> dict:
     fields, files = await _read_body(request, "photo", 1)
     if len(files) > 1:
         raise Invalid("只能上传一张照片 / one photo only", [FieldError("photo", "one photo only")])
@@ -341,11 +351,11 @@ def create_rule(data: RuleIn, session: DB, actor: CurrentUser) -> dict:
 
 
 @router.patch("/routing-rules/{rule_id}", tags=["categories"], summary="Change a routing rule (staff)")
-def update_rule(rule_id: int, patch: RulePatch, session: DB, actor: CurrentUser) -> dict:
+def update_rule(rule_id: Id, patch: RulePatch, session: DB, actor: CurrentUser) -> dict:
     return rule_dict(catalog.update_rule(session, actor, rule_id, patch))
 
 
 @router.delete("/routing-rules/{rule_id}", tags=["categories"], summary="Remove a routing rule (staff)")
-def delete_rule(rule_id: int, session: DB, actor: CurrentUser) -> dict:
+def delete_rule(rule_id: Id, session: DB, actor: CurrentUser) -> dict:
     catalog.delete_rule(session, actor, rule_id)
     return {"ok": True}

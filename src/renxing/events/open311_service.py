@@ -33,6 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from renxing.auth.principal import SYSTEM
+from renxing.bounds import YEAR_MESSAGE, valid_id, valid_year
 from renxing.config import get_settings
 from renxing.db import utcnow
 from renxing.errors import Collector, FieldError, Invalid, NotFound
@@ -255,6 +256,13 @@ def jurisdiction_path(session: Session, jurisdiction_id: str | None) -> str | No
 # ---- parsing -----------------------------------------------------------------------------
 
 ID = re.compile(r"^[0-9]{1,18}$")
+
+
+def is_id(text: str) -> bool:
+    """Digits within the range of an id (beyond it no report exists, and PostgreSQL would refuse it)."""
+    return bool(ID.match(text)) and valid_id(int(text))
+
+
 W3C = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$")
 
 
@@ -273,12 +281,17 @@ def parse_w3c(value: str, param: str) -> datetime:
     try:
         if "T" not in text:
             day = datetime.fromisoformat(text).date()
-            return datetime.combine(day, time(), ZoneInfo(get_settings().timezone))
-        return datetime.fromisoformat(text)
+            parsed = datetime.combine(day, time(), ZoneInfo(get_settings().timezone))
+        else:
+            parsed = datetime.fromisoformat(text)
     except ValueError as exc:
         raise Invalid(
             f"{param} 不是有效时间 / {param} is not a valid date-time", [FieldError(param, str(exc), None, value)]
         ) from exc
+    # Year 1 or 9999 would overflow when converted to UTC for the query.
+    if not valid_year(parsed):
+        raise Invalid(f"{param}: {YEAR_MESSAGE}", [FieldError(param, YEAR_MESSAGE, None, value)])
+    return parsed
 
 
 def _number(value: str | None, param: str, low: float, high: float, errors: Collector) -> float | None:
@@ -566,7 +579,7 @@ def _visible(within: str | None):
 
 
 def get_request(session: Session, within: str | None, ref: str) -> Report:
-    report = session.scalar(_visible(within).where(Report.id == int(ref))) if ID.match(ref) else None
+    report = session.scalar(_visible(within).where(Report.id == int(ref))) if is_id(ref) else None
     if report is None:
         raise NotFound(
             f"请求不存在 / service request {ref} not found", [FieldError("service_request_id", "not found", None, ref)]
@@ -602,7 +615,7 @@ def search(
     stmt = _visible(within)
     ids = _csv(service_request_id)
     if ids:
-        bad = [i for i in ids if not ID.match(i)]
+        bad = [i for i in ids if not is_id(i)]
         if bad:
             msg = "service_request_id 须为数字 / service_request_id must be numbers"
             raise Invalid(msg, [FieldError("service_request_id", msg, None, ",".join(bad))])

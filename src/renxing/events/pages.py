@@ -22,6 +22,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from renxing.auth.policy import Role
 from renxing.auth.principal import Principal
+from renxing.bounds import YEAR_MESSAGE, valid_year
 from renxing.config import get_settings
 from renxing.db import utcnow
 from renxing.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
@@ -48,6 +49,7 @@ from renxing.web import csrf, pagekit
 from renxing.web.deps import DB, CurrentUser
 from renxing.web.i18n import lang_of, register
 from renxing.web.pagekit import PostedForm
+from renxing.web.params import Id, PageNo, PageSize, form_id
 from renxing.web.templating import render, templates
 
 router = APIRouter(include_in_schema=False)
@@ -144,7 +146,7 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f}%"
 
 
-def message_title(title: str, report_id: int | None, lang: str) -> str:
+def message_title(title: str, report_id: Id | None, lang: str) -> str:
     """A notification's title in the page's language, always naming its report."""
     text = pagekit.half(title, lang)
     if report_id is not None and f"#{report_id}" not in text:
@@ -204,11 +206,6 @@ def labels(session: Session) -> dict[str, Any]:
 def require_staff(actor: Principal) -> None:
     if not pagedata.is_event_staff(actor):
         raise Forbidden("只有网格工作人员可以查看 / only grid staff may open this page")
-
-
-def _int(value: Any) -> int | None:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
 
 
 def _float(value: Any) -> float | None:
@@ -333,7 +330,7 @@ def report_create(request: Request, session: DB, actor: CurrentUser, form: Poste
     }
     values["show_name_publicly"] = form.get("show_name_publicly") == "on"
     values["public_consent"] = form.get("public_consent") == "on"
-    values["unit_id"] = _int(values["unit_id"])
+    values["unit_id"] = form_id(values["unit_id"], "unit_id")
     key = idempotency.read_key(request.headers.get(idempotency.HEADER), form.get(idempotency.FORM_FIELD))
     if key is not None:
         values["idempotency_key"] = key
@@ -420,7 +417,7 @@ def list_rows(session: Session, actor: Principal, reports: list[Any]) -> list[di
 
 
 @router.get("/reports/mine")
-def my_reports(request: Request, session: DB, actor: CurrentUser, page: int = 1, size: int | None = None):
+def my_reports(request: Request, session: DB, actor: CurrentUser, page: PageNo = 1, size: PageSize | None = None):
     result = pagedata.my_reports(session, actor, page=page, size=size)
     return render(
         request,
@@ -436,10 +433,14 @@ def _day(value: str | None, field: str, problems: list[FieldError]) -> date | No
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         problems.append(FieldError(field, "日期格式应为 年-月-日 / date must be YYYY-MM-DD", value=value))
         return None
+    if not valid_year(day):  # year 1 or 9999 would overflow on the way to UTC
+        problems.append(FieldError(field, YEAR_MESSAGE, value=value))
+        return None
+    return day
 
 
 def overview_filters(params: dict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
@@ -453,8 +454,8 @@ def overview_filters(params: dict[str, str]) -> tuple[dict[str, Any], list[Field
     filters: dict[str, Any] = {
         "state": [s.value for s in OPEN_STATES] if state == OPEN_GROUP else ([state] if state else None),
         "category": params.get("category") or None,
-        "unit_id": _int(params.get("unit_id")),
-        "handler_user_id": _int(params.get("handler")),
+        "unit_id": form_id(params.get("unit_id"), "unit_id"),
+        "handler_user_id": form_id(params.get("handler"), "handler"),
         "since": datetime.combine(since, time.min, tzinfo=tz()) if since else None,
         "until": datetime.combine(until + timedelta(days=1), time.min, tzinfo=tz()) if until else None,
         "overdue": overdue,
@@ -467,7 +468,7 @@ FILTER_KEYS = ("state", "category", "unit_id", "handler", "since", "until", "ove
 
 
 @router.get("/reports")
-def overview(request: Request, session: DB, actor: CurrentUser, page: int = 1, size: int | None = None):
+def overview(request: Request, session: DB, actor: CurrentUser, page: PageNo = 1, size: PageSize | None = None):
     require_staff(actor)
     params = {k: request.query_params.get(k, "") for k in (*FILTER_KEYS, "sort")}
     sort = params["sort"] if params["sort"] in SORTS else "-created"
@@ -537,7 +538,7 @@ def step_view(step: str, due: datetime, at: datetime | None, *, current: bool, o
 
 
 def report_context(
-    session: Session, request: Request, actor: Principal, report_id: int, *, failed: dict[str, Any] | None = None
+    session: Session, request: Request, actor: Principal, report_id: Id, *, failed: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     view = queries.report_view(session, actor, report_id)
     report = service.get_report(session, actor, report_id)
@@ -579,12 +580,12 @@ def report_context(
 
 
 @router.get("/reports/{report_id}")
-def report_page(request: Request, report_id: int, session: DB, actor: CurrentUser):
+def report_page(request: Request, report_id: Id, session: DB, actor: CurrentUser):
     return render(request, "events_report.html", report_context(session, request, actor, report_id))
 
 
 @router.post("/reports/{report_id}/public-text")
-def report_public_text(request: Request, report_id: int, session: DB, actor: CurrentUser, form: PostedForm):
+def report_public_text(request: Request, report_id: Id, session: DB, actor: CurrentUser, form: PostedForm):
     """Staff set the text the public reads (before the action route, which would take the path)."""
     csrf.check(request, str(form.get("csrf_token") or ""))
     text = str(form.get("text") or "")
@@ -599,7 +600,7 @@ def report_public_text(request: Request, report_id: int, session: DB, actor: Cur
 
 
 @router.post("/reports/{report_id}/{action}")
-def report_act(request: Request, report_id: int, action: str, session: DB, actor: CurrentUser, form: PostedForm):
+def report_act(request: Request, report_id: Id, action: str, session: DB, actor: CurrentUser, form: PostedForm):
     csrf.check(request, str(form.get("csrf_token") or ""))
     if action not in service.ACTIONS:
         raise NotFound(f"未知操作 / unknown action {action}")
@@ -635,7 +636,12 @@ def report_act(request: Request, report_id: int, action: str, session: DB, actor
 
 @router.get("/inbox")
 def inbox(
-    request: Request, session: DB, actor: CurrentUser, page: int = 1, size: int | None = None, unread: bool = False
+    request: Request,
+    session: DB,
+    actor: CurrentUser,
+    page: PageNo = 1,
+    size: PageSize | None = None,
+    unread: bool = False,
 ):
     result = queries.inbox(session, actor, page=page, size=size)
     everything = queries.inbox(session, actor, size=get_settings().max_page_size).items
@@ -669,7 +675,7 @@ def inbox_read_all(request: Request, session: DB, actor: CurrentUser, form: Post
 
 
 @router.post("/inbox/read/{notification_id}")
-def inbox_read_one(request: Request, notification_id: int, session: DB, actor: CurrentUser, form: PostedForm):
+def inbox_read_one(request: Request, notification_id: Id, session: DB, actor: CurrentUser, form: PostedForm):
     csrf.check(request, str(form.get("csrf_token") or ""))
     notify.mark_read(session, actor, notification_id)
     target = str(form.get("next") or "")

@@ -4,6 +4,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from renxing.bounds import Id
+
 
 class ReportIn(BaseModel):
     """A new report. The place is a household, a grid unit (usually a building), or a point."""
@@ -14,8 +16,8 @@ class ReportIn(BaseModel):
     description: str = Field(max_length=4000)
     lat: float | None = Field(None, description="WGS-84 latitude")
     long: float | None = Field(None, description="WGS-84 longitude")
-    unit_id: int | None = Field(None, description="the building (or other grid unit) picked")
-    household_id: int | None = Field(None, description="the household, e.g. one's own")
+    unit_id: Id | None = Field(None, description="the building (or other grid unit) picked")
+    household_id: Id | None = Field(None, description="the household, e.g. one's own")
     address: str | None = Field(None, max_length=200)
     severity: str | None = Field(None, description="urgent, high, normal, low; staff only, else the category's")
     show_name_publicly: bool = False
@@ -36,9 +38,9 @@ class ActionIn(BaseModel):
 
     note: str | None = Field(None, max_length=4000)
     reason: str | None = Field(None, max_length=4000, description="transfer, reject, reopen")
-    to_user_id: int | None = Field(None, description="assign, transfer: the new handler")
+    to_user_id: Id | None = Field(None, description="assign, transfer: the new handler")
     to_label: str | None = Field(None, max_length=120, description="transfer to an organization without an account")
-    into_report_id: int | None = Field(None, description="merge: the report this one duplicates")
+    into_report_id: Id | None = Field(None, description="merge: the report this one duplicates")
     lat: float | None = Field(None, description="check_in: where the handler is")
     long: float | None = None
     solved: bool | None = Field(None, description="feedback: was the problem solved")
@@ -88,10 +90,10 @@ class RuleIn(BaseModel):
 
     category_code: str | None = None
     level: str | None = Field(None, description="household, building, area, compound, community; none = any")
-    unit_id: int | None = Field(None, description="only places inside this unit")
+    unit_id: Id | None = Field(None, description="only places inside this unit")
     handler_kind: str = Field(description="duty, user, partner, team")
     duty: str | None = None
-    user_id: int | None = None
+    user_id: Id | None = None
     org_name: str | None = Field(None, max_length=120)
     priority: int = 100
     active: bool = True
@@ -103,10 +105,10 @@ class RulePatch(BaseModel):
 
     category_code: str | None = None
     level: str | None = None
-    unit_id: int | None = None
+    unit_id: Id | None = None
     handler_kind: str | None = None
     duty: str | None = None
-    user_id: int | None = None
+    user_id: Id | None = None
     org_name: str | None = Field(None, max_length=120)
     priority: int | None = None
     active: bool | None = None

@@ -8,6 +8,7 @@ from renxing.auth.audit import snapshot
 from renxing.grid import service
 from renxing.grid.service import DUTY_LABELS, LEVEL_LABELS, ChainView
 from renxing.web.deps import DB, CurrentUser
+from renxing.web.params import Id
 
 router = APIRouter(prefix="/api/v1/grid", tags=["grid"])
 
@@ -52,7 +53,7 @@ def roots(session: DB, actor: CurrentUser) -> list[dict]:
 
 
 @router.get("/units/{unit_id}", summary="A grid unit with its ancestors and visible children")
-def unit(unit_id: int, session: DB, actor: CurrentUser) -> dict:
+def unit(unit_id: Id, session: DB, actor: CurrentUser) -> dict:
     u = service.get_unit(session, actor, unit_id)
     return {
         **unit_dict(u),
@@ -65,7 +66,7 @@ def unit(unit_id: int, session: DB, actor: CurrentUser) -> dict:
 
 
 @router.get("/buildings/{unit_id}", summary="A building with its households")
-def building(unit_id: int, session: DB, actor: CurrentUser) -> dict:
+def building(unit_id: Id, session: DB, actor: CurrentUser) -> dict:
     view = service.building_view(session, actor, unit_id)
     return {
         **unit_dict(view.unit),
@@ -78,10 +79,10 @@ def building(unit_id: int, session: DB, actor: CurrentUser) -> dict:
 
 
 @router.get("/units/{unit_id}/chain", summary="Who answers for this unit, level by level (五级负责制)")
-def unit_chain(unit_id: int, session: DB, actor: CurrentUser) -> list[dict]:
+def unit_chain(unit_id: Id, session: DB, actor: CurrentUser) -> list[dict]:
     return chain_dict(service.chain_for(session, actor, unit_id=unit_id))
 
 
 @router.get("/households/{household_id}/chain", summary="The five-level chain above a household")
-def household_chain(household_id: int, session: DB, actor: CurrentUser) -> list[dict]:
+def household_chain(household_id: Id, session: DB, actor: CurrentUser) -> list[dict]:
     return chain_dict(service.chain_for(session, actor, household_id=household_id))

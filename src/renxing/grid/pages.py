@@ -18,6 +18,7 @@ from renxing.people.vulnerability import TAG_LABELS, Tag
 from renxing.web import pagekit  # noqa: F401 - registers the layout's filters
 from renxing.web.deps import DB, CurrentUser
 from renxing.web.i18n import lang_of, register
+from renxing.web.params import Id, PageNo, PageSize
 from renxing.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -87,9 +88,9 @@ def residents_page(
     actor: Principal,
     *,
     unit_path: str | None = None,
-    household_id: int | None = None,
-    page: int = 1,
-    size: int | None = None,
+    household_id: Id | None = None,
+    page: PageNo = 1,
+    size: PageSize | None = None,
 ) -> tuple[Page[Any] | None, list[dict[str, Any]]]:
     """A masked page of residents, or nothing for roles that may not read the register."""
     if not actor.can(Perm.residents_read):
@@ -170,7 +171,9 @@ def tree(request: Request, session: DB, actor: CurrentUser):
 
 
 @router.get("/grid/{unit_id}")
-def unit_page(request: Request, unit_id: int, session: DB, actor: CurrentUser, page: int = 1, size: int | None = None):
+def unit_page(
+    request: Request, unit_id: Id, session: DB, actor: CurrentUser, page: PageNo = 1, size: PageSize | None = None
+):
     unit = grid.get_unit(session, actor, unit_id)
     if unit.level == Level.building:
         return building_page(request, unit_id, session, actor, page, size)
@@ -194,7 +197,7 @@ def unit_page(request: Request, unit_id: int, session: DB, actor: CurrentUser, p
 
 @router.get("/buildings/{unit_id}")
 def building_page(
-    request: Request, unit_id: int, session: DB, actor: CurrentUser, page: int = 1, size: int | None = None
+    request: Request, unit_id: Id, session: DB, actor: CurrentUser, page: PageNo = 1, size: PageSize | None = None
 ):
     unit = grid.get_unit(session, actor, unit_id)
     if unit.level != Level.building:
@@ -223,7 +226,7 @@ def building_page(
 
 
 @router.get("/grid/{unit_id}/chain")
-def unit_chain(request: Request, unit_id: int, session: DB, actor: CurrentUser):
+def unit_chain(request: Request, unit_id: Id, session: DB, actor: CurrentUser):
     links = grid.chain_for(session, actor, unit_id=unit_id)
     unit = grid.get_unit(session, actor, unit_id)
     return render(
@@ -240,7 +243,7 @@ def unit_chain(request: Request, unit_id: int, session: DB, actor: CurrentUser):
 
 
 @router.get("/households/{household_id}")
-def household_page(request: Request, household_id: int, session: DB, actor: CurrentUser, removed: int | None = None):
+def household_page(request: Request, household_id: Id, session: DB, actor: CurrentUser, removed: Id | None = None):
     hh = grid.get_household(session, actor, household_id)
     building = grid.get_unit(session, actor, hh.building_id)
     links = grid.chain_for(session, actor, household_id=hh.id)

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict
 from renxing.notify import service
 from renxing.notify.models import Notification
 from renxing.web.deps import DB, CurrentUser
+from renxing.web.params import Id, PageNo, PageSize
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 
@@ -31,7 +32,9 @@ def notification_dict(n: Notification) -> dict:
 
 
 @router.get("", summary="My inbox, newest first")
-def inbox(session: DB, actor: CurrentUser, unread: bool = False, page: int = 1, size: int | None = None) -> dict:
+def inbox(
+    session: DB, actor: CurrentUser, unread: bool = False, page: PageNo = 1, size: PageSize | None = None
+) -> dict:
     result = service.inbox(session, actor, unread=unread, page=page, size=size)
     return {
         **result.to_dict([notification_dict(n) for n in result.items]),
@@ -45,7 +48,7 @@ def read_all(session: DB, actor: CurrentUser) -> dict:
 
 
 @router.post("/{notification_id}/read", summary="Mark one message read")
-def read_one(notification_id: int, session: DB, actor: CurrentUser) -> dict:
+def read_one(notification_id: Id, session: DB, actor: CurrentUser) -> dict:
     return {"marked": service.mark_read(session, actor, notification_id)}
 
 

@@ -10,6 +10,7 @@ from renxing.auth import audit
 from renxing.auth.models import User
 from renxing.auth.policy import Perm, Role
 from renxing.auth.principal import Principal
+from renxing.bounds import Id
 from renxing.db import contains
 from renxing.drills.service import visible_clause as community_visible
 from renxing.errors import Collector, Conflict, FieldError, Forbidden, Invalid, NotFound
@@ -22,12 +23,12 @@ from renxing.people.service import LANDLINE, MOBILE, normalise_phone
 class OrganizationIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    unit_id: int = Field(description="the community it serves")
+    unit_id: Id = Field(description="the community it serves")
     name: str = Field(min_length=1, max_length=120)
     kind: str = Field(description=", ".join(OrgKind))
     contact_name: str | None = Field(default=None, max_length=60)
     contact_phone: str | None = None
-    user_id: int | None = Field(default=None, description="its account (role partner), if it has one")
+    user_id: Id | None = Field(default=None, description="its account (role partner), if it has one")
     services: str | None = None
     active: bool = True
 
@@ -39,7 +40,7 @@ class OrganizationPatch(BaseModel):
     kind: str | None = None
     contact_name: str | None = Field(default=None, max_length=60)
     contact_phone: str | None = None
-    user_id: int | None = None
+    user_id: Id | None = None
     services: str | None = None
     active: bool | None = None
 

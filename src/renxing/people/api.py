@@ -6,6 +6,7 @@ from renxing.grid.service import get_unit
 from renxing.people import service
 from renxing.people.schemas import ResidentIn, ResidentPatch
 from renxing.web.deps import DB, CurrentUser
+from renxing.web.params import Id, PageNo, PageSize
 
 router = APIRouter(prefix="/api/v1/residents", tags=["residents"])
 
@@ -14,13 +15,13 @@ router = APIRouter(prefix="/api/v1/residents", tags=["residents"])
 def list_residents(
     session: DB,
     actor: CurrentUser,
-    unit_id: int | None = None,
-    household_id: int | None = None,
+    unit_id: Id | None = None,
+    household_id: Id | None = None,
     q: str | None = Query(None, description="name; phone or full ID number for roles that see them"),
     tag: str | None = Query(None, description="vulnerability tag, e.g. aged80, living_alone"),
     sort: str = Query("grid", description="grid (building order), id, -id, name, birth_date, -birth_date"),
-    page: int = 1,
-    size: int | None = None,
+    page: PageNo = 1,
+    size: PageSize | None = None,
 ) -> dict:
     unit_path = None
     if unit_id is not None:
@@ -32,7 +33,7 @@ def list_residents(
 
 
 @router.get("/{resident_id}", summary="One resident; fields the role needs in the clear (audited)")
-def get_resident(resident_id: int, session: DB, actor: CurrentUser) -> dict:
+def get_resident(resident_id: Id, session: DB, actor: CurrentUser) -> dict:
     return service.get_resident(session, actor, resident_id)
 
 
@@ -43,25 +44,25 @@ def create_resident(data: ResidentIn, session: DB, actor: CurrentUser) -> dict:
 
 
 @router.patch("/{resident_id}", summary="Change a resident's data")
-def update_resident(resident_id: int, patch: ResidentPatch, session: DB, actor: CurrentUser) -> dict:
+def update_resident(resident_id: Id, patch: ResidentPatch, session: DB, actor: CurrentUser) -> dict:
     r = service.update_resident(session, actor, resident_id, patch)
     return service.present(r, actor)
 
 
 @router.delete("/{resident_id}", summary="Remove a resident (can be restored)")
-def delete_resident(resident_id: int, session: DB, actor: CurrentUser) -> dict:
+def delete_resident(resident_id: Id, session: DB, actor: CurrentUser) -> dict:
     service.delete_resident(session, actor, resident_id)
     return {"ok": True, "restore": f"/api/v1/residents/{resident_id}/restore"}
 
 
 @router.post("/{resident_id}/restore", summary="Undo a removal")
-def restore_resident(resident_id: int, session: DB, actor: CurrentUser) -> dict:
+def restore_resident(resident_id: Id, session: DB, actor: CurrentUser) -> dict:
     r = service.restore_resident(session, actor, resident_id)
     return service.present(r, actor)
 
 
 @router.get("/{resident_id}/audit", summary="The audit trail of a resident record")
-def resident_audit(resident_id: int, session: DB, actor: CurrentUser) -> list[dict]:
+def resident_audit(resident_id: Id, session: DB, actor: CurrentUser) -> list[dict]:
     return [
         {
             "at": e.at.isoformat(),

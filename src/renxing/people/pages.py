@@ -31,6 +31,7 @@ from renxing.web import csrf, pagekit
 from renxing.web.deps import DB, CurrentUser
 from renxing.web.i18n import lang_of, register
 from renxing.web.pagekit import PostedForm
+from renxing.web.params import Id, PageNo, PageSize
 from renxing.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -99,7 +100,7 @@ BOOL_FIELDS = frozenset({"hukou_here", "lives_here", "living_alone", "party_memb
 KEEP_IF_EMPTY = frozenset({"mobility"})
 
 
-def editable_fields(actor: Principal, resident_id: int) -> list[str]:
+def editable_fields(actor: Principal, resident_id: Id) -> list[str]:
     if not actor.can(Perm.residents_write):
         return []
     clear = actor.clear_fields(resident_id)
@@ -160,7 +161,7 @@ def search(
     actor: Principal,
     lang: str,
     *,
-    unit_id: int | None,
+    unit_id: Id | None,
     tag: str | None,
     q: str | None,
     sort: str,
@@ -194,8 +195,8 @@ def resident_list(
     tag: str | None = None,
     q: str | None = None,
     sort: str = "grid",
-    page: int = 1,
-    size: int | None = None,
+    page: PageNo = 1,
+    size: PageSize | None = None,
 ):
     actor.require(Perm.residents_read)
     # The filter form sends "unit_id=" for the whole scope; an empty choice is no filter.
@@ -223,7 +224,12 @@ def resident_list(
 
 @router.get("/search")
 def search_page(
-    request: Request, session: DB, actor: CurrentUser, q: str | None = None, page: int = 1, size: int | None = None
+    request: Request,
+    session: DB,
+    actor: CurrentUser,
+    q: str | None = None,
+    page: PageNo = 1,
+    size: PageSize | None = None,
 ):
     q = (q or "").strip() or None
     ctx: dict[str, Any] = {
@@ -248,7 +254,7 @@ def search_page(
 # ---- one person -------------------------------------------------------------------------
 
 
-def person_context(session: Session, request: Request, actor: Principal, resident_id: int) -> dict[str, Any]:
+def person_context(session: Session, request: Request, actor: Principal, resident_id: Id) -> dict[str, Any]:
     view = people.get_resident(session, actor, resident_id)
     hh = grid.get_household(session, actor, view["household_id"])
     building = grid.get_unit(session, actor, hh.building_id)
@@ -280,12 +286,12 @@ def person_context(session: Session, request: Request, actor: Principal, residen
 
 
 @router.get("/residents/{resident_id}")
-def person_page(request: Request, resident_id: int, session: DB, actor: CurrentUser):
+def person_page(request: Request, resident_id: Id, session: DB, actor: CurrentUser):
     return render(request, "people_detail.html", person_context(session, request, actor, resident_id))
 
 
 @router.post("/residents/{resident_id}")
-def person_save(request: Request, resident_id: int, session: DB, actor: CurrentUser, form: PostedForm):
+def person_save(request: Request, resident_id: Id, session: DB, actor: CurrentUser, form: PostedForm):
     csrf.check(request, str(form.get("csrf_token") or ""))
     actor.require(Perm.residents_write)
     fields = editable_fields(actor, resident_id)
@@ -319,21 +325,21 @@ def person_save(request: Request, resident_id: int, session: DB, actor: CurrentU
 
 
 @router.post("/residents/{resident_id}/delete")
-def person_delete(request: Request, resident_id: int, session: DB, actor: CurrentUser, form: PostedForm):
+def person_delete(request: Request, resident_id: Id, session: DB, actor: CurrentUser, form: PostedForm):
     csrf.check(request, str(form.get("csrf_token") or ""))
     r = people.delete_resident(session, actor, resident_id)
     return RedirectResponse(f"/households/{r.household_id}?removed={r.id}", status_code=303)
 
 
 @router.post("/residents/{resident_id}/restore")
-def person_restore(request: Request, resident_id: int, session: DB, actor: CurrentUser, form: PostedForm):
+def person_restore(request: Request, resident_id: Id, session: DB, actor: CurrentUser, form: PostedForm):
     csrf.check(request, str(form.get("csrf_token") or ""))
     people.restore_resident(session, actor, resident_id)
     return RedirectResponse(f"/residents/{resident_id}?restored=1", status_code=303)
 
 
 @router.get("/residents/{resident_id}/audit")
-def person_audit(request: Request, resident_id: int, session: DB, actor: CurrentUser):
+def person_audit(request: Request, resident_id: Id, session: DB, actor: CurrentUser):
     entries = people.audit_trail(session, actor, resident_id)
     rows = []
     for e in entries:

@@ -5,6 +5,7 @@ from pydantic import BaseModel, Field
 
 from renxing.people import subject_rights
 from renxing.web.deps import DB, CurrentUser
+from renxing.web.params import Id
 
 router = APIRouter(prefix="/api/v1/residents", tags=["residents"])
 
@@ -17,7 +18,7 @@ class ErasureRequest(BaseModel):
     "/{resident_id}/personal-data",
     summary="Everything held about one resident, in the clear (PIPL art. 45; community staff; audited)",
 )
-def export_personal_data(resident_id: int, session: DB, actor: CurrentUser) -> dict:
+def export_personal_data(resident_id: Id, session: DB, actor: CurrentUser) -> dict:
     return subject_rights.export_personal_data(session, actor, resident_id)
 
 
@@ -25,5 +26,5 @@ def export_personal_data(resident_id: int, session: DB, actor: CurrentUser) -> d
     "/{resident_id}/erase",
     summary="Erase one resident's personal data on their request (PIPL art. 47; community staff; audited)",
 )
-def erase_personal_data(resident_id: int, body: ErasureRequest, session: DB, actor: CurrentUser) -> dict:
+def erase_personal_data(resident_id: Id, body: ErasureRequest, session: DB, actor: CurrentUser) -> dict:
     return subject_rights.erase_personal_data(session, actor, resident_id, confirm_name=body.confirm_name)

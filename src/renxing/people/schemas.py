@@ -1,8 +1,8 @@
 """Shapes of resident data going in and out of the API."""
 
-from datetime import date
-
 from pydantic import BaseModel, ConfigDict, Field
+
+from renxing.bounds import Day, Id
 
 
 class ResidentIn(BaseModel):
@@ -10,10 +10,10 @@ class ResidentIn(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    household_id: int
+    household_id: Id
     name: str = Field(min_length=1, max_length=60)
     gender: str | None = Field(default=None, pattern="^[MF]$")
-    birth_date: date | None = None
+    birth_date: Day | None = None
     id_number: str | None = None
     phone: str | None = None
     relation: str | None = Field(default=None, max_length=20)
@@ -39,10 +39,10 @@ class ResidentPatch(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    household_id: int | None = None
+    household_id: Id | None = None
     name: str | None = Field(default=None, min_length=1, max_length=60)
     gender: str | None = Field(default=None, pattern="^[MF]$")
-    birth_date: date | None = None
+    birth_date: Day | None = None
     id_number: str | None = None
     phone: str | None = None
     relation: str | None = Field(default=None, max_length=20)

@@ -27,6 +27,7 @@ from renxing.web import csrf, pagekit
 from renxing.web.deps import DB, CurrentUser
 from renxing.web.i18n import lang_of, register
 from renxing.web.pagekit import PostedForm
+from renxing.web.params import Id
 from renxing.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -131,7 +132,7 @@ def _field(
     return out
 
 
-def map_layers(community_id: int, crs: str, lang: str, public_only: bool) -> list[dict[str, Any]]:
+def map_layers(community_id: Id, crs: str, lang: str, public_only: bool) -> list[dict[str, Any]]:
     """What the map page draws and edits: per layer its source, geometry, form fields and label."""
     t = lambda zh, en: en if lang == "en" else zh  # noqa: E731 - a local shorthand
 
@@ -307,7 +308,7 @@ def space_home(request: Request, session: DB, actor: CurrentUser):
 
 
 @router.get("/space/{community_id:int}")
-def space_map(request: Request, community_id: int, session: DB, actor: CurrentUser):
+def space_map(request: Request, community_id: Id, session: DB, actor: CurrentUser):
     lang = lang_of(request)
     tiles, crs = basemap(lang)
     ctx = planning.map_context(session, actor, community_id, crs)

@@ -5,10 +5,11 @@ Plans carry counts per building and mobility class only, never a resident.
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body
 
 from renxing.space import planning
 from renxing.web.deps import DB, CurrentUser
+from renxing.web.params import Id
 
 router = APIRouter(prefix="/api/v1/space", tags=["space planning"])
 
@@ -20,7 +21,7 @@ _SPEC_DOC = (
 
 
 @router.get("/scenarios", summary="Saved evacuation scenarios of the communities in scope")
-def list_scenarios(session: DB, actor: CurrentUser, community: int | None = Query(None)) -> list[dict]:
+def list_scenarios(session: DB, actor: CurrentUser, community: Id | None = None) -> list[dict]:
     return [planning.present_scenario(s) for s in planning.list_scenarios(session, actor, community)]
 
 
@@ -32,23 +33,23 @@ def create_scenario(
 
 
 @router.get("/scenarios/{scenario_id}", summary="One scenario")
-def get_scenario(scenario_id: int, session: DB, actor: CurrentUser) -> dict:
+def get_scenario(scenario_id: Id, session: DB, actor: CurrentUser) -> dict:
     return planning.present_scenario(planning.get_scenario(session, actor, scenario_id))
 
 
 @router.patch("/scenarios/{scenario_id}", summary="Change a scenario (its cached plan is recomputed when next read)")
-def update_scenario(scenario_id: int, session: DB, actor: CurrentUser, patch: dict[str, Any] = Body(...)) -> dict:
+def update_scenario(scenario_id: Id, session: DB, actor: CurrentUser, patch: dict[str, Any] = Body(...)) -> dict:
     return planning.present_scenario(planning.update_scenario(session, actor, scenario_id, patch))
 
 
 @router.delete("/scenarios/{scenario_id}", summary="Delete a scenario")
-def delete_scenario(scenario_id: int, session: DB, actor: CurrentUser) -> dict:
+def delete_scenario(scenario_id: Id, session: DB, actor: CurrentUser) -> dict:
     planning.delete_scenario(session, actor, scenario_id)
     return {"ok": True}
 
 
 @router.get("/scenarios/{scenario_id}/plan", summary="The plan of a saved scenario (cached until its inputs change)")
-def scenario_plan(scenario_id: int, session: DB, actor: CurrentUser) -> dict:
+def scenario_plan(scenario_id: Id, session: DB, actor: CurrentUser) -> dict:
     return planning.scenario_plan(session, actor, scenario_id)
 
 

@@ -6,6 +6,7 @@ platform knows now. ``?dpi=`` sets the PNG's resolution
 (150 by default; 200 for a sharper print); ``?download=1`` saves instead of opening in the browser.
 """
 
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query
@@ -13,6 +14,7 @@ from fastapi.responses import Response
 
 from renxing.space import riskmap_data
 from renxing.web.deps import DB, CurrentUser
+from renxing.web.params import DbInt, Id
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,17 +38,17 @@ def _response(body: bytes, fmt: str, community: str, version: str, download: boo
 
 
 @router.get("/space/riskmap/{community_id:int}.pdf")
-def riskmap_pdf(community_id: int, session: DB, actor: CurrentUser, download: bool = Query(False)) -> Response:
+def riskmap_pdf(community_id: Id, session: DB, actor: CurrentUser, download: bool = Query(False)) -> Response:
     body, _info, data = riskmap_data.render_community(session, actor, community_id, "pdf")
     return _response(body, "pdf", data.community, data.version, download)
 
 
 @router.get("/space/riskmap/{community_id:int}.png")
 def riskmap_png(
-    community_id: int,
+    community_id: Id,
     session: DB,
     actor: CurrentUser,
-    dpi: int = Query(riskmap_data.riskmap.DEFAULT_DPI, description="150–200 for print"),
+    dpi: Annotated[DbInt, Query(description="150–200 for print")] = riskmap_data.riskmap.DEFAULT_DPI,
     download: bool = Query(False),
 ) -> Response:
     body, _info, data = riskmap_data.render_community(session, actor, community_id, "png", dpi=dpi)

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from renxing.bounds import Id
 from renxing.space.models import (
     DepthClass,
     Facility,
@@ -25,7 +26,7 @@ Geometry = dict[str, Any]
 class _In(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid", use_enum_values=True)
 
-    unit_id: int = Field(description="the community (grid unit id) the feature belongs to")
+    unit_id: Id = Field(description="the community (grid unit id) the feature belongs to")
     name: str = Field(default="", max_length=120)
     geometry: Geometry | None = Field(default=None, description="GeoJSON geometry, WGS-84 unless a crs is given")
 
@@ -35,7 +36,7 @@ class HazardZoneIn(_In):
     kind: HazardKind
     level: int = Field(default=2, ge=1, le=4, description="1 low, 2 medium, 3 high, 4 very high")
     depth_class: DepthClass | None = None
-    source_point_id: int | None = None
+    source_point_id: Id | None = None
     note: str | None = None
 
 

@@ -10,13 +10,14 @@ from renxing.grid.service import get_unit
 from renxing.volunteers import service
 from renxing.volunteers.models import TEAM_KIND_LABELS, VolunteerTeam
 from renxing.web.deps import DB, CurrentUser
+from renxing.web.params import Day, DbInt, Id, PageNo, PageSize
 
 router = APIRouter(prefix="/api/v1/volunteers", tags=["volunteers"])
 
 
 class TeamIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    unit_id: int = Field(description="the community")
+    unit_id: Id = Field(description="the community")
     name: str = Field(max_length=80)
     kind: str = Field(description="silver_mutual_aid, security_patrol, culture_sports, medical, youth, ...")
     contact: str | None = Field(None, max_length=60)
@@ -27,18 +28,18 @@ class SkillIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     skill: str
     certificate_no: str | None = Field(None, max_length=40)
-    issued_on: date | None = None
-    expires_on: date | None = None
+    issued_on: Day | None = None
+    expires_on: Day | None = None
 
 
 class MemberIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    resident_id: int | None = Field(None, description="a resident of the register; else name (and phone)")
+    resident_id: Id | None = Field(None, description="a resident of the register; else name (and phone)")
     name: str | None = Field(None, max_length=60)
     phone: str | None = Field(None, max_length=30)
-    user_id: int | None = None
+    user_id: Id | None = None
     role: str = "member"
-    joined_on: date | None = None
+    joined_on: Day | None = None
     max_care: int = 3
     availability: dict[str, Any] | None = Field(None, description='weekday (0 = Monday) → ["08:00-11:30", ...]')
     lon: float | None = None
@@ -48,7 +49,7 @@ class MemberIn(BaseModel):
 
 class HoursIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    served_on: date
+    served_on: Day
     hours: float
     activity: str | None = Field(None, max_length=200)
 
@@ -72,12 +73,12 @@ def team_dict(t: VolunteerTeam, **extra: Any) -> dict[str, Any]:
 def list_teams(
     session: DB,
     actor: CurrentUser,
-    unit_id: int | None = None,
+    unit_id: Id | None = None,
     q: str | None = None,
     kind: str | None = None,
     sort: str = Query("name", description="name, kind, -created"),
-    page: int = 1,
-    size: int | None = None,
+    page: PageNo = 1,
+    size: PageSize | None = None,
 ) -> dict:
     path = get_unit(session, actor, unit_id).path if unit_id is not None else None
     result = service.list_teams(session, actor, unit_path=path, q=q, kind=kind, sort=sort, page=page, size=size)
@@ -92,19 +93,19 @@ def create_team(data: TeamIn, session: DB, actor: CurrentUser) -> dict:
 
 
 @router.get("/teams/{team_id}", summary="One team")
-def get_team(team_id: int, session: DB, actor: CurrentUser) -> dict:
+def get_team(team_id: Id, session: DB, actor: CurrentUser) -> dict:
     return team_dict(service.get_team(session, actor, team_id))
 
 
 @router.get("/teams/{team_id}/members", summary="A team's roster, one page")
 def list_members(
-    team_id: int,
+    team_id: Id,
     session: DB,
     actor: CurrentUser,
     q: str | None = None,
     sort: str = Query("name", description="name, joined, -joined"),
-    page: int = 1,
-    size: int | None = None,
+    page: PageNo = 1,
+    size: PageSize | None = None,
 ) -> dict:
     result = service.list_members(session, actor, team_id, q=q, sort=sort, page=page, size=size)
     ids = [m.id for m in result.items]
@@ -114,7 +115,7 @@ def list_members(
 
 
 @router.post("/teams/{team_id}/members", status_code=201, summary="Add a member (a resident or someone from outside)")
-def add_member(team_id: int, data: MemberIn, session: DB, actor: CurrentUser) -> dict:
+def add_member(team_id: Id, data: MemberIn, session: DB, actor: CurrentUser) -> dict:
     values = data.model_dump()
     values["skills"] = [s.model_dump() for s in data.skills]
     m = service.add_member(session, actor, team_id, **values)
@@ -122,13 +123,13 @@ def add_member(team_id: int, data: MemberIn, session: DB, actor: CurrentUser) ->
 
 
 @router.post("/members/{member_id}/skills", status_code=201, summary="Add a skill with its certificate")
-def add_skill(member_id: int, data: SkillIn, session: DB, actor: CurrentUser) -> dict:
+def add_skill(member_id: Id, data: SkillIn, session: DB, actor: CurrentUser) -> dict:
     s = service.add_skill(session, actor, member_id, **data.model_dump())
     return {"id": s.id, "member_id": s.member_id, "skill": s.skill, "expires_on": s.expires_on}
 
 
 @router.post("/members/{member_id}/hours", status_code=201, summary="Record service hours")
-def record_hours(member_id: int, data: HoursIn, session: DB, actor: CurrentUser) -> dict:
+def record_hours(member_id: Id, data: HoursIn, session: DB, actor: CurrentUser) -> dict:
     h = service.record_hours(session, actor, member_id, **data.model_dump())
     return {"id": h.id, "member_id": h.member_id, "team_id": h.team_id, "served_on": h.served_on, "hours": h.hours}
 
@@ -137,17 +138,17 @@ def record_hours(member_id: int, data: HoursIn, session: DB, actor: CurrentUser)
 def hours(
     session: DB,
     actor: CurrentUser,
-    team_id: int | None = None,
-    member_id: int | None = None,
+    team_id: Id | None = None,
+    member_id: Id | None = None,
     per: str = Query("team", description="team or member"),
-    months: int = 12,
+    months: DbInt = 12,
 ) -> list[dict]:
     rows = service.hours_by_month(session, actor, team_id=team_id, member_id=member_id, per=per, months=months)
     return [{"month": r.month, "id": r.key, "name": r.name, "hours": r.hours, "entries": r.entries} for r in rows]
 
 
 @router.get("/skills/expiring", summary="Certificates expiring soon (or lately expired)")
-def expiring(session: DB, actor: CurrentUser, within_days: int = service.EXPIRING_DAYS) -> list[dict]:
+def expiring(session: DB, actor: CurrentUser, within_days: DbInt = service.EXPIRING_DAYS) -> list[dict]:
     return [
         {
             "member_id": e.member.id,

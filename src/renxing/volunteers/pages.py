@@ -6,6 +6,7 @@ from renxing.volunteers import service
 from renxing.volunteers.models import MEMBER_ROLES, SKILL_LABELS, TEAM_KIND_LABELS
 from renxing.web.deps import DB, CurrentUser
 from renxing.web.i18n import register
+from renxing.web.params import Id, PageNo
 from renxing.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -22,7 +23,7 @@ def roster(
     q: str | None = None,
     kind: str | None = None,
     sort: str = "name",
-    page: int = 1,
+    page: PageNo = 1,
 ):
     data = service.roster_page(session, actor, q=q, kind=kind or None, sort=sort, page=page, size=20)
     return render(
@@ -31,7 +32,7 @@ def roster(
 
 
 @router.get("/volunteers/{team_id}")
-def team(request: Request, team_id: int, session: DB, actor: CurrentUser, q: str | None = None, page: int = 1):
+def team(request: Request, team_id: Id, session: DB, actor: CurrentUser, q: str | None = None, page: PageNo = 1):
     data = service.team_page(session, actor, team_id, q=q, page=page, size=30)
     return render(request, "volunteers_team.html", {"data": data, "q": q or "", "WEEKDAYS": WEEKDAYS, **LABELS})
 
