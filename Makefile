@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 VENDOR := src/renxing/web/static/vendor
 STAMP := $(VENV)/.installed
+# Test processes: both cores by default; each has its own PostgreSQL database and Chromium.
+JOBS ?= 2
 
 .PHONY: demo serve test test-sqlite test-postgres lint format bench vendor install clean
 
@@ -36,7 +38,7 @@ serve: install
 test: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	$(BIN)/pytest -q tests
+	$(BIN)/pytest -q -n $(JOBS) tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
