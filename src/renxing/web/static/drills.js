@@ -1,4 +1,5 @@
-// Charts of the drills and evaluation pages (ECharts, loaded from /static/vendor).
+// Charts of the drills and evaluation pages (ECharts, loaded from /static/vendor). Each starts from
+// its page's <script type="application/json"> block; tooltips escape names through rx.axisTip.
 window.renxingDrills = (function () {
   var font = '"PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif';
   var colours = {ok: "#3f9a5c", behind: "#e0a030", lagging: "#d0473b", empty: "#a0a8b3"};
@@ -18,7 +19,7 @@ window.renxingDrills = (function () {
     chart.setOption({
       textStyle: {fontFamily: font},
       grid: {left: 40, right: 16, top: 24, bottom: 70},
-      tooltip: {trigger: "axis", valueFormatter: function (v) { return v + "%"; }},
+      tooltip: {trigger: "axis", formatter: rx.axisTip("%")},
       xAxis: {type: "category", data: data.names, axisLabel: {rotate: 45, fontSize: 10}},
       yAxis: {type: "value", max: 100, axisLabel: {formatter: "{value}%"}},
       series: [{
@@ -38,7 +39,7 @@ window.renxingDrills = (function () {
         textStyle: {fontFamily: font},
         legend: {top: 0},
         grid: {left: 36, right: 12, top: 30, bottom: 24},
-        tooltip: {trigger: "axis"},
+        tooltip: {trigger: "axis", formatter: rx.axisTip()},
         xAxis: {type: "category", data: ["1", "2", "3", "4", "5"]},
         yAxis: {type: "value", minInterval: 1},
         series: Object.keys(names).map(function (k) {
@@ -51,13 +52,19 @@ window.renxingDrills = (function () {
       trend.setOption({
         textStyle: {fontFamily: font},
         grid: {left: 36, right: 12, top: 16, bottom: 24},
-        tooltip: {trigger: "axis"},
+        tooltip: {trigger: "axis", formatter: rx.axisTip()},
         xAxis: {type: "category", data: card.trend.map(function (t) { return t.month; })},
         yAxis: {type: "value", min: 1, max: 5},
         series: [{type: "line", data: card.trend.map(function (t) { return t.mean; })}]
       });
     }
   }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var b = rx.data("chart-buildings-data"), sc = rx.data("score-charts-data");
+    if (b) { buildingChart("chart-buildings", b.chart, b.target); }
+    if (sc) { scoreCharts("chart-dist", "chart-trend", sc.card, sc.names); }
+  });
 
   return {buildingChart: buildingChart, scoreCharts: scoreCharts};
 })();

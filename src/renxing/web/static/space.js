@@ -1,7 +1,8 @@
 /* Space pages: the community risk map (layer toggles, drawing and editing features) and the
    evacuation plan maps (routes coloured by shelter, arrows, unplaced buildings).
    Plain Leaflet, no plugin; everything comes from our own JSON so it works offline.
-   The page puts its configuration in <script type="application/json" id="space-config">. */
+   The page puts its configuration in <script type="application/json" id="space-config">.
+   Names are stored text: every label, tooltip and popup is built with rx.el (common.js), never as HTML. */
 (function () {
   "use strict";
 
@@ -12,26 +13,13 @@
                      school: "#1d5fa8", park: "#1e7b45", police: "#2c3e50", supermarket: "#b7950b",
                      supply_point: "#8e44ad"};
 
-  function el(tag, attrs, text) {
-    var e = document.createElement(tag);
-    for (var k in attrs || {}) {
-      if (attrs[k] !== null && attrs[k] !== undefined) { e.setAttribute(k, attrs[k]); }
-    }
-    if (text !== undefined && text !== null) { e.textContent = String(text); }
-    return e;
-  }
+  var el = rx.el, label = rx.label, half = rx.half;
 
-  function esc(s) {
-    return String(s === null || s === undefined ? "" : s).replace(/[&<>"']/g, function (c) {
-      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
-    });
-  }
-
-  function half(text, lang) {
-    // Service messages read "中文 / English": show the page's half.
-    var s = String(text || ""), i = s.indexOf(" / ");
-    if (i < 0) { return s; }
-    return lang === "en" ? s.slice(i + 3) : s.slice(0, i);
+  // A divIcon's content as a node: a span of the given class and inline style, holding text.
+  function iconNode(cls, style, text) {
+    var node = el("span", {"class": cls}, text);
+    for (var k in style) { node.style[k] = style[k]; }
+    return node;
   }
 
   function baseMap(node, cfg) {
@@ -53,9 +41,9 @@
     }
   }
 
-  function dot(colour, size, label) {
-    var html = '<span class="sx-dot" style="background:' + colour + ";width:" + size + "px;height:" + size + 'px"></span>';
-    if (label) { html += '<span class="sx-dot-label">' + esc(label) + "</span>"; }
+  function dot(colour, size, caption) {
+    var html = el("span", null, iconNode("sx-dot", {background: colour, width: size + "px", height: size + "px"}));
+    if (caption) { html.appendChild(label(caption, "sx-dot-label")); }
     return L.divIcon({className: "sx-icon", html: html, iconSize: [size, size], iconAnchor: [size / 2, size / 2]});
   }
 
@@ -88,7 +76,7 @@
   function pointFor(layer, props, latlng) {
     props = props || {};
     if (layer === "risk_points") {
-      return L.marker(latlng, {icon: L.divIcon({className: "sx-icon", html: '<span class="sx-risk">!</span>',
+      return L.marker(latlng, {icon: L.divIcon({className: "sx-icon", html: el("span", {"class": "sx-risk"}, "!"),
                                                 iconSize: [20, 20], iconAnchor: [10, 10]})});
     }
     if (layer === "shelters") {
@@ -120,8 +108,9 @@
 
     function setStatus(text) { if (status) { status.textContent = text || ""; } }
 
-    function popupHtml(ly, f) {
-      var p = f.properties || {}, rows = "";
+    function popupNode(ly, f) {
+      var p = f.properties || {}, table = el("table");
+      function row(name, value) { table.appendChild(el("tr", null, [el("th", null, name), el("td", null, value)])); }
       (ly.fields || []).forEach(function (fd) {
         var v = p[fd.name];
         if (v === null || v === undefined || v === "" || fd.name === "name") { return; }
@@ -130,28 +119,27 @@
           if (hit) { v = hit[1]; }
         }
         if (Array.isArray(v)) { v = v.join("、"); }
-        rows += "<tr><th>" + esc(fd.label) + "</th><td>" + esc(v) + "</td></tr>";
+        row(fd.label, v);
       });
       (ly.extra || []).forEach(function (fd) {
-        if (p[fd.name] !== undefined && p[fd.name] !== null) {
-          rows += "<tr><th>" + esc(fd.label) + "</th><td>" + esc(p[fd.name]) + "</td></tr>";
-        }
+        if (p[fd.name] !== undefined && p[fd.name] !== null) { row(fd.label, p[fd.name]); }
       });
-      var html = '<div class="sx-pop"><b>' + esc(p.name || ly.label) + '</b> <span class="muted small">' + esc(ly.label) +
-                 "</span><table>" + rows + "</table>";
+      var box = el("div", {"class": "sx-pop"},
+                   [el("b", null, p.name || ly.label), " ", el("span", {"class": "muted small"}, ly.label), table]);
       if (cfg.canWrite && ly.editable !== false && p.id !== undefined && !p.grid_unit) {
-        html += '<div class="sx-pop-actions"><button type="button" class="btn btn-small" data-edit="' + ly.key + ":" + p.id +
-                '">' + esc(cfg.t.edit) + '</button> <button type="button" class="btn btn-small btn-danger" data-delete="' +
-                ly.key + ":" + p.id + '">' + esc(cfg.t.remove) + "</button></div>";
+        box.appendChild(el("div", {"class": "sx-pop-actions"}, [
+          el("button", {type: "button", "class": "btn btn-small", "data-edit": ly.key + ":" + p.id}, cfg.t.edit), " ",
+          el("button", {type: "button", "class": "btn btn-small btn-danger", "data-delete": ly.key + ":" + p.id}, cfg.t.remove)
+        ]));
       }
-      return html + "</div>";
+      return box;
     }
 
     var fetched = {};
     function source(url, fresh) {
       // Layers cut from one collection (buildings and places from the base features) share one request.
       if (!fetched[url] || fresh) {
-        fetched[url] = fetch(url, {credentials: "same-origin", headers: {Accept: "application/geo+json, application/json"}})
+        fetched[url] = rx.api(url, {headers: {Accept: "application/geo+json, application/json"}})
           .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); });
       }
       return fetched[url];
@@ -176,9 +164,9 @@
             pointToLayer: function (f, latlng) { return pointFor(key, f.properties, latlng); },
             onEachFeature: function (f, layer) {
               layer.feature = f;
-              layer.bindPopup(function () { return popupHtml(ly, f); });
+              layer.bindPopup(function () { return popupNode(ly, f); });
               if (f.properties && f.properties.name && key !== "roads" && key !== "buildings") {
-                layer.bindTooltip(f.properties.name, {direction: "top"});
+                layer.bindTooltip(label(f.properties.name), {direction: "top"});
               }
             }
           });
@@ -189,8 +177,8 @@
               if (f.geometry && f.geometry.type !== "Point" && p.lon !== null && p.lon !== undefined) {
                 var mk = pointFor(key, p, L.latLng(p.lat, p.lon));
                 mk.feature = f;
-                mk.bindPopup(function () { return popupHtml(ly, f); });
-                mk.bindTooltip(p.name || "", {direction: "top"});
+                mk.bindPopup(function () { return popupNode(ly, f); });
+                mk.bindTooltip(label(p.name), {direction: "top"});
                 g.addLayer(mk);
               }
             });
@@ -428,9 +416,7 @@
       }
       // Drawn over a GCJ-02 basemap, the points are GCJ-02: the API converts them back to WGS-84.
       var url = (draft.id ? ly.api + "/" + draft.id : ly.api) + (cfg.crs !== "wgs84" ? "?crs=" + cfg.crs : "");
-      fetch(url, {method: draft.id ? "PATCH" : "POST", credentials: "same-origin",
-                  headers: {"Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": cfg.csrf},
-                  body: JSON.stringify(body)})
+      rx.api(url, {method: draft.id ? "PATCH" : "POST", body: body})
         .then(function (r) { return r.json().then(function (b) { return {ok: r.ok, body: b}; }); })
         .then(function (res) {
           if (!res.ok) { showErrors(res.body); return; }
@@ -483,8 +469,7 @@
       if (del) {
         var dp = del.split(":");
         if (!window.confirm(cfg.t.confirmDelete)) { return; }
-        fetch(byKey[dp[0]].api + "/" + dp[1], {method: "DELETE", credentials: "same-origin",
-                                               headers: {Accept: "application/json", "X-CSRF-Token": cfg.csrf}})
+        rx.api(byKey[dp[0]].api + "/" + dp[1], {method: "DELETE"})
           .then(function (r) {
             m.closePopup();
             if (r.ok) { reload(dp[0], false); flash(cfg.t.deleted); }
@@ -512,7 +497,7 @@
     var mid = [(a[1] + b[1]) / 2, (a[0] + b[0]) / 2];
     var deg = bearing(a, b);
     return L.marker(mid, {interactive: false, icon: L.divIcon({className: "sx-icon",
-      html: '<span class="sx-arrow" style="color:' + colour + ";transform:rotate(" + (deg - 90) + 'deg)">➤</span>',
+      html: iconNode("sx-arrow", {color: colour, transform: "rotate(" + (deg - 90) + "deg)"}, "➤"),
       iconSize: [14, 14], iconAnchor: [7, 7]})});
   }
 
@@ -529,7 +514,7 @@
     (plan.cut_roads || []).forEach(function (r) {
       if (!r.coords || !r.coords.length) { return; }
       parts.push(L.geoJSON({type: "MultiLineString", coordinates: r.coords}, {style: {color: "#111", weight: 4, dashArray: "2 6"}})
-                 .bindTooltip(cfg.t.cut + (r.name ? " · " + r.name : "")));
+                 .bindTooltip(label(cfg.t.cut + (r.name ? " · " + r.name : ""))));
     });
     (plan.buildings || []).forEach(function (b) {
       (b.routes || []).forEach(function (rt) {
@@ -537,7 +522,7 @@
         if (rt.path && rt.path.length > 1) {
           var latlngs = rt.path.map(function (p) { return [p[1], p[0]]; });
           parts.push(L.polyline(latlngs, {color: colour, weight: 3, opacity: 0.85})
-                     .bindTooltip(b.name + " → " + rt.shelter_name + " · " + rt.persons + " " + cfg.t.persons));
+                     .bindTooltip(label(b.name + " → " + rt.shelter_name + " · " + rt.persons + " " + cfg.t.persons)));
           var a = arrow(rt.path, colour);
           if (a) { parts.push(a); }
         }
@@ -549,18 +534,19 @@
       var first = b.routes && b.routes.length ? colourOf[b.routes[0].shelter_id] : "#999";
       var mk = L.circleMarker([b.lat, b.lon], {radius: 6, weight: left ? 3 : 1.5, color: left ? "#d7263d" : "#fff",
                                                fillColor: left ? "#f5b7b1" : first, fillOpacity: 0.95});
-      mk.bindTooltip(b.name + " · " + b.persons.total + " " + cfg.t.persons + (left ? " · " + cfg.t.unplaced + " " + b.unplaced : ""));
+      mk.bindTooltip(label(b.name + " · " + b.persons.total + " " + cfg.t.persons +
+                           (left ? " · " + cfg.t.unplaced + " " + b.unplaced : "")));
       parts.push(mk);
     });
     (plan.shelters || []).forEach(function (s) {
       if (s.lat === null || s.lon === null) { return; }
       var used = s.status === "open" || s.status === "candidate_open";
       var colour = used ? colourOf[s.id] : "#999";
-      var label = used ? s.assigned + "/" + s.capacity : cfg.t.closed;
+      var use = used ? s.assigned + "/" + s.capacity : cfg.t.closed;
       var mk = L.marker([s.lat, s.lon], {icon: L.divIcon({className: "sx-icon",
-        html: '<span class="sx-shelter" style="background:' + colour + '">避</span><span class="sx-dot-label">' + esc(label) + "</span>",
+        html: el("span", null, [iconNode("sx-shelter", {background: colour}, "避"), label(use, "sx-dot-label")]),
         iconSize: [22, 22], iconAnchor: [11, 11]})});
-      mk.bindTooltip(s.name + " · " + label);
+      mk.bindTooltip(label(s.name + " · " + use));
       parts.push(mk);
     });
     var group = L.featureGroup(parts);
@@ -579,9 +565,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    var src = document.getElementById("space-config");
-    if (!src) { return; }
-    var cfg = JSON.parse(src.textContent);
+    var cfg = rx.data("space-config");
+    if (!cfg) { return; }
     if (cfg.mode === "map") { riskMap(cfg); }
     if (cfg.mode === "plan") { planPage(cfg); }
   });
