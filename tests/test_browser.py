@@ -64,7 +64,7 @@ def test_gridworker_walks_their_grid_to_a_building(page, server, engine):
     assert "王建国" in table and "李梅" in table
     assert "赵强" not in table and "陈芳" not in table
     page.fill("form.filters input[name=q]", "李")
-    page.wait_for_function("!document.querySelector('#results').innerText.includes('王建国')")
+    page.wait_for_function("() => !document.querySelector('#results').innerText.includes('王建国')")
     assert "李梅" in page.inner_text("#results")
     assert "q=" in page.url
     page.screenshot(path=str(ARTIFACTS / f"residents-gridworker1-{backend}.png"), full_page=True)

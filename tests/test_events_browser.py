@@ -82,7 +82,7 @@ def test_the_closed_loop_end_to_end(browser, events_server, ev):
     page.click("label.cat-tile >> text=消防隐患")
     page.fill("textarea[name=description]", "3单元楼道堆满纸箱，堵住了安全出口")
     page.click("#locate-me")
-    page.wait_for_function("document.getElementById('lat').value !== ''")
+    page.wait_for_function("() => document.getElementById('lat').value !== ''")
     assert page.is_checked("input[name=place][value=point]")
     page.set_input_files("#photos", files=[{"name": "scene.png", "mimeType": "image/png", "buffer": png_bytes()}])
     page.check("input[name=show_name_publicly]")
@@ -126,7 +126,7 @@ def test_the_closed_loop_end_to_end(browser, events_server, ev):
     wp.click("form.act-accept button[type=submit]")
     wp.wait_for_selector("text=已受理")
     wp.click("#ci-locate")
-    wp.wait_for_function("document.getElementById('ci-lat').value !== ''")
+    wp.wait_for_function("() => document.getElementById('ci-lat').value !== ''")
     wp.set_input_files(
         "form.act-check_in input[name=photo]",
         files=[{"name": "onsite.png", "mimeType": "image/png", "buffer": png_bytes()}],

@@ -81,7 +81,7 @@ def test_worker_maps_runs_the_flood_scenario_and_opens_the_school(page, server, 
     page.select_option("#space-form select[name=kind]", "petrol_station")
     page.click("#space-save")
     page.wait_for_selector("#space-flash:not([hidden])")
-    page.wait_for_function("document.querySelector('[data-layer-count=risk_points]').textContent === '1'")
+    page.wait_for_function("() => document.querySelector('[data-layer-count=risk_points]').textContent === '1'")
     with transaction(engine) as s:
         rp = s.scalars(select(RiskPoint)).one()
         assert (rp.name, rp.kind, rp.unit_id) == ("东门加油站", "petrol_station", world.units["C1"])
