@@ -291,3 +291,23 @@ def test_the_demo_has_a_public_feed_without_personal_details(engine, client):
     names = {rep.reporter_name for rep in shown if rep.reporter_name}
     assert not any(name in r.text for name in names)
     assert not re.search(r"1[3-9]\d{9}", r.text)
+
+
+def test_a_public_copy_never_names_the_reporter_even_if_they_let_the_app_show_it(client, ev):
+    rid = ev.submit(
+        "resident1",
+        household_id=ev.w.households["H1"],
+        description="楼道灯坏了",
+        public_consent=True,
+        show_name_publicly=True,
+        now=NOW,
+    )
+    staff = login(client, "secretary")
+    assert (
+        client.put(f"/api/v1/reports/{rid}/public-text", json={"text": "楼道灯坏了"}, headers=staff).status_code == 200
+    )
+    with transaction(ev.engine) as s:
+        view = publication.public_view(s, s.get(Report, rid))
+    assert view is not None and view["description"] == "楼道灯坏了"
+    assert "reporter" not in view
+    assert "王小明" not in client.get(f"{BASE}/requests/{rid}.json").text

@@ -132,7 +132,6 @@ def public_views(session: Session, reports: list[Report]) -> list[dict[str, Any]
                 "description": scrub(moderated.text, names.get(r.id, ())) if moderated else None,
                 "moderated": moderated is not None,
                 "media_url": media_url,
-                "reporter": r.reporter_name if moderated and r.show_name_publicly else None,
                 "created_at": r.created_at,
                 "updated_at": _updated(r),
                 "expected_at": r.due_resolve,
