@@ -6,6 +6,7 @@ import re
 import threading
 import time
 
+import pytest
 from sqlalchemy import func, select
 
 from renxing.db import transaction
@@ -152,12 +153,9 @@ def test_a_claim_that_was_rolled_back_leaves_the_key_free(ev):
     actor = ev.principal("resident1")
     data = ReportIn(category="fire_hazard", description="楼道堆满纸箱", unit_id=ev.w.units["B1"])
     fp = idempotency.fingerprint("api", data.model_dump())
-    try:
-        with transaction(ev.engine) as s:
-            assert idempotency.begin(s, "user:x", "k", fp) is None
-            raise RuntimeError("the request failed after the claim")
-    except RuntimeError:
-        pass
+    with pytest.raises(RuntimeError), transaction(ev.engine) as s:
+        assert idempotency.begin(s, "user:x", "k", fp) is None
+        raise RuntimeError("the request failed after the claim")
     with transaction(ev.engine) as s:
         assert s.scalar(select(func.count(IdempotencyKey.id))) == 0
         assert idempotency.begin(s, "user:x", "k", fp) is None

@@ -68,10 +68,6 @@ def _require_keeper(actor: Principal) -> None:
         )
 
 
-def _plain(row: Any, columns: list[str]) -> dict[str, Any]:
-    return audit.snapshot(row, columns)
-
-
 def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
@@ -134,7 +130,7 @@ def export_personal_data(session: Session, actor: Principal, resident_id: int) -
     )
     audit.record(session, actor, "pipl_export", "resident", r.id)
     return {
-        "resident": _plain(r, [c.key for c in Resident.__table__.columns]),
+        "resident": audit.snapshot(r),
         "household": {
             "id": household.id if household else None,
             "building": building.name if building else None,
@@ -143,16 +139,22 @@ def export_personal_data(session: Session, actor: Principal, resident_id: int) -
             "address": household.address if household else None,
         },
         "accounts": user_ids,
-        "care_plans": [_plain(p, ["id", "frequency_days", "needs", "status", "note", "created_at"]) for p in plans],
-        "care_visits": [_plain(v, ["id", "plan_id", "visited_at", "found", "note", "report_id"]) for v in visits],
+        "care_plans": [
+            audit.snapshot(p, ["id", "frequency_days", "needs", "status", "note", "created_at"]) for p in plans
+        ],
+        "care_visits": [
+            audit.snapshot(v, ["id", "plan_id", "visited_at", "found", "note", "report_id"]) for v in visits
+        ],
         "drill_attendance": [
             {"activity": t, "starts_at": _iso(s), "method": m, "signed_at": _iso(at)} for t, s, m, at in attended
         ],
         "ratings": [
-            _plain(g, ["target_kind", "target_id", "period", "variety", "quality", "responsiveness", "comment"])
+            audit.snapshot(g, ["target_kind", "target_id", "period", "variety", "quality", "responsiveness", "comment"])
             for g in ratings
         ],
-        "volunteer_teams": [_plain(m, ["team_id", "role", "joined_on", "max_care", "active"]) for m in memberships],
+        "volunteer_teams": [
+            audit.snapshot(m, ["team_id", "role", "joined_on", "max_care", "active"]) for m in memberships
+        ],
         "reports": [{k: _iso(v) for k, v in row.items()} for row in filed],
         "accesses": [
             {"at": _iso(e.at), "actor": e.actor_name, "action": e.action, "fields": e.summary} for e in accesses
@@ -167,11 +169,8 @@ def erase_personal_data(session: Session, actor: Principal, resident_id: int, *,
     if confirm_name.strip() != r.name:
         message = "请输入该居民的姓名以确认删除 / type the resident's name to confirm the erasure"
         raise Invalid(message, [FieldError("confirm_name", message)])
-    now = utcnow()
-    for column, blank in PERSONAL_COLUMNS.items():
-        setattr(r, column, blank)
-    r.name = f"已删除居民 #{r.id}"
-    r.deleted_at = r.deleted_at or now
+    _anonymise(r)
+    r.deleted_at = r.deleted_at or utcnow()
     counts = {"accounts": 0, "reports": 0, "care_visits": 0, "ratings": 0, "audit_entries": 0}
     user_ids = list(session.scalars(select(User.id).where(User.resident_id == r.id)))
     if user_ids:
@@ -208,6 +207,13 @@ def erase_personal_data(session: Session, actor: Principal, resident_id: int, *,
     return counts
 
 
+def _anonymise(r: Resident) -> None:
+    """The register row keeps its id (aggregates keep counting a person) and nothing else of them."""
+    for column, blank in PERSONAL_COLUMNS.items():
+        setattr(r, column, blank)
+    r.name = f"已删除居民 #{r.id}"
+
+
 def _redact_audit(session: Session, resident_id: int) -> int:
     """Keep who did what and when about the person; drop the values they saw or wrote."""
     entries = session.scalars(
@@ -235,8 +241,6 @@ def purge_expired(
         )
     ).all()
     for r in stale:
-        for column, blank in PERSONAL_COLUMNS.items():
-            setattr(r, column, blank)
-        r.name = f"已删除居民 #{r.id}"
+        _anonymise(r)
         _redact_audit(session, r.id)
     return {"audit_entries": gone, "residents_anonymised": len(stale), "idempotency_keys": keys}
