@@ -17,7 +17,8 @@ from renxing.demo.population import REFERENCE_DATE
 from renxing.errors import Conflict
 from renxing.grid import service as grid
 from renxing.grid.models import Building, Duty, GridUnit, Household, Level, Responsibility
-from renxing.grid.service import CHAIN_DUTIES, subtree_clause
+from renxing.grid.service import CHAIN_DUTIES
+from renxing.grid.scope import subtree_clause
 from renxing.people.idcard import parse_id_number
 from renxing.people.models import Resident
 from tests.conftest import login

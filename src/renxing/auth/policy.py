@@ -59,6 +59,13 @@ class Perm(StrEnum):
     settings_street = "settings_street"  # street-wide: categories, deadlines, routing rules for every place
     settings_community = "settings_community"  # routing rules of units in one's own scope
     chain_contacts = "chain_contacts"  # duty holders' personal phones on the responsibility chain
+    # The closed loop. Reporter and handler are relations to one report, not roles (events/policy.py).
+    reports_work = "reports_work"  # assign, transfer, reject, merge, close the reports in scope
+    reports_record = "reports_record"  # record a report for someone else (phone) or on patrol
+    reports_moderate = "reports_moderate"  # write the public copy of a report
+    reporter_contacts = "reporter_contacts"  # a reporter's phone in the clear, to call back
+    space_analysis = "space_analysis"  # every layer, exposure and checks, the printable risk map
+    evacuation_plan = "evacuation_plan"  # evacuation scenarios, plans and what-ifs
 
 
 class Field(StrEnum):
@@ -69,76 +76,52 @@ class Field(StrEnum):
     health = "health"  # disability, illness, special needs, pregnancy, bedridden
 
 
-_READ_PEOPLE = {Perm.grid_read, Perm.households_read, Perm.residents_read}
+# Who may do what: one literal, permission by permission, so "who may do X" is read off one line.
+# `docs/permissions.md` is generated from it (`renxing permissions`) and a test keeps the two in step.
+# Scope (which units, households, records) is the other half of every check: see `grid/scope.py`.
+RES, GRID, BLDG, STAFF = Role.resident, Role.grid_worker, Role.building_leader, Role.community_staff
+STREET, VOL, PARTNER, SYS = Role.street_admin, Role.volunteer, Role.partner, Role.sysadmin
 
+WHO_MAY: dict[Perm, frozenset[Role]] = {
+    Perm.grid_read: frozenset({RES, GRID, BLDG, STAFF, STREET, VOL, PARTNER, SYS}),
+    Perm.grid_write: frozenset({STAFF, STREET, SYS}),
+    Perm.households_read: frozenset({RES, GRID, BLDG, STAFF, STREET}),  # residents: their own household
+    Perm.residents_read: frozenset({RES, GRID, BLDG, STAFF, STREET}),
+    Perm.residents_write: frozenset({GRID, STAFF}),
+    Perm.residents_import: frozenset({STAFF}),
+    Perm.audit_read: frozenset({STAFF, STREET, SYS}),
+    Perm.users_manage: frozenset({SYS}),
+    Perm.reports_work: frozenset({GRID, BLDG, STAFF, STREET}),
+    Perm.reports_record: frozenset({GRID, BLDG, STAFF, STREET}),
+    Perm.reports_moderate: frozenset({STAFF, STREET}),
+    Perm.reporter_contacts: frozenset({GRID, BLDG, STAFF}),
+    Perm.space_read: frozenset({RES, GRID, BLDG, STAFF, STREET, VOL, PARTNER}),  # residents: public layers
+    Perm.space_analysis: frozenset({GRID, BLDG, STAFF, STREET, VOL, PARTNER}),
+    Perm.space_write: frozenset({STAFF, STREET}),
+    Perm.evacuation_plan: frozenset({GRID, STAFF, STREET}),
+    Perm.partners_read: frozenset({GRID, BLDG, STAFF, STREET, VOL, PARTNER}),
+    Perm.partners_write: frozenset({STAFF, STREET}),
+    Perm.drills_read: frozenset({RES, GRID, BLDG, STAFF, STREET, VOL, PARTNER}),
+    Perm.drills_write: frozenset({STAFF, STREET}),
+    Perm.drills_attend: frozenset({GRID, BLDG, STAFF, STREET}),
+    Perm.evaluation_rate: frozenset({RES}),
+    Perm.evaluation_read: frozenset({GRID, BLDG, STAFF, STREET, PARTNER}),  # partners: their own scorecard
+    Perm.evaluation_report: frozenset({RES, GRID, BLDG, STAFF, STREET, VOL, PARTNER}),
+    Perm.volunteers_read: frozenset({GRID, BLDG, STAFF, STREET, VOL}),
+    Perm.volunteers_write: frozenset({STAFF}),
+    Perm.care_read: frozenset({GRID, BLDG, STAFF}),
+    Perm.care_write: frozenset({GRID, STAFF}),
+    Perm.care_own: frozenset({GRID, BLDG, STAFF, VOL}),
+    Perm.care_coverage: frozenset({GRID, STAFF, STREET}),
+    Perm.settings_street: frozenset({STREET}),
+    Perm.settings_community: frozenset({STAFF, STREET}),
+    Perm.chain_contacts: frozenset({GRID, BLDG, STAFF}),
+}
+
+# The same table read by role, for the principal's checks.
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
-    Role.resident: frozenset(_READ_PEOPLE),  # only their own household, see scope
-    Role.grid_worker: frozenset(_READ_PEOPLE | {Perm.residents_write}),
-    Role.building_leader: frozenset(_READ_PEOPLE),
-    Role.community_staff: frozenset(
-        _READ_PEOPLE | {Perm.residents_write, Perm.residents_import, Perm.grid_write, Perm.audit_read}
-    ),
-    Role.street_admin: frozenset(_READ_PEOPLE | {Perm.grid_write, Perm.audit_read}),
-    Role.volunteer: frozenset({Perm.grid_read}),
-    Role.partner: frozenset({Perm.grid_read}),
-    Role.sysadmin: frozenset({Perm.grid_read, Perm.grid_write, Perm.audit_read, Perm.users_manage}),
+    role: frozenset(perm for perm, roles in WHO_MAY.items() if role in roles) for role in Role
 }
-
-# Space layers: every role reads (residents only the public safety layers of their community, see
-# space.service); community staff and street admins edit.
-for _role in Role:
-    if _role is not Role.sysadmin:
-        ROLE_PERMS[_role] = ROLE_PERMS[_role] | {Perm.space_read}
-for _role in (Role.community_staff, Role.street_admin):
-    ROLE_PERMS[_role] = ROLE_PERMS[_role] | {Perm.space_write}
-
-# Drills, partners, public evaluation: everyone in a community sees its activities and the public
-# report; staff plan in scope; grid workers and building leaders also record attendance; residents
-# sign in (by QR, no permission needed beyond their own record) and rate.
-_DRILL_PERMS: dict[Role, set[Perm]] = {
-    Role.resident: {Perm.drills_read, Perm.evaluation_rate, Perm.evaluation_report},
-    Role.grid_worker: {Perm.drills_read, Perm.drills_attend, Perm.partners_read, Perm.evaluation_read},
-    Role.building_leader: {Perm.drills_read, Perm.drills_attend, Perm.partners_read, Perm.evaluation_read},
-    Role.community_staff: {
-        Perm.drills_read,
-        Perm.drills_write,
-        Perm.drills_attend,
-        Perm.partners_read,
-        Perm.partners_write,
-        Perm.evaluation_read,
-    },
-    Role.street_admin: {
-        Perm.drills_read,
-        Perm.drills_write,
-        Perm.drills_attend,
-        Perm.partners_read,
-        Perm.partners_write,
-        Perm.evaluation_read,
-    },
-    Role.volunteer: {Perm.drills_read, Perm.partners_read},
-    Role.partner: {Perm.drills_read, Perm.partners_read, Perm.evaluation_read},
-}
-for _role, _perms in _DRILL_PERMS.items():
-    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms | {Perm.evaluation_report}
-
-# Care and volunteers: staff and grid workers manage care in scope, building leaders read their
-# building, street admins see aggregates, volunteers only the residents they care for.
-_CARE_PERMS: dict[Role, set[Perm]] = {
-    Role.community_staff: {
-        Perm.volunteers_read,
-        Perm.volunteers_write,
-        Perm.care_read,
-        Perm.care_write,
-        Perm.care_own,
-        Perm.care_coverage,
-    },
-    Role.grid_worker: {Perm.volunteers_read, Perm.care_read, Perm.care_write, Perm.care_own, Perm.care_coverage},
-    Role.building_leader: {Perm.volunteers_read, Perm.care_read, Perm.care_own},
-    Role.street_admin: {Perm.volunteers_read, Perm.care_coverage},
-    Role.volunteer: {Perm.volunteers_read, Perm.care_own},
-}
-for _role, _perms in _CARE_PERMS.items():
-    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
 
 # Who owns each setting. Street-wide settings drive routing and escalation in every community,
 # so only the street administrator changes them; a community may not override them. Settings of
@@ -158,14 +141,6 @@ SETTING_OWNERS: dict[str, Perm] = {
     "api_key": Perm.users_manage,
     "user": Perm.users_manage,
 }
-ROLE_PERMS[Role.street_admin] = ROLE_PERMS[Role.street_admin] | {Perm.settings_street, Perm.settings_community}
-ROLE_PERMS[Role.community_staff] = ROLE_PERMS[Role.community_staff] | {Perm.settings_community}
-
-# The responsibility chain's personal phones go to the roles that call duty holders in their
-# work: community staff, grid workers and building leaders (who escalate along the chain).
-# Residents see names and duties; volunteers, partners and street administrators a masked phone.
-for _role in (Role.community_staff, Role.grid_worker, Role.building_leader):
-    ROLE_PERMS[_role] = ROLE_PERMS[_role] | {Perm.chain_contacts}
 
 # Fields each role sees in the clear on a resident in its scope. Grid workers visit and call
 # people and must know their health needs; building leaders call; street and system
@@ -176,8 +151,10 @@ CLEAR_FIELDS: dict[Role, frozenset[Field]] = {
     Role.building_leader: frozenset({Field.phone}),
 }
 
-# Roles whose scope spans whole units and their subtrees (a resident's is one household).
-UNIT_SCOPED = frozenset(Role) - {Role.resident, Role.sysadmin}
+# The three kinds of scope: a resident's is one household; the system administrator's is
+# everything (but they read no personal data: see CLEAR_FIELDS); every other role's is the units
+# assigned to them and their subtrees.
+HOUSEHOLD_SCOPED = frozenset({Role.resident})
 GLOBAL_ROLES = frozenset({Role.sysadmin})
 
 

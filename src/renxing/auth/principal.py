@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from renxing.auth.policy import Field, Perm, Role, clear_fields, has_perm, path_in_scope
+from renxing.auth.policy import GLOBAL_ROLES, HOUSEHOLD_SCOPED, Field, Perm, Role, clear_fields, has_perm, path_in_scope
 from renxing.errors import Forbidden
 
 
@@ -20,7 +20,7 @@ class Principal:
 
     @property
     def is_global(self) -> bool:
-        return self.role is Role.sysadmin
+        return self.role in GLOBAL_ROLES
 
     def can(self, perm: Perm) -> bool:
         return self.is_system or has_perm(self.role, perm)
@@ -41,8 +41,13 @@ class Principal:
             return True
         return any(p.startswith(path) for p in self.scope_paths)
 
+    @property
+    def household_only(self) -> bool:
+        """A resident's scope is their own household, not units; the system acts everywhere."""
+        return self.role in HOUSEHOLD_SCOPED and not self.is_system
+
     def sees_household(self, household_id: int, building_path: str) -> bool:
-        if self.role is Role.resident:
+        if self.household_only:
             return household_id == self.household_id
         return self.covers_path(building_path)
 

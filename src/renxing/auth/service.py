@@ -16,7 +16,7 @@ from renxing.config import get_settings
 from renxing.db import utcnow
 from renxing.errors import Collector, Conflict, NotAuthenticated, NotFound
 from renxing.grid.models import GridUnit, Household
-from renxing.pagination import Page, paginate
+from renxing.listing import Page, paginate
 from renxing.people.models import Resident
 
 MIN_PASSWORD = 8

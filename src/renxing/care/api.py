@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from renxing.care import service
 from renxing.care.models import CareVisit
 from renxing.events import idempotency
-from renxing.pagination import Page
+from renxing.listing import Page
 from renxing.web.deps import DB, CurrentUser
 from renxing.web.params import Id, Moment, PageNo, PageSize
 

@@ -29,8 +29,8 @@ from renxing.errors import Collector, FieldError, Forbidden, Invalid, NotFound
 from renxing.events import service as events
 from renxing.grid import service as grid
 from renxing.grid.models import Duty, GridUnit, Household, Level
-from renxing.grid.service import path_ids, scope_clause, subtree_clause
-from renxing.pagination import Page, check_page
+from renxing.grid.scope import path_ids, scope_clause, subtree_clause
+from renxing.listing import Page, check_page
 from renxing.people.masking import HIDDEN, mask_phone
 from renxing.people.models import Resident
 from renxing.people.service import years_ago

@@ -42,7 +42,7 @@ from renxing.events import service as events
 from renxing.events import sweep
 from renxing.events.models import reports as reports_table
 from renxing.grid.models import GridUnit, Household, Level
-from renxing.grid.service import path_ids, subtree_clause
+from renxing.grid.scope import path_ids, subtree_clause
 from renxing.people.models import Resident
 from renxing.people.vulnerability import age_on
 from renxing.volunteers.models import MemberSkill, ServiceHours, TeamKind, TeamMember, VolunteerTeam

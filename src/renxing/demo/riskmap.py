@@ -20,7 +20,7 @@ from renxing.auth import audit
 from renxing.auth.principal import SYSTEM
 from renxing.demo import geo
 from renxing.grid.models import GridUnit, Level
-from renxing.grid.service import subtree_clause
+from renxing.grid.scope import subtree_clause
 from renxing.space.models import FeatureLayer, HazardZone, MapFeature, Road, Shelter, ShelterStatus
 
 _ORIGIN = (geo.ORIGIN_LON, geo.ORIGIN_LAT)

@@ -33,8 +33,8 @@ from renxing.drills.models import (
 from renxing.drills.schemas import ActivityIn, ActivityPatch, SelfSignIn
 from renxing.errors import Collector, FieldError, Forbidden, Invalid, NotFound
 from renxing.grid.models import GridUnit, Household, Level
-from renxing.grid.service import path_ids, scope_clause, subtree_clause
-from renxing.pagination import Page, paginate
+from renxing.grid.scope import path_ids, scope_clause, subtree_clause
+from renxing.listing import Page, paginate
 from renxing.partners.models import Organization
 from renxing.people import vulnerability
 from renxing.people.idcard import IdNumberError, parse_id_number

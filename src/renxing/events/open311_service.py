@@ -42,7 +42,7 @@ from renxing.events.geo import LEVEL_DEPTH
 from renxing.events.models import EventCategory, Report, SeverityDeadline
 from renxing.events.policy import OPEN_STATES, Channel, State
 from renxing.grid.models import Building, GridUnit, Level
-from renxing.grid.service import subtree_clause
+from renxing.grid.scope import subtree_clause
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-12-03T00:00:00+08:00"  # when this API last changed, for discovery

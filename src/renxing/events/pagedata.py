@@ -20,8 +20,8 @@ from renxing.events import service
 from renxing.events.models import EventCategory, Report, ReportFollower
 from renxing.events.policy import STAFF_ROLES
 from renxing.grid.models import GridUnit, Household, Level
-from renxing.grid.service import path_ids, subtree_clause
-from renxing.pagination import Page, paginate
+from renxing.grid.scope import path_ids, subtree_clause
+from renxing.listing import Page, paginate
 
 MAX_BUILDINGS = 3000  # a select beyond this is no help: the map is the way then
 MAX_SHAPES = 2500

@@ -44,7 +44,7 @@ from renxing.events.schemas import ReportIn
 from renxing.exporting import XLSX_MEDIA_TYPE, content_disposition
 from renxing.grid.service import LEVEL_LABELS
 from renxing.notify import service as notify
-from renxing.pagination import Page
+from renxing.listing import Page
 from renxing.web import csrf, pagekit
 from renxing.web.deps import DB, CurrentUser
 from renxing.web.i18n import lang_of, register

@@ -35,7 +35,7 @@ from renxing.events.models import EventCategory, Report, ReportPublicText, Repor
 from renxing.events.policy import OPEN_STATES, ActorKind, State
 from renxing.events.scrub import PRIVATE_CHANNELS, may_publish, scrub
 from renxing.grid.models import Building, GridUnit
-from renxing.grid.service import path_ids
+from renxing.grid.scope import path_ids
 from renxing.people.models import Resident
 
 # Who writes the public text: the community's staff and the street (grid workers handle reports).

@@ -41,8 +41,8 @@ from renxing.events.policy import (
 )
 from renxing.grid import service as grid_service
 from renxing.grid.models import GridUnit
-from renxing.grid.service import path_ids, subtree_clause
-from renxing.pagination import Page, paginate
+from renxing.grid.scope import path_ids, subtree_clause
+from renxing.listing import Page, paginate
 from renxing.people.masking import mask_phone
 
 ANONYMOUS = "匿名 / anonymous"

@@ -84,7 +84,7 @@ from renxing.events.policy import (
 from renxing.events.schemas import ActionIn, ReportIn
 from renxing.grid import service as grid_service
 from renxing.grid.models import GridUnit, Household, Level
-from renxing.grid.service import path_ids, scope_clause
+from renxing.grid.scope import path_ids, scope_clause
 from renxing.notify import service as notify
 from renxing.people.service import LANDLINE, MOBILE, normalise_phone
 

@@ -69,7 +69,7 @@ from renxing.events.models import ReportEvent, ReportFollower, SeverityDeadline,
 from renxing.events.policy import OPEN_STATES, STEP_OF_STATE, Action, State
 from renxing.events.routing import DUTY_ZH
 from renxing.grid.models import GridUnit, Household, Responsibility
-from renxing.grid.service import path_ids
+from renxing.grid.scope import path_ids
 from renxing.notify import service as notify
 from renxing.notify.models import Notification
 

@@ -11,8 +11,9 @@ from renxing.auth.policy import Perm
 from renxing.auth.principal import Principal
 from renxing.grid import service as grid
 from renxing.grid.models import GridUnit, Household, Level
+from renxing.grid.scope import path_ids
 from renxing.grid.service import DUTY_LABELS, LEVEL_LABELS
-from renxing.pagination import Page
+from renxing.listing import Page
 from renxing.people import service as people
 from renxing.people.vulnerability import TAG_LABELS, Tag
 from renxing.web import pagekit  # noqa: F401 - registers the layout's filters
@@ -54,7 +55,7 @@ def scope_units(session: Session, actor: Principal) -> list[GridUnit]:
     """The units a user works in: their scope, or the tree's roots when the scope is everything."""
     if actor.is_global or not actor.scope_paths:
         return grid.roots(session, actor)
-    return [grid.get_unit(session, actor, grid.path_ids(p)[-1]) for p in actor.scope_paths]
+    return [grid.get_unit(session, actor, path_ids(p)[-1]) for p in actor.scope_paths]
 
 
 def _geometry(unit: GridUnit) -> Any:

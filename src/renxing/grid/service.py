@@ -11,6 +11,7 @@ from renxing.auth.policy import Perm, Role
 from renxing.auth.principal import Principal
 from renxing.errors import Collector, Conflict, Forbidden, NotFound
 from renxing.grid.models import DUTY_LEVEL, TREE_LEVELS, Building, Duty, GridUnit, Household, Level, Responsibility
+from renxing.grid.scope import path_ids, subtree_clause
 from renxing.people.masking import mask_phone
 from renxing.people.models import Resident
 
@@ -39,23 +40,6 @@ CHAIN_DUTIES = [
     Duty.branch_secretary,
     Duty.secretary,
 ]
-
-
-def path_ids(path: str) -> list[int]:
-    return [int(p) for p in path.strip("/").split("/") if p]
-
-
-def subtree_clause(column, path: str):
-    """``column`` lies in the subtree at ``path``: a range, so a plain B-tree index serves it."""
-    return and_(column >= path, column < path + "\uffff")
-
-
-def scope_clause(column, actor: Principal):
-    if actor.is_global:
-        return None
-    if not actor.scope_paths:
-        return column == "\x00"  # an empty scope matches nothing
-    return or_(*[subtree_clause(column, p) for p in actor.scope_paths])
 
 
 # ---- reading the tree -------------------------------------------------------------------

@@ -31,7 +31,7 @@ from renxing.db import utcnow
 from renxing.errors import Collector, NotFound
 from renxing.notify import channels
 from renxing.notify.models import Notification, NotificationContact, NotificationDelivery
-from renxing.pagination import Page, paginate
+from renxing.listing import Page, paginate
 
 log = logging.getLogger("renxing.notify")
 _OUTBOX = "renxing.notify.outbox"

@@ -15,7 +15,7 @@ from renxing.db import contains
 from renxing.drills.service import visible_clause as community_visible
 from renxing.errors import Collector, Conflict, FieldError, Forbidden, Invalid, NotFound
 from renxing.grid.models import GridUnit, Level
-from renxing.pagination import Page, paginate
+from renxing.listing import Page, paginate
 from renxing.partners.models import Organization, OrgKind
 from renxing.people.service import LANDLINE, MOBILE, normalise_phone
 

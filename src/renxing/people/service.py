@@ -13,8 +13,9 @@ from renxing.auth.principal import Principal
 from renxing.db import contains, utcnow
 from renxing.errors import Collector, Conflict, FieldError, Invalid, NotFound
 from renxing.grid.models import Household
-from renxing.grid.service import get_household, scope_clause, subtree_clause
-from renxing.pagination import Page, paginate
+from renxing.grid.service import get_household
+from renxing.grid.scope import scope_clause, subtree_clause
+from renxing.listing import Page, paginate
 from renxing.people import vulnerability
 from renxing.people.idcard import IdNumberError, parse_id_number
 from renxing.people.masking import HIDDEN, mask_id_number, mask_phone

@@ -17,7 +17,7 @@ from renxing.config import get_settings
 from renxing.errors import FieldError, Forbidden, Invalid, NotFound
 from renxing.events.geo import parse_geojson
 from renxing.grid.models import GridUnit, Household, Level
-from renxing.grid.service import scope_clause, subtree_clause
+from renxing.grid.scope import scope_clause, subtree_clause
 from renxing.people.models import Resident
 from renxing.people.service import tags_of, visible_tags
 from renxing.space import checks, exposure

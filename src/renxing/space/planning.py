@@ -37,7 +37,7 @@ from renxing.exporting import to_xlsx
 from renxing.geo.coords import CRS, convert_geometry
 from renxing.geo.shapes import stored_shape
 from renxing.grid.models import GridUnit, Household, Level
-from renxing.grid.service import subtree_clause
+from renxing.grid.scope import subtree_clause
 from renxing.people.models import Resident
 from renxing.people.vulnerability import MOBILITY_CLASSES
 from renxing.space import coverage as shelter_coverage

@@ -38,7 +38,7 @@ from renxing.errors import FieldError, Forbidden, Invalid, NotFound, ServiceErro
 from renxing.geo.metric import LocalPlane
 from renxing.geo.shapes import stored_shape
 from renxing.grid.models import GridUnit, Household, Level
-from renxing.grid.service import subtree_clause
+from renxing.grid.scope import subtree_clause
 from renxing.people.models import Resident
 from renxing.space import planning, riskmap
 from renxing.space import service as space

@@ -28,7 +28,7 @@ from renxing.errors import Collector, FieldError, Forbidden, Invalid, NotFound
 from renxing.geo import metric
 from renxing.geo.coords import CRS, UnknownCRS, convert, convert_geometry, parse_crs
 from renxing.grid.models import GridUnit, Level
-from renxing.pagination import Page, paginate
+from renxing.listing import Page, paginate
 from renxing.space import schemas
 from renxing.space.models import (
     HazardKind,

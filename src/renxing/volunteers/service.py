@@ -15,8 +15,8 @@ from renxing.auth.principal import Principal
 from renxing.db import contains
 from renxing.errors import Collector, FieldError, Invalid, NotFound
 from renxing.grid.models import GridUnit, Household, Level
-from renxing.grid.service import path_ids, scope_clause, subtree_clause
-from renxing.pagination import Page, paginate
+from renxing.grid.scope import path_ids, scope_clause, subtree_clause
+from renxing.listing import Page, paginate
 from renxing.people.masking import mask_phone
 from renxing.people.models import Resident
 from renxing.people.service import LANDLINE, MOBILE, normalise_phone

@@ -6,13 +6,15 @@ out of range is a 422 naming the parameter, in the API's JSON shape or on the er
 
 from typing import Annotated
 
+from fastapi import Depends, Query
 from pydantic import Field
 
 from renxing.bounds import INT_MAX, Day, DbInt, Id, Moment, valid_id
 from renxing.errors import FieldError, Invalid
+from renxing.listing import MAX_SEARCH, ListQuery
 
 # Page numbers and sizes: the offset (page - 1) * size of any allowed page stays far inside the
-# databases' 64-bit OFFSET; the configured maximum page size is checked by ``pagination``.
+# databases' 64-bit OFFSET; the configured maximum page size is checked by ``listing``.
 PageNo = Annotated[int, Field(ge=1, le=INT_MAX, description="page number, from 1")]
 PageSize = Annotated[int, Field(ge=1, le=INT_MAX, description="items per page (at most the configured maximum)")]
 
@@ -29,4 +31,18 @@ def form_id(value: object, field: str) -> int | None:
     return number
 
 
-__all__ = ["INT_MAX", "Day", "DbInt", "Id", "Moment", "PageNo", "PageSize", "form_id"]
+def list_query(
+    page: Annotated[PageNo, Query()] = 1,
+    size: Annotated[PageSize | None, Query()] = None,
+    sort: Annotated[str | None, Query(max_length=40, description="a sort key; '-' before it sorts descending")] = None,
+    q: Annotated[str | None, Query(max_length=MAX_SEARCH, description="search text")] = None,
+) -> ListQuery:
+    """The paging, sorting and search parameters every list route takes; a route adds its filters
+    to ``filters`` by name (declared as its own query parameters, so they are documented)."""
+    return ListQuery(page=page, size=size, sort=sort, q=q)
+
+
+ListParams = Annotated[ListQuery, Depends(list_query)]
+
+
+__all__ = ["INT_MAX", "Day", "DbInt", "Id", "ListParams", "Moment", "PageNo", "PageSize", "form_id", "list_query"]
