@@ -13,6 +13,7 @@ from renxing import migrate
 from renxing.apikeys import service as apikeys
 from renxing.app import create_app
 from renxing.auth import service as auth_service
+from renxing.auth.permissions_doc import render as render_permissions
 from renxing.auth.policy import Role
 from renxing.auth.principal import SYSTEM
 from renxing.config import get_settings
@@ -313,6 +314,13 @@ def apikey_revoke(name: str) -> None:
         console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from exc
     console.print(f"[yellow]已吊销 / revoked[/yellow] {name}")
+
+
+@app.command("permissions")
+def permissions_doc(out: Path = typer.Option(Path("docs/permissions.md"), help="where to write the page")) -> None:
+    """Write the permission page from the permission table (role × permission, fields, settings)."""
+    out.write_text(render_permissions(), encoding="utf-8")
+    console.print(f"[green]written[/green] {out}")
 
 
 @app.command("riskmap")
