@@ -40,6 +40,7 @@ from renxing.volunteers import pages as volunteers_pages
 from renxing.web import errors
 from renxing.web.body_limit import BodyLimit
 from renxing.web.deps import api_body_guard
+from renxing.web.schemas import ERROR_RESPONSES
 from renxing.web.security_headers import SecurityHeaders
 
 STATIC = Path(__file__).parent / "web" / "static"
@@ -58,6 +59,7 @@ def create_app(engine: Engine | None = None, *, upgrade: bool = True) -> FastAPI
         redoc_url=None,
         lifespan=events_scheduler.lifespan,  # the escalation sweep, when Settings.scheduler is on
         dependencies=[Depends(api_body_guard)],  # API writes: JSON bodies, forms only where a route takes them
+        responses=ERROR_RESPONSES,  # every operation documents its errors in the app's own shape
     )
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
