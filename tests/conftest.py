@@ -1,4 +1,4 @@
-"""Fixtures: every database test runs on SQLite and on PostgreSQL.
+"""Fixtures shared by more than one domain; every database test runs on SQLite and on PostgreSQL.
 
 PostgreSQL comes from ``RENXING_TEST_POSTGRES_URL`` (default: the role and database that
 ``.ci/run`` creates). Each pytest process works in a database of its own, created and
@@ -10,6 +10,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
@@ -20,10 +21,12 @@ from sqlalchemy.engine import make_url
 from renxing import migrate
 from renxing.app import create_app
 from renxing.auth import passwords
-from renxing.db import Base, make_engine, transaction
-from renxing.events.defaults import install_defaults
-from tests.browser_kit import CHROMIUM_ARGS
-from tests.factories import build_world
+from renxing.config import get_settings
+from renxing.db import make_engine
+from tests.kit.browser import CHROMIUM_ARGS, serve
+from tests.kit.database import wipe
+from tests.kit.events_world import Ev, build_ev
+from tests.kit.factories import World, build_world
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_URL = os.environ.get("RENXING_TEST_POSTGRES_URL", "postgresql+psycopg://renxing:renxing@127.0.0.1:5432/renxing_test")
@@ -80,22 +83,12 @@ def backend_engine(request, tmp_path_factory) -> Iterator[Engine]:
         engine.dispose()
 
 
-def _wipe(engine: Engine) -> None:
-    """Empty every table, then put back the configuration the migrations seed (categories,
-    deadlines, the report state machine, default routing rules), as a fresh database has it."""
-    with engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
-    with transaction(engine) as session:
-        install_defaults(session)
-
-
 @pytest.fixture
 def engine(backend_engine: Engine) -> Iterator[Engine]:
     """A clean database on each backend for one test."""
-    _wipe(backend_engine)
+    wipe(backend_engine)
     yield backend_engine
-    _wipe(backend_engine)
+    wipe(backend_engine)
 
 
 @pytest.fixture
@@ -105,14 +98,23 @@ def client(engine: Engine) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def world(engine: Engine):
+def world(engine: Engine) -> World:
+    """The hand-made world of ``tests.kit.factories`` (two communities, every role)."""
     return build_world(engine)
 
 
-def login(client: TestClient, username: str, password: str = "test-password") -> dict[str, str]:
-    r = client.post("/api/v1/auth/token", data={"username": username, "password": password})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+@pytest.fixture
+def media(tmp_path, monkeypatch) -> Path:
+    """Photos under the test's own directory, notifications to the log only."""
+    monkeypatch.setattr(get_settings(), "media_dir", str(tmp_path / "media"))
+    monkeypatch.setattr(get_settings(), "notify_channels", "log")
+    return tmp_path / "media"
+
+
+@pytest.fixture
+def ev(engine: Engine, media: Path) -> Ev:
+    """The closed-loop world of ``tests.kit.events_world``: accounts on the chain, outlined units."""
+    return build_ev(engine)
 
 
 @pytest.fixture(scope="session")
@@ -130,3 +132,25 @@ def browser(chromium_path):
         b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture
+def server(engine: Engine, world: World) -> Iterator[str]:
+    """The app on the test database with its world, served by uvicorn on a free local port."""
+    with serve(engine) as url:
+        yield url
+
+
+@pytest.fixture
+def page(browser, server: str):
+    """A desktop-sized Chinese page at the login form; fails the test on any script error."""
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
+    pg = context.new_page()
+    # Generous: CI machines run several test processes and Chromium at once.
+    pg.set_default_timeout(30_000)
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.goto(f"{server}/login")
+    yield pg
+    context.close()
+    assert not errors, errors

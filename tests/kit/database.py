@@ -1,0 +1,16 @@
+"""Putting a test database back to the state a fresh migration leaves it in."""
+
+from sqlalchemy import Engine
+
+from renxing.db import Base, transaction
+from renxing.events.defaults import install_defaults
+
+
+def wipe(engine: Engine) -> None:
+    """Empty every table, then put back the configuration the migrations seed (categories,
+    deadlines, the report state machine, default routing rules), as a fresh database has it."""
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+    with transaction(engine) as session:
+        install_defaults(session)
