@@ -1,4 +1,5 @@
-"""A bounded schemathesis run over every operation of the JSON API (Open311 included): no 5xx.
+"""A bounded schemathesis run over every operation of the JSON API (Open311 included): no 5xx,
+and every answer conforms to the schema the OpenAPI document gives for its status.
 
 Every operation gets the schema's examples and 5 generated cases, valid and invalid, derandomised
 so that a run is repeatable, on both databases, as a community staff member and anonymously,
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import schemathesis
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import not_a_server_error, response_schema_conformance
 from sqlalchemy import Engine
 
 from renxing.app import create_app
@@ -70,9 +71,12 @@ def identity(request, fuzzed) -> Callable[[str], dict[str, str]]:
     return staff_headers(engine, world) if request.param == "staff" else lambda _: {}
 
 
+CHECKS = [not_a_server_error, response_schema_conformance]
+
+
 @schema.parametrize()
-def test_no_server_error(case, fuzzed, identity):
-    case.call_and_validate(app=fuzzed[2], headers=identity(case.operation.label), checks=[not_a_server_error])
+def test_no_server_error_and_answers_match_the_schema(case, fuzzed, identity):
+    case.call_and_validate(app=fuzzed[2], headers=identity(case.operation.label), checks=CHECKS)
 
 
 if os.environ.get("RENXING_FUZZ_DEEP"):
@@ -85,4 +89,4 @@ if os.environ.get("RENXING_FUZZ_DEEP"):
     @pytest.mark.parametrize("backend_engine", ["postgresql"], indirect=True)
     @deep.parametrize()
     def test_no_server_error_at_the_boundaries(case, fuzzed, staff):
-        case.call_and_validate(app=fuzzed[2], headers=staff(case.operation.label), checks=[not_a_server_error])
+        case.call_and_validate(app=fuzzed[2], headers=staff(case.operation.label), checks=CHECKS)
