@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Test processes: both cores by default; each has its own PostgreSQL database and Chromium.
 JOBS ?= 2
 
-.PHONY: demo serve test test-sqlite test-postgres lint format bench vendor install clean
+.PHONY: demo serve test test-sqlite test-postgres lint format bench vendor install clean catalogs messages
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -15,7 +15,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP) vendor
+install: $(STAMP) vendor catalogs
+
+# Translations: zh-CN strings in the code, English in locale/en/LC_MESSAGES/messages.po.
+# `make messages` collects new strings into the .pot and the .po; `make catalogs` compiles the .mo.
+LOCALE := src/renxing/locale
+CATALOG := $(LOCALE)/en/LC_MESSAGES/messages
+
+$(CATALOG).mo: $(CATALOG).po $(STAMP)
+	$(BIN)/pybabel -q compile -d $(LOCALE) -D messages
+
+catalogs: $(CATALOG).mo
+
+messages: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l --no-location --sort-output -o $(LOCALE)/messages.pot src/renxing
+	$(BIN)/pybabel -q update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages --no-fuzzy-matching --ignore-obsolete
 
 # Leaflet, ECharts and htmx come from the npm registry, pinned by package-lock.json.
 $(VENDOR)/.stamp: package.json package-lock.json

@@ -40,6 +40,7 @@ from renxing.volunteers import pages as volunteers_pages
 from renxing.web import errors
 from renxing.web.body_limit import BodyLimit
 from renxing.web.deps import api_body_guard
+from renxing.web.i18n import RequestLanguage
 from renxing.web.schemas import ERROR_RESPONSES
 from renxing.web.security_headers import SecurityHeaders
 
@@ -68,6 +69,7 @@ def create_app(engine: Engine | None = None, *, upgrade: bool = True) -> FastAPI
     app.add_exception_handler(StarletteHTTPException, errors.http_error)
     app.add_middleware(BodyLimit)  # bodies over the route's size refused (413) as they arrive
     app.add_middleware(SecurityHeaders)  # CSP (script only from our files), nosniff, no framing, referrer
+    app.add_middleware(RequestLanguage)  # ?lang=, the lang cookie, Accept-Language: the language of the request
     for module in (auth_api, grid_api, import_api, people_rights_api, people_api, auth_pages, grid_pages, people_pages):
         app.include_router(module.router)
     app.include_router(auth_api.users)

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from renxing.i18n import _
+
 
 @dataclass
 class FieldError:
@@ -10,13 +12,16 @@ class FieldError:
     row: int | None = None  # for imports: the spreadsheet row (1-based, header is row 1)
     value: str | None = None
 
+    def __post_init__(self) -> None:
+        self.message = str(self.message)  # a lazy label becomes text in the language of the moment
+
 
 class ServiceError(Exception):
     status = 400
 
     def __init__(self, message: str, errors: list[FieldError] | None = None):
         super().__init__(message)
-        self.message = message
+        self.message = str(message)
         self.errors = errors or []
 
 
@@ -67,6 +72,6 @@ class Collector:
     def add(self, field_name: str, message: str, row: int | None = None, value: object = None) -> None:
         self.errors.append(FieldError(field_name, message, row, None if value is None else str(value)))
 
-    def raise_if_any(self, message: str = "输入有误 / invalid input") -> None:
+    def raise_if_any(self, message: str | None = None) -> None:
         if self.errors:
-            raise Invalid(message, self.errors)
+            raise Invalid(message or _("输入有误"), self.errors)

@@ -10,12 +10,9 @@ from renxing.config import get_settings
 from renxing.errors import NotAuthenticated, TooManyRequests
 from renxing.web import csrf
 from renxing.web.deps import DB, SESSION_COOKIE, client_address, optional_principal
-from renxing.web.i18n import lang_of, register
 from renxing.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-
-register({"用户名或密码错误": "Wrong username or password", "请登录": "Please log in"})
 
 
 def _safe_next(target: str | None) -> str:
@@ -46,13 +43,8 @@ def login(
     except NotAuthenticated:
         return RedirectResponse(f"/login?error=1&next={_safe_next(next)}", status_code=303)
     except TooManyRequests as exc:
-        # The form again, saying when to retry: the message is "中文 / English".
-        zh, _, en = exc.message.partition(" / ")
-        context = {
-            "next": _safe_next(next),
-            "throttled": en if lang_of(request) == "en" else zh,
-            "login_csrf": csrf_token,
-        }
+        # The form again, saying when to retry.
+        context = {"next": _safe_next(next), "throttled": exc.message, "login_csrf": csrf_token}
         response = render(request, "login.html", context, status_code=exc.status)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response

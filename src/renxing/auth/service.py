@@ -16,6 +16,7 @@ from renxing.config import get_settings
 from renxing.db import utcnow
 from renxing.errors import Collector, Conflict, NotAuthenticated, NotFound
 from renxing.grid.models import GridUnit, Household
+from renxing.i18n import _
 from renxing.listing import Page, paginate
 from renxing.people.models import Resident
 
@@ -41,14 +42,14 @@ def create_user(
     actor.require(Perm.users_manage)
     errors = Collector()
     if not username or len(username) > 60:
-        errors.add("username", "用户名必填，最多60字符 / username required, at most 60 characters")
+        errors.add("username", _("用户名必填，最多60字符"))
     if len(password) < MIN_PASSWORD:
-        errors.add("password", f"密码至少{MIN_PASSWORD}位 / password needs {MIN_PASSWORD}+ characters")
+        errors.add("password", _("密码至少{min_password}位").format(min_password=MIN_PASSWORD))
     if role is Role.resident and resident_id is None:
-        errors.add("resident_id", "居民账号须关联居民 / a resident account must link a resident")
+        errors.add("resident_id", _("居民账号须关联居民"))
     errors.raise_if_any()
     if session.scalar(select(User.id).where(User.username == username)):
-        raise Conflict(f"用户名已存在 / username {username} exists")
+        raise Conflict(_("用户名 {username} 已存在").format(username=username))
     user = User(
         username=username,
         password_hash=hash_password(password),
@@ -81,7 +82,7 @@ def authenticate(session: Session, username: str, password: str, *, address: str
         # Verify against a dummy hash when the user is unknown so timing does not reveal which.
         verify_password(_DUMMY_HASH, password)
     locked = throttle.record_failure(session, username, address, user.id if user is not None else None)
-    raise locked or NotAuthenticated("用户名或密码错误 / wrong username or password")
+    raise locked or NotAuthenticated(_("用户名或密码错误"))
 
 
 _DUMMY_HASH = hash_password("not-a-real-password")
@@ -119,10 +120,10 @@ def resolve_token(session: Session, token: str) -> tuple[Principal, AuthSession]
         .where(AuthSession.token_hash == _hash_token(token))
     ).first()
     if found is None or found[0].revoked_at is not None or found[0].expires_at <= utcnow():
-        raise NotAuthenticated("登录已失效，请重新登录 / session expired, please log in again")
+        raise NotAuthenticated(_("登录已失效，请重新登录"))
     row, user, household_id, path = found
     if not user.is_active:
-        raise NotAuthenticated("账号已停用 / account disabled")
+        raise NotAuthenticated(_("账号已停用"))
     household = (household_id, path) if household_id is not None else None
     return principal_for(session, user, household=household), row
 
@@ -179,7 +180,7 @@ def set_active(session: Session, actor: Principal, user_id: int, active: bool) -
     actor.require(Perm.users_manage)
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"用户不存在 / user {user_id} not found")
+        raise NotFound(_("用户 {user_id} 不存在").format(user_id=user_id))
     before = user.is_active
     user.is_active = active
     if not active:

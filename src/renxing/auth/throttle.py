@@ -24,6 +24,7 @@ from renxing.auth.models import LoginFailure
 from renxing.config import Settings, get_settings
 from renxing.db import utcnow
 from renxing.errors import FieldError, TooManyRequests
+from renxing.i18n import _
 
 # The time as the throttle sees it; tests replace it to move past a delay or a lock.
 clock: Callable[[], datetime] = utcnow
@@ -38,7 +39,7 @@ class Limits:
     free: int  # failures allowed without a wait
     lock: int  # failures within the window that lock
     field: str  # the field an error names
-    what: tuple[str, str]  # who is throttled, in (zh, en)
+    who: str  # who is throttled, in the language of the request
 
 
 def _limits(settings: Settings) -> tuple[Limits, Limits]:
@@ -47,14 +48,14 @@ def _limits(settings: Settings) -> tuple[Limits, Limits]:
         settings.login_free_failures,
         settings.login_lock_failures,
         "username",
-        ("该账号", "for this account"),
+        _("该账号"),
     )
     address = Limits(
         "address",
         settings.login_address_free_failures,
         settings.login_address_lock_failures,
         "request",
-        ("此网络地址", "from this network address"),
+        _("此网络地址"),
     )
     return account, address
 
@@ -113,18 +114,14 @@ def _local(at: datetime, settings: Settings) -> str:
 def _locked(limits: Limits, until: datetime, now: datetime, settings: Settings) -> TooManyRequests:
     seconds = max(1, math.ceil((until - now).total_seconds()))
     minutes = math.ceil(seconds / 60)
-    zh, en = limits.what
-    message = (
-        f"{zh}登录失败次数过多，已临时锁定，请于 {_local(until, settings)}（{minutes} 分钟后）再试"
-        f" / too many failed logins {en}: locked, try again after {_local(until, settings)}"
-        f" (in {minutes} min)"
+    message = _("{who}登录失败次数过多，已临时锁定，请于 {local}（{minutes} 分钟后）再试").format(
+        who=limits.who, local=_local(until, settings), minutes=minutes
     )
     return TooManyRequests(message, seconds, [FieldError(limits.field, message)])
 
 
 def _wait(limits: Limits, seconds: int) -> TooManyRequests:
-    zh, en = limits.what
-    message = f"{zh}登录失败次数较多，请 {seconds} 秒后再试 / too many failed logins {en}: try again in {seconds} s"
+    message = _("{who}登录失败次数较多，请 {seconds} 秒后再试").format(who=limits.who, seconds=seconds)
     return TooManyRequests(message, seconds, [FieldError(limits.field, message)])
 
 

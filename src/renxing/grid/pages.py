@@ -13,36 +13,36 @@ from renxing.grid import service as grid
 from renxing.grid.models import GridUnit, Household, Level
 from renxing.grid.scope import path_ids
 from renxing.grid.service import DUTY_LABELS, LEVEL_LABELS
+from renxing.i18n import _, _l
 from renxing.listing import Page
 from renxing.people import service as people
 from renxing.people.vulnerability import TAG_LABELS, Tag
 from renxing.web import pagekit  # noqa: F401 - registers the layout's filters
 from renxing.web.deps import DB, CurrentUser
-from renxing.web.i18n import lang_of, register
 from renxing.web.params import Id, PageNo, PageSize
 from renxing.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-GENDER_LABELS = {"M": ("男", "male"), "F": ("女", "female")}
+GENDER_LABELS = {"M": _l("男"), "F": _l("女")}
 # Kinds of community and building in common use; any other kind is shown as written.
 KIND_LABELS = {
-    "old_estate": ("老旧小区", "old estate"),
-    "highrise": ("高层商品房", "high-rise housing"),
-    "mixed": ("新老混合", "mixed old and new"),
-    "resettlement": ("安置房", "resettlement housing"),
-    "riverside": ("滨河单位大院", "riverside work-unit compounds"),
-    "walkup_1980s": ("80年代多层", "1980s walk-up"),
-    "walkup_1990s": ("90年代多层", "1990s walk-up"),
-    "midrise_2010s": ("2010年代小高层", "2010s mid-rise"),
-    "highrise_2010s": ("2010年代高层", "2010s high-rise"),
-    "resettlement_2000s": ("2000年代安置房", "2000s resettlement"),
-    "workunit_1960s": ("60年代单位宿舍", "1960s work-unit housing"),
+    "old_estate": _l("老旧小区"),
+    "highrise": _l("高层商品房"),
+    "mixed": _l("新老混合"),
+    "resettlement": _l("安置房"),
+    "riverside": _l("滨河单位大院"),
+    "walkup_1980s": _l("80年代多层"),
+    "walkup_1990s": _l("90年代多层"),
+    "midrise_2010s": _l("2010年代小高层"),
+    "highrise_2010s": _l("2010年代高层"),
+    "resettlement_2000s": _l("2000年代安置房"),
+    "workunit_1960s": _l("60年代单位宿舍"),
 }
 
 
-def household_label(hh: Household, lang: str) -> str:
-    return f"{hh.unit_no}-{hh.room}" if lang == "en" else f"{hh.unit_no}单元{hh.room}室"
+def household_label(hh: Household) -> str:
+    return _("{unit_no}单元{room}室").format(unit_no=hh.unit_no, room=hh.room)
 
 
 def unit_crumbs(session: Session, unit: GridUnit, *, link_last: bool = False) -> list[tuple[str, str | None]]:
@@ -100,7 +100,7 @@ def residents_page(
     return result, [people.present(r, actor, frozenset()) for r in result.items]
 
 
-def addresses(session: Session, actor: Principal, rows: list[dict[str, Any]], lang: str) -> dict[int, str]:
+def addresses(session: Session, actor: Principal, rows: list[dict[str, Any]]) -> dict[int, str]:
     """Compound, building and room of each household on a page of residents (building names repeat)."""
     out: dict[int, str] = {}
     places: dict[int, str] = {}
@@ -110,7 +110,7 @@ def addresses(session: Session, actor: Principal, rows: list[dict[str, Any]], la
             building = grid.get_unit(session, actor, hh.building_id)
             names = [a.name for a in grid.ancestors(session, building) if a.level == Level.compound]
             places[hh.building_id] = " ".join([*names, building.name])
-        out[hid] = f"{places[hh.building_id]} {household_label(hh, lang)}".strip()
+        out[hid] = f"{places[hh.building_id]} {household_label(hh)}".strip()
     return out
 
 
@@ -128,15 +128,14 @@ def home(request: Request, session: DB, actor: CurrentUser):
         tag_counts = [
             (t, people.list_residents(session, actor, tag=t.value, size=1).total) for t in people.visible_tags(actor)
         ]
-    lang = lang_of(request)
     household = None
     if actor.household_id is not None:
         hh = grid.get_household(session, actor, actor.household_id)
-        household = (hh, grid.get_unit(session, actor, hh.building_id), household_label(hh, lang))
+        household = (hh, grid.get_unit(session, actor, hh.building_id), household_label(hh))
     chart = {
-        "labels": [TAG_LABELS[t][1 if lang == "en" else 0] for t, _ in tag_counts],
-        "values": [n for _, n in tag_counts],
-        "tags": [t.value for t, _ in tag_counts],
+        "labels": [str(TAG_LABELS[t]) for t, _n in tag_counts],
+        "values": [n for _t, n in tag_counts],
+        "tags": [t.value for t, _n in tag_counts],
     }
     return render(
         request,
@@ -205,8 +204,7 @@ def building_page(
         return RedirectResponse(f"/grid/{unit.id}", status_code=303)
     view = grid.building_view(session, actor, unit.id) if actor.can(Perm.households_read) else None
     result, rows = residents_page(session, actor, unit_path=unit.path, page=page, size=size)
-    lang = lang_of(request)
-    rooms = {hh.id: household_label(hh, lang) for hh, _ in (view.households if view else [])}
+    rooms = {hh.id: household_label(hh) for hh, _n in (view.households if view else [])}
     return render(
         request,
         "grid_building.html",
@@ -236,7 +234,7 @@ def unit_chain(request: Request, unit_id: Id, session: DB, actor: CurrentUser):
         {
             "title_name": unit.name,
             "links": links,
-            "crumbs": [*unit_crumbs(session, unit, link_last=True), ("责任链", None)],
+            "crumbs": [*unit_crumbs(session, unit, link_last=True), (_("责任链"), None)],
             "LEVEL_LABELS": LEVEL_LABELS,
             "DUTY_LABELS": DUTY_LABELS,
         },
@@ -249,8 +247,7 @@ def household_page(request: Request, household_id: Id, session: DB, actor: Curre
     building = grid.get_unit(session, actor, hh.building_id)
     links = grid.chain_for(session, actor, household_id=hh.id)
     result, rows = residents_page(session, actor, household_id=hh.id, size=100)
-    lang = lang_of(request)
-    label = household_label(hh, lang)
+    label = household_label(hh)
     return render(
         request,
         "grid_household.html",
@@ -269,78 +266,3 @@ def household_page(request: Request, household_id: Id, session: DB, actor: Curre
             "DUTY_LABELS": DUTY_LABELS,
         },
     )
-
-
-register(
-    {
-        "我的身份": "Who I am",
-        "角色": "Role",
-        "我的网格": "My grid",
-        "我的户": "My household",
-        "范围内居民": "Residents in scope",
-        "重点人群": "Vulnerable groups",
-        "人数": "People",
-        "快速查询": "Quick search",
-        "按姓名查询": "Search by name",
-        "网格结构": "Grid structure",
-        "下级单元": "Units below",
-        "居民数": "Residents",
-        "层级": "Level",
-        "名称": "Name",
-        "编码": "Code",
-        "类型": "Kind",
-        "操作": "Actions",
-        "查看居民": "Residents",
-        "责任链": "Responsibility chain",
-        "五级负责制": "Five-level responsibility",
-        "地图": "Map",
-        "楼栋信息": "Building",
-        "地址": "Address",
-        "单元数": "Entrances",
-        "层数": "Floors",
-        "建成年份": "Year built",
-        "结构": "Structure",
-        "电梯": "Lift",
-        "有": "yes",
-        "无": "no",
-        "住户": "Households",
-        "户": "Household",
-        "单元": "Entrance",
-        "房号": "Room",
-        "户内人数": "Members",
-        "家庭成员": "Members",
-        "姓名": "Name",
-        "性别": "Gender",
-        "年龄": "Age",
-        "关系": "Relation",
-        "电话": "Phone",
-        "标签": "Tags",
-        "负责人": "Responsible",
-        "职责": "Duty",
-        "所在单元": "Unit",
-        "联系电话": "Phone",
-        "起始日期": "Since",
-        "暂无负责人": "nobody assigned",
-        "从户到街道，逐级负责": "From the household up to the street, level by level",
-        "无下级单元": "No units below",
-        "该楼栋暂无住户": "No households in this building",
-        "该户暂无居民": "No residents in this household",
-        "您的角色不能查看住户": "Your role does not see households",
-        "您的角色不能查看居民": "Your role does not see residents",
-        "居民已移除。": "Resident removed.",
-        "撤销": "Undo",
-        "地图为示意，无底图": "Sketch map without a base layer",
-        "全部": "All",
-        "总人数": "All residents",
-        "我负责的范围": "Units in my care",
-        "进入": "Open",
-        "楼栋": "Building",
-        "户数": "Households",
-        "上级": "Above",
-        "砖混": "brick and concrete",
-        "框架": "frame",
-        "剪力墙": "shear wall",
-        "钢结构": "steel frame",
-        "砖木": "brick and timber",
-    }
-)

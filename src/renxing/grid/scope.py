@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from renxing.auth.principal import Principal
 from renxing.errors import FieldError, Forbidden, Invalid, NotFound
 from renxing.grid.models import GridUnit, Level
+from renxing.i18n import _
 
 NOTHING = "\x00"  # no path starts with it: the clause of an empty scope
 
@@ -73,10 +74,10 @@ def unit_in_scope(session: Session, actor: Principal, unit_id: int, *, write: bo
     """A unit by id: 404 when missing; 403 outside the scope (``write``: inside it, else visible)."""
     unit = session.get(GridUnit, unit_id)
     if unit is None:
-        raise NotFound(f"网格单元不存在 / grid unit {unit_id} not found")
+        raise NotFound(_("网格单元不存在").format(unit_id=unit_id))
     allowed = in_scope(actor, unit) if write else sees(actor, unit)
     if not allowed:
-        raise Forbidden(f"不在您的网格范围内 / grid unit {unit_id} is outside your scope")
+        raise Forbidden(_("不在您的网格范围内").format(unit_id=unit_id))
     return unit
 
 
@@ -87,11 +88,11 @@ def community_in_scope(
     403 when it lies outside the scope (``write``: the actor must cover it; reading: see it)."""
     unit = session.get(GridUnit, community_id)
     if unit is None or unit.level != Level.community.value:
-        error = FieldError(field, "不是社区 / not a community", value=community_id)
-        raise Invalid("请选择社区 / choose a community", [error])
+        error = FieldError(field, _("不是社区"), value=community_id)
+        raise Invalid(_("请选择社区"), [error])
     allowed = in_scope(actor, unit) if write else sees(actor, unit)
     if not allowed:
-        raise Forbidden(f"不在您的网格范围内 / community {community_id} is outside your scope")
+        raise Forbidden(_("社区不在您的网格范围内").format(community_id=community_id))
     return unit
 
 

@@ -12,25 +12,26 @@ from renxing.auth.principal import Principal
 from renxing.errors import Collector, Conflict, Forbidden, NotFound
 from renxing.grid.models import DUTY_LEVEL, TREE_LEVELS, Building, Duty, GridUnit, Household, Level, Responsibility
 from renxing.grid.scope import path_ids, subtree_clause
+from renxing.i18n import _, _l
 from renxing.people.masking import mask_phone
 from renxing.people.models import Resident
 
 DUTY_LABELS = {
-    Duty.street_director: ("街道主任", "street director"),
-    Duty.secretary: ("社区书记", "community secretary"),
-    Duty.branch_secretary: ("支部书记", "branch secretary"),
-    Duty.branch_committee: ("支委委员", "branch committee member"),
-    Duty.grid_worker: ("网格员", "grid worker"),
-    Duty.party_group_leader: ("党小组长", "party group leader"),
-    Duty.party_member: ("党员", "party member"),
+    Duty.street_director: _l("街道主任"),
+    Duty.secretary: _l("社区书记"),
+    Duty.branch_secretary: _l("支部书记"),
+    Duty.branch_committee: _l("支委委员"),
+    Duty.grid_worker: _l("网格员"),
+    Duty.party_group_leader: _l("党小组长"),
+    Duty.party_member: _l("党员"),
 }
 LEVEL_LABELS = {
-    Level.street: ("街道", "street"),
-    Level.community: ("社区", "community"),
-    Level.compound: ("苑区", "compound"),
-    Level.area: ("片区/网格", "area"),
-    Level.building: ("楼栋", "building"),
-    Level.household: ("户", "household"),
+    Level.street: _l("街道"),
+    Level.community: _l("社区"),
+    Level.compound: _l("苑区"),
+    Level.area: _l("片区/网格"),
+    Level.building: _l("楼栋"),
+    Level.household: _l("户"),
 }
 # The five-level chain in the order an escalation climbs it (household first).
 CHAIN_DUTIES = [
@@ -49,9 +50,9 @@ def get_unit(session: Session, actor: Principal, unit_id: int) -> GridUnit:
     actor.require(Perm.grid_read)
     unit = session.get(GridUnit, unit_id)
     if unit is None:
-        raise NotFound(f"网格单元不存在 / grid unit {unit_id} not found")
+        raise NotFound(_("网格单元不存在").format(unit_id=unit_id))
     if not actor.sees_unit(unit.path):
-        raise Forbidden(f"不在您的网格范围内 / grid unit {unit_id} is outside your scope")
+        raise Forbidden(_("不在您的网格范围内").format(unit_id=unit_id))
     return unit
 
 
@@ -106,7 +107,7 @@ class BuildingView:
 def building_view(session: Session, actor: Principal, unit_id: int) -> BuildingView:
     unit = get_unit(session, actor, unit_id)
     if unit.level != Level.building:
-        raise NotFound(f"不是楼栋 / unit {unit_id} is not a building")
+        raise NotFound(_("不是楼栋").format(unit_id=unit_id))
     actor.require(Perm.households_read)
     stmt = (
         select(Household, func.count(Resident.id))
@@ -118,7 +119,7 @@ def building_view(session: Session, actor: Principal, unit_id: int) -> BuildingV
     if actor.role is Role.resident:
         stmt = stmt.where(Household.id == actor.household_id)
     elif not actor.covers_path(unit.path):
-        raise Forbidden(f"不在您的网格范围内 / building {unit_id} is outside your scope")
+        raise Forbidden(_("楼栋不在您的网格范围内").format(unit_id=unit_id))
     rows = [(h, n) for h, n in session.execute(stmt)]
     return BuildingView(unit=unit, building=session.get(Building, unit.id), households=rows)
 
@@ -128,7 +129,7 @@ def get_household(session: Session, actor: Principal, household_id: int) -> Hous
     hh = session.get(Household, household_id)
     # 404 either way: whether a household exists outside one's scope is itself personal data.
     if hh is None or not actor.sees_household(hh.id, hh.path):
-        raise NotFound(f"户不存在 / household {household_id} not found")
+        raise NotFound(_("户不存在").format(household_id=household_id))
     return hh
 
 
@@ -152,20 +153,20 @@ def create_unit(
     errors = Collector()
     parent = session.get(GridUnit, parent_id) if parent_id is not None else None
     if parent_id is not None and parent is None:
-        errors.add("parent_id", f"上级单元不存在 / parent {parent_id} not found")
+        errors.add("parent_id", _("上级单元不存在").format(parent_id=parent_id))
     if level is Level.household:
-        errors.add("level", "户请用户表 / households are not grid units")
+        errors.add("level", _("户请用户表"))
     elif parent is not None and TREE_LEVELS.index(level) != TREE_LEVELS.index(Level(parent.level)) + 1:
-        errors.add("level", f"{level} 不能直接属于 {parent.level} / {level} cannot sit under {parent.level}")
+        errors.add("level", _("{level} 不能直接属于 {parent_level}").format(level=level, parent_level=parent.level))
     elif parent is None and parent_id is None and level is not Level.street:
-        errors.add("parent_id", "只有街道可以没有上级 / only a street has no parent")
+        errors.add("parent_id", _("只有街道可以没有上级"))
     if not name.strip():
-        errors.add("name", "名称必填 / name is required")
+        errors.add("name", _("名称必填"))
     errors.raise_if_any()
     if parent is not None and not actor.covers_path(parent.path):
-        raise Forbidden("上级单元不在您的范围内 / parent is outside your scope")
+        raise Forbidden(_("上级单元不在您的范围内"))
     if session.scalar(select(GridUnit.id).where(GridUnit.code == code)):
-        raise Conflict(f"编码已存在 / code {code} exists")
+        raise Conflict(_("编码已存在").format(code=code))
     unit = GridUnit(
         parent_id=parent_id,
         level=level.value,
@@ -189,9 +190,9 @@ def create_household(
 ) -> Household:
     building = get_unit(session, actor, building_id)
     if building.level != Level.building:
-        raise NotFound(f"不是楼栋 / unit {building_id} is not a building")
+        raise NotFound(_("不是楼栋").format(unit_id=building_id))
     if not actor.covers_path(building.path):
-        raise Forbidden("楼栋不在您的范围内 / building outside your scope")
+        raise Forbidden(_("楼栋不在您的范围内"))
     hh = Household(building_id=building.id, path=building.path, unit_no=unit_no, room=room, address=address)
     session.add(hh)
     session.flush()
@@ -236,25 +237,27 @@ def assign(
     if want is Level.household:
         hh = session.get(Household, household_id) if household_id else None
         if hh is None:
-            errors.add("household_id", "党员联系户须指定户 / a party member is assigned to a household")
+            errors.add("household_id", _("党员联系户须指定户"))
         else:
             path = hh.path
     else:
         unit = session.get(GridUnit, unit_id) if unit_id else None
         if unit is None:
-            errors.add("unit_id", "须指定网格单元 / unit required")
+            errors.add("unit_id", _("须指定网格单元"))
         elif unit.level != want:
-            errors.add("unit_id", f"{duty} 对应 {want}，而不是 {unit.level} / {duty} answers for a {want}")
+            errors.add(
+                "unit_id", _("{duty} 对应 {want}，而不是 {level}").format(duty=duty, want=want, level=unit.level)
+            )
         else:
             path = unit.path
     if end is not None and end < start:
-        errors.add("end_date", "结束日期早于开始日期 / end before start")
+        errors.add("end_date", _("结束日期早于开始日期"))
     if not person_name.strip():
-        errors.add("person_name", "姓名必填 / name is required")
+        errors.add("person_name", _("姓名必填"))
     errors.raise_if_any()
     assert path is not None
     if not actor.covers_path(path):
-        raise Forbidden("不在您的范围内 / outside your scope")
+        raise Forbidden(_("不在您的范围内"))
     row = Responsibility(
         duty=duty.value,
         unit_id=unit_id if want is not Level.household else None,
@@ -283,10 +286,10 @@ def chain(
     on = on or date.today()
     household = session.get(Household, household_id) if household_id is not None else None
     if household_id is not None and household is None:
-        raise NotFound(f"户不存在 / household {household_id} not found")
+        raise NotFound(_("户不存在").format(household_id=household_id))
     start_unit = session.get(GridUnit, household.building_id if household else unit_id)
     if start_unit is None:
-        raise NotFound(f"网格单元不存在 / grid unit {unit_id} not found")
+        raise NotFound(_("网格单元不存在").format(unit_id=unit_id))
     unit_ids = path_ids(start_unit.path)
     units = {u.id: u for u in session.scalars(select(GridUnit).where(GridUnit.id.in_(unit_ids)))}
     conds = [Responsibility.unit_id.in_(unit_ids)]

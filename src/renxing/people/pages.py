@@ -179,7 +179,7 @@ def search(
         ctx["problem"] = exc
         return ctx
     rows = [people.present(r, actor, frozenset()) for r in result.items]
-    ctx.update(result=result, rows=rows, addresses=addresses(session, actor, rows, lang))
+    ctx.update(result=result, rows=rows, addresses=addresses(session, actor, rows))
     return ctx
 
 
@@ -259,7 +259,7 @@ def person_context(session: Session, request: Request, actor: Principal, residen
     hh = grid.get_household(session, actor, view["household_id"])
     building = grid.get_unit(session, actor, hh.building_id)
     crumbs: list[tuple[str, str | None]] = [(a.name, f"/grid/{a.id}") for a in grid.ancestors(session, building)]
-    label = household_label(hh, lang_of(request))
+    label = household_label(hh)
     crumbs += [(building.name, f"/grid/{building.id}"), (label, f"/households/{hh.id}"), (view["name"], None)]
     return {
         "r": view,

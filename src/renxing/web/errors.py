@@ -6,6 +6,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from renxing.errors import FieldError, NotAuthenticated, ServiceError, TooManyRequests
+from renxing.i18n import _
 from renxing.web.templating import render_error
 
 
@@ -36,8 +37,8 @@ async def validation_error(request: Request, exc: RequestValidationError):
             {"field": ".".join(loc) or "request", "message": e.get("msg", "invalid"), "row": None, "value": None}
         )
     if _wants_html(request):  # a page's bad id or page number: the error page, naming the field
-        return render_error(request, 422, "输入有误 / invalid input", [FieldError(**e) for e in errors])
-    return JSONResponse({"detail": "输入有误 / invalid input", "errors": errors}, status_code=422)
+        return render_error(request, 422, _("输入有误"), [FieldError(**e) for e in errors])
+    return JSONResponse({"detail": _("输入有误"), "errors": errors}, status_code=422)
 
 
 async def http_error(request: Request, exc: StarletteHTTPException):

@@ -1,50 +1,80 @@
-"""zh-CN first, English on a switch. Templates write Chinese and wrap it in ``_()``;
-each domain registers its English for the strings it uses."""
+"""The language of a request: ``?lang=``, then the ``lang`` cookie, then Accept-Language; zh-CN by default.
 
-from fastapi import Request
+Set once per request as the context language (:mod:`renxing.i18n`), so services, error messages
+and templates all speak it without passing a ``lang`` around.
+"""
 
-LANGS = ("zh", "en")
-_EN: dict[str, str] = {}
+from starlette.datastructures import Headers, QueryParams
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from renxing.i18n import DEFAULT_LANG, normalise, use_lang
+
+LANG_COOKIE = "lang"
+
+
+def from_accept_language(header: str) -> str | None:
+    """The first language we have, by the header's q-values (``en-GB,en;q=0.8,zh;q=0.5`` → en)."""
+    ranked = []
+    for position, item in enumerate(header.split(",")):
+        tag, _, params = item.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        ranked.append((-quality, position, tag))
+    for negative_quality, _, tag in sorted(ranked):
+        if negative_quality < 0 and (lang := normalise(tag)):
+            return lang
+    return None
+
+
+def request_lang(scope: Scope) -> str:
+    headers = Headers(scope=scope)
+    chosen = normalise(QueryParams(scope.get("query_string", b"")).get("lang"))
+    if chosen:
+        return chosen
+    cookie = next((c.split("=", 1)[1] for c in _cookies(headers) if c.startswith(f"{LANG_COOKIE}=")), None)
+    return normalise(cookie) or from_accept_language(headers.get("accept-language", "")) or DEFAULT_LANG
+
+
+def _cookies(headers: Headers) -> list[str]:
+    return [part.strip() for value in headers.getlist("cookie") for part in value.split(";")]
+
+
+class RequestLanguage:
+    """Pure ASGI middleware, so the context language reaches the handler's thread and the error handlers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with use_lang(request_lang(scope)):
+            await self.app(scope, receive, send)
+
+
+# --- transitional: the old calls, answered from the catalog, until every module uses renxing.i18n
+from renxing.i18n import current_lang, gettext  # noqa: E402
 
 
 def register(catalog: dict[str, str]) -> None:
-    _EN.update(catalog)
+    return None
 
 
-def lang_of(request: Request) -> str:
-    lang = request.query_params.get("lang") or request.cookies.get("lang") or "zh"
-    return lang if lang in LANGS else "zh"
+def lang_of(request) -> str:
+    return current_lang()
 
 
 def translate(text: str, lang: str) -> str:
-    return _EN.get(text, text) if lang == "en" else text
+    with use_lang(lang):
+        return gettext(text)
 
 
-def pick(pair: tuple[str, str], lang: str) -> str:
-    """Labels kept as (zh, en) pairs next to their enums."""
-    return pair[1] if lang == "en" else pair[0]
-
-
-register(
-    {
-        "韧性社区治理平台": "Renxing community resilience platform",
-        "登录": "Log in",
-        "退出": "Log out",
-        "用户名": "Username",
-        "密码": "Password",
-        "首页": "Home",
-        "网格": "Grid",
-        "居民": "Residents",
-        "搜索": "Search",
-        "上一页": "Previous",
-        "下一页": "Next",
-        "第": "Page",
-        "页": "",
-        "共": "Total",
-        "条": "rows",
-        "出错了": "Something went wrong",
-        "返回": "Back",
-        "无权访问": "Forbidden",
-        "未找到": "Not found",
-    }
-)
+def pick(pair, lang: str) -> str:
+    if isinstance(pair, tuple):
+        return pair[1] if lang == "en" else pair[0]
+    return str(pair)

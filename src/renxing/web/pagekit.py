@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 
 from renxing.auth.policy import ROLE_LABELS
 from renxing.errors import FieldError
-from renxing.web.i18n import register
+from renxing.i18n import _l
 from renxing.web.templating import templates
 
 
@@ -69,18 +69,18 @@ def is_htmx(request: Request) -> bool:
 
 
 PYDANTIC_MESSAGES = {
-    "string_too_short": "必填 / required",
-    "missing": "必填 / required",
-    "string_too_long": "内容太长 / too long",
-    "string_pattern_mismatch": "取值无效 / invalid value",
-    "int_parsing": "应为整数 / must be a whole number",
-    "int_from_float": "应为整数 / must be a whole number",
-    "greater_than_equal": "超出范围 / out of range",
-    "less_than_equal": "超出范围 / out of range",
-    "date_from_datetime_parsing": "日期格式应为 年-月-日 / date must be YYYY-MM-DD",
-    "date_parsing": "日期格式应为 年-月-日 / date must be YYYY-MM-DD",
-    "date_type": "日期格式应为 年-月-日 / date must be YYYY-MM-DD",
-    "bool_parsing": "应为是或否 / must be yes or no",
+    "string_too_short": _l("必填"),
+    "missing": _l("必填"),
+    "string_too_long": _l("内容太长"),
+    "string_pattern_mismatch": _l("取值无效"),
+    "int_parsing": _l("应为整数"),
+    "int_from_float": _l("应为整数"),
+    "greater_than_equal": _l("超出范围"),
+    "less_than_equal": _l("超出范围"),
+    "date_from_datetime_parsing": _l("日期格式应为 年-月-日"),
+    "date_parsing": _l("日期格式应为 年-月-日"),
+    "date_type": _l("日期格式应为 年-月-日"),
+    "bool_parsing": _l("应为是或否"),
 }
 
 
@@ -97,25 +97,3 @@ templates.env.filters["bi"] = _bi
 templates.env.globals["page_numbers"] = page_numbers
 templates.env.globals["with_params"] = with_params
 templates.env.globals["ROLE_LABELS"] = ROLE_LABELS
-
-register(
-    {
-        "菜单": "Menu",
-        "姓名/电话/身份证号": "Name / phone / ID number",
-        "切换语言": "Switch language",
-        "居民列表": "Residents",
-        "导入": "Import",
-        "网格树": "Grid tree",
-        "查询": "Search",
-        "第 {page} / {pages} 页，共 {total} 条": "Page {page} of {pages}, {total} in all",
-        "分页": "Pagination",
-        "面包屑": "Breadcrumbs",
-        "主导航": "Main navigation",
-        "当前用户": "Signed in as",
-        "无数据": "Nothing here yet",
-        "返回首页": "Back to home",
-        "请重新登录": "Log in again",
-        "资料来源于本平台的居民登记": "Figures come from the resident register of this platform",
-        "版本": "Version",
-    }
-)
