@@ -20,8 +20,8 @@ import numpy as np
 from common import postgres_db, sqlite_db
 from renxing.auth.principal import SYSTEM
 from renxing.db import transaction
-from renxing.events.geo import haversine_m
 from renxing.geo import coords
+from renxing.geo.sphere import haversine_m
 from renxing.grid import service as grid
 from renxing.grid.models import Level
 from renxing.space import geojson_io, osm_import, service

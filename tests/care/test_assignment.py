@@ -24,7 +24,7 @@ from renxing.care.assignment import (
     what_if,
 )
 from renxing.errors import Invalid
-from renxing.events.geo import haversine_m
+from renxing.geo.sphere import haversine_m
 
 SKILLS = ["nursing", "sign_language"]
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from renxing.auth.principal import SYSTEM
 from renxing.db import transaction
 from renxing.demo.build import build_demo
-from renxing.events.geo import haversine_m
+from renxing.geo.sphere import haversine_m
 from renxing.grid.models import GridUnit
 from renxing.space import analysis
 from renxing.space.models import HazardZone, Passage, ReservedLand, RiskPoint, Road, Shelter

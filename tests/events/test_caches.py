@@ -14,9 +14,10 @@ from renxing import db, migrate
 from renxing.auth.models import User
 from renxing.db import make_engine, transaction
 from renxing.errors import Invalid
-from renxing.events import catalog, geo, service, sweep
+from renxing.events import catalog, service, sweep
 from renxing.events.models import Report, report_schedule
 from renxing.events.schemas import RuleIn, RulePatch
+from renxing.geo import outlines
 from renxing.grid.models import GridUnit
 from tests.kit.client import login
 from tests.kit.events_world import T0, box, later
@@ -86,7 +87,9 @@ def test_a_changed_outline_is_seen_by_the_next_intake_also_from_another_process(
 def test_the_outline_index_is_not_rebuilt_or_fingerprinted_per_intake(ev, monkeypatch):
     ev.submit("resident1", lat=32.06, long=118.785)
     built = []
-    monkeypatch.setattr(geo.GeoIndex, "__init__", lambda *a, real=geo.GeoIndex.__init__: built.append(1) or real(*a))
+    monkeypatch.setattr(
+        outlines.GeoIndex, "__init__", lambda *a, real=outlines.GeoIndex.__init__: built.append(1) or real(*a)
+    )
     with Statements(ev.engine, "length(grid_units.geometry)") as fingerprints:
         ev.submit("resident1", lat=32.06, long=118.795)
         ev.submit("resident1", lat=32.06, long=118.81)

@@ -7,9 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from renxing.db import transaction
-from renxing.events import deadlines, geo, metrics, queries, routing
+from renxing.events import deadlines, metrics, queries, routing
 from renxing.events.deadlines import Minutes, Rung
 from renxing.events.policy import State
+from renxing.geo import outlines, sphere
 from tests.kit.client import login
 from tests.kit.events_world import T0, later
 
@@ -135,17 +136,17 @@ def test_geo_index_picks_the_deepest_unit_and_refuses_outside():
     def sq(x0, y0, x1, y1):
         return f'{{"type":"Polygon","coordinates":[[[{x0},{y0}],[{x1},{y0}],[{x1},{y1}],[{x0},{y1}],[{x0},{y0}]]]}}'
 
-    index = geo.GeoIndex(
+    index = outlines.GeoIndex(
         [
-            geo.UnitShape(1, "street", "/1/", sq(0, 0, 10, 10)),
-            geo.UnitShape(2, "community", "/1/2/", sq(0, 0, 5, 5)),
-            geo.UnitShape(3, "building", "/1/2/3/", sq(1, 1, 2, 2)),
-            geo.UnitShape(4, "area", "/1/2/4/", '{"type": "Feature", "geometry": null}'),
+            outlines.UnitShape(1, "street", "/1/", sq(0, 0, 10, 10)),
+            outlines.UnitShape(2, "community", "/1/2/", sq(0, 0, 5, 5)),
+            outlines.UnitShape(3, "building", "/1/2/3/", sq(1, 1, 2, 2)),
+            outlines.UnitShape(4, "area", "/1/2/4/", '{"type": "Feature", "geometry": null}'),
         ],
-        [geo.UnitPoint(3, "/1/2/3/", 1.5, 1.5)],
+        [outlines.UnitPoint(3, "/1/2/3/", 1.5, 1.5)],
     )
     assert index.locate(1.5, 1.5).unit_id == 3
     assert index.locate(4, 4).unit_id == 2
     assert index.locate(8, 8) is None  # in the street only
-    assert geo.haversine_m(118.785, 32.06, 118.785, 32.061) == pytest.approx(111.2, abs=0.2)
-    assert not geo.valid_point(200, 10) and geo.valid_point(118.0, 32.0)
+    assert sphere.haversine_m(118.785, 32.06, 118.785, 32.061) == pytest.approx(111.2, abs=0.2)
+    assert not sphere.valid_point(200, 10) and sphere.valid_point(118.0, 32.0)

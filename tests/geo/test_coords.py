@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from renxing.events.geo import haversine_m
 from renxing.geo import coords
 from renxing.geo.coords import CRS, UnknownCRS, convert, convert_geometry, parse_crs
+from renxing.geo.sphere import haversine_m
 
 # Forward references. Each tuple: (src, dst, input lon, lat, expected lon, lat, decimal places checked).
 FORWARD = [

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from renxing.events.geo import EARTH_RADIUS_M
+from renxing.geo.sphere import EARTH_RADIUS_M
 from renxing.people.vulnerability import MOBILITY_CLASSES
 from renxing.space.evacuation import COST_UNIT_S, DEFAULT_SPEEDS, Origin, Shelter, compare, paces, plan
 from renxing.space.network import RoadGraph, RoadLine, grid_lines

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 from renxing.auth.principal import SYSTEM
 from renxing.db import transaction
 from renxing.errors import Invalid
-from renxing.events.geo import haversine_m
 from renxing.geo.coords import wgs84_to_bd09, wgs84_to_gcj02
+from renxing.geo.sphere import haversine_m
 from renxing.space import osm_import
 from renxing.space.models import MapFeature, Road, Shelter
 from tests.kit.client import login

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from renxing.auth.models import AuditEntry
 from renxing.db import transaction
-from renxing.events.geo import haversine_m
 from renxing.geo.coords import wgs84_to_bd09, wgs84_to_gcj02
+from renxing.geo.sphere import haversine_m
 from renxing.space.models import HazardZone, Shelter
 from tests.kit.client import login
 from tests.kit.space_world import line, place_world, square

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from renxing.events.geo import EARTH_RADIUS_M
+from renxing.geo.sphere import EARTH_RADIUS_M
 from renxing.space.coverage import Point, coverage, nearest_shelter
 from renxing.space.network import RoadGraph, RoadLine, grid_lines, haversine_m
 

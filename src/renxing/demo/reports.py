@@ -63,7 +63,7 @@ from renxing.auth.principal import SYSTEM, Principal
 from renxing.config import get_settings
 from renxing.db import utcnow
 from renxing.demo import report_texts as texts
-from renxing.events import catalog, deadlines, geo, routing, service, sweep
+from renxing.events import catalog, deadlines, routing, service, sweep
 from renxing.events.deadlines import Minutes, Rung
 from renxing.events.defaults import PRIVATE_CATEGORIES
 from renxing.events.models import (
@@ -90,6 +90,7 @@ from renxing.events.policy import (
 )
 from renxing.events.schemas import RuleIn
 from renxing.events.scrub import scrub
+from renxing.geo.sphere import haversine_m
 from renxing.grid.models import Building, Duty, GridUnit, Household, Level, Responsibility
 from renxing.notify.models import Notification
 from renxing.people.models import Resident
@@ -1485,7 +1486,7 @@ class _Life:
         lon = round(base_lon + self.rng.uniform(-0.00012, 0.00012), 6)
         lat = round(base_lat + self.rng.uniform(-0.0001, 0.0001), 6)
         distance = (
-            round(geo.haversine_m(lon, lat, s.lon, s.lat), 1) if s.lon is not None and s.lat is not None else None
+            round(haversine_m(lon, lat, s.lon, s.lat), 1) if s.lon is not None and s.lat is not None else None
         )
         self.on_site_at = t
         note = self.rng.choice(texts.CHECK_IN_NOTES) if self.rng.random() < 0.5 else None

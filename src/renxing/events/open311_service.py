@@ -38,9 +38,9 @@ from renxing.config import get_settings
 from renxing.db import utcnow
 from renxing.errors import Collector, FieldError, Invalid, NotFound
 from renxing.events import publication, service
-from renxing.events.geo import LEVEL_DEPTH
 from renxing.events.models import EventCategory, Report, SeverityDeadline
 from renxing.events.policy import OPEN_STATES, Channel, State
+from renxing.geo.outlines import LEVEL_DEPTH
 from renxing.grid.models import Building, GridUnit, Level
 from renxing.grid.scope import subtree_clause
 

@@ -27,7 +27,7 @@ from renxing.auth.principal import Principal
 from renxing.config import get_settings
 from renxing.db import utcnow
 from renxing.errors import FieldError, Invalid, NotFound
-from renxing.events import deadlines, geo, media, metrics, service
+from renxing.events import deadlines, media, metrics, service
 from renxing.events.models import EventCategory, Report, ReportEvent, ReportPhoto
 from renxing.events.policy import (
     ACTION_LABELS,
@@ -39,6 +39,7 @@ from renxing.events.policy import (
     Channel,
     State,
 )
+from renxing.geo.outlines import LEVEL_DEPTH
 from renxing.grid import service as grid_service
 from renxing.grid.models import GridUnit
 from renxing.grid.scope import path_ids, subtree_clause
@@ -347,7 +348,7 @@ def stats(
         raise Invalid(
             "分组无效 / bad grouping", [FieldError("group_by", f"one of {', '.join(GROUPS)}", value=group_by)]
         )
-    depth = geo.LEVEL_DEPTH.get(level)
+    depth = LEVEL_DEPTH.get(level)
     if group_by == "unit" and depth is None:
         msg = "community, compound, area or building"
         raise Invalid("层级无效 / bad level", [FieldError("level", msg, value=level)])

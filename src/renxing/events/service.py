@@ -49,7 +49,7 @@ from renxing.auth.policy import ROLE_LABELS, Role
 from renxing.auth.principal import SYSTEM, Principal
 from renxing.db import pipelined, utcnow
 from renxing.errors import Collector, Conflict, FieldError, Forbidden, Invalid, NotFound
-from renxing.events import cache, deadlines, geo, media, routing
+from renxing.events import cache, deadlines, media, routing
 from renxing.events.deadlines import Minutes, Rung
 from renxing.events.models import (
     EventCategory,
@@ -82,6 +82,7 @@ from renxing.events.policy import (
     parse_actors,
 )
 from renxing.events.schemas import ActionIn, ReportIn
+from renxing.geo import outlines, sphere
 from renxing.grid import service as grid_service
 from renxing.grid.models import GridUnit, Household, Level
 from renxing.grid.scope import path_ids, scope_clause
@@ -154,14 +155,14 @@ def invalidate_geo_cache() -> None:
     cache.clear()
 
 
-def geo_index(session: Session, versions: cache.Versions | None = None) -> geo.GeoIndex:
+def geo_index(session: Session, versions: cache.Versions | None = None) -> outlines.GeoIndex:
     """The outlines of the grid, built once per database and process and rebuilt when the
     ``grid`` version (changed by triggers on every grid unit write) moves."""
     v = versions or cache.versions(session)
 
-    def build() -> geo.GeoIndex:
+    def build() -> outlines.GeoIndex:
         shapes = [
-            geo.UnitShape(i, lv, p, g)
+            outlines.UnitShape(i, lv, p, g)
             for i, lv, p, g in session.execute(
                 select(GridUnit.id, GridUnit.level, GridUnit.path, GridUnit.geometry).where(
                     GridUnit.geometry.is_not(None)
@@ -169,14 +170,14 @@ def geo_index(session: Session, versions: cache.Versions | None = None) -> geo.G
             )
         ]
         buildings = [
-            geo.UnitPoint(i, p, lon, lat)
+            outlines.UnitPoint(i, p, lon, lat)
             for i, p, lon, lat in session.execute(
                 select(GridUnit.id, GridUnit.path, GridUnit.lon, GridUnit.lat).where(
                     GridUnit.level == Level.building.value, GridUnit.lon.is_not(None), GridUnit.lat.is_not(None)
                 )
             )
         ]
-        return geo.GeoIndex(shapes, buildings)
+        return outlines.GeoIndex(shapes, buildings)
 
     return cache.outlines.get(cache.database_of(session), v.grid, "index", build)
 
@@ -186,7 +187,7 @@ def locate(
 ) -> Located | None:
     """The place of a report: the household, the unit picked, or where the point falls."""
     point_given = data.lat is not None or data.long is not None
-    if point_given and not geo.valid_point(data.long, data.lat):
+    if point_given and not sphere.valid_point(data.long, data.lat):
         errors.add("lat", "坐标无效 / not a valid WGS-84 point", value=data.lat)
         errors.add("long", "坐标无效 / not a valid WGS-84 point", value=data.long)
         return None
@@ -623,7 +624,7 @@ def merge_candidates(
         visible_clause(actor),
     )
     if report.lon is not None and report.lat is not None:
-        w, s, e, n = geo.degree_box(report.lon, report.lat, radius_m)
+        w, s, e, n = sphere.degree_box(report.lon, report.lat, radius_m)
         near = and_(Report.lon.between(w, e), Report.lat.between(s, n))
         stmt = stmt.where(or_(near, and_(Report.lon.is_(None), Report.unit_id == report.unit_id)))
     else:
@@ -631,7 +632,7 @@ def merge_candidates(
     out: list[tuple[Report, float | None]] = []
     for other in session.scalars(stmt.order_by(Report.created_at.desc()).limit(200)):
         if report.lon is not None and other.lon is not None and other.lat is not None and report.lat is not None:
-            d = geo.haversine_m(report.lon, report.lat, other.lon, other.lat)
+            d = sphere.haversine_m(report.lon, report.lat, other.lon, other.lat)
             if d <= radius_m:
                 out.append((other, round(d, 1)))
         else:
@@ -956,12 +957,12 @@ def check_in(
     now = now or utcnow()
     report, kinds = load_report(session, actor, report_id, for_update=True)
     row = _transition(session, actor, report, kinds, Action.check_in)
-    if not geo.valid_point(lon, lat):
+    if not sphere.valid_point(lon, lat):
         msg = "到场须有位置 / a check-in needs the position"
         raise Invalid(msg, [FieldError("lat", msg), FieldError("long", msg)])
     cleaned = _photo(photo)
     distance = (
-        round(geo.haversine_m(lon, lat, report.lon, report.lat), 1)  # type: ignore[arg-type]
+        round(sphere.haversine_m(lon, lat, report.lon, report.lat), 1)  # type: ignore[arg-type]
         if report.lon is not None and report.lat is not None
         else None
     )

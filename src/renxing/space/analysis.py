@@ -15,7 +15,7 @@ from renxing.auth.policy import Perm, Role
 from renxing.auth.principal import Principal
 from renxing.config import get_settings
 from renxing.errors import FieldError, Forbidden, Invalid, NotFound
-from renxing.events.geo import parse_geojson
+from renxing.geo.outlines import parse_geojson
 from renxing.grid.models import GridUnit, Household, Level
 from renxing.grid.scope import scope_clause, subtree_clause
 from renxing.people.models import Resident

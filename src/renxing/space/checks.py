@@ -20,8 +20,8 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from renxing.events.geo import haversine_m
 from renxing.geo.metric import LocalPlane
+from renxing.geo.sphere import haversine_m
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from renxing.events.geo import parse_geojson
+from renxing.geo.outlines import parse_geojson
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
-from renxing.events.geo import EARTH_RADIUS_M
+from renxing.geo.sphere import EARTH_RADIUS_M
 
 # Usable width of a road by OSM highway kind when the data has none, metres; used only for the
 # queueing estimate at the narrowest passage.

@@ -1,8 +1,9 @@
-"""Where a report is: distances on the sphere and point-in-polygon over grid units. No I/O.
+"""Which grid unit a point lies in: point-in-polygon over unit outlines. Pure: no I/O.
 
 Coordinates are WGS-84 longitude/latitude. :class:`GeoIndex` is built once from plain rows
-(the service caches one per database and rebuilds it when the units change) and answers
-"which unit contains this point" with an STR-tree of prepared Shapely geometries.
+(the events placing module caches one per database and rebuilds it when the units change) and
+answers "which unit contains this point" with an STR-tree of prepared Shapely geometries, else
+the nearest building point within a distance.
 """
 
 import json
@@ -16,35 +17,11 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from renxing.geo.sphere import EARTH_RADIUS_M
+
 log = logging.getLogger(__name__)
 
-EARTH_RADIUS_M = 6_371_008.8
 LEVEL_DEPTH = {"street": 0, "community": 1, "compound": 2, "area": 3, "building": 4}
-
-
-def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
-
-
-def degree_box(lon: float, lat: float, radius_m: float) -> tuple[float, float, float, float]:
-    """A lon/lat box that surely contains the circle: a cheap index filter before haversine."""
-    dlat = math.degrees(radius_m / EARTH_RADIUS_M)
-    dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
-    return lon - dlon, lat - dlat, lon + dlon, lat + dlat
-
-
-def valid_point(lon: float | None, lat: float | None) -> bool:
-    return (
-        lon is not None
-        and lat is not None
-        and math.isfinite(lon)
-        and math.isfinite(lat)
-        and -180 <= lon <= 180
-        and -90 <= lat <= 90
-    )
 
 
 def parse_geojson(text: str) -> BaseGeometry | None:
