@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from renxing.auth.principal import SYSTEM
-from renxing.care import service as care
+from renxing.care import matching, views
 from renxing.care.models import CareAssignment, CarePlan, CareVisit
 from renxing.db import transaction
 from renxing.demo.build import DEMO_PASSWORD, build_demo
@@ -25,14 +25,14 @@ def test_demo_teams_plans_and_visits(engine, client):
         assert s.scalar(select(func.count()).select_from(ServiceHours)) > 100
         expired = s.scalar(select(func.count()).select_from(MemberSkill).where(MemberSkill.expires_on < date.today()))
         assert expired > 0
-        ov = care.overview(s, SYSTEM, gh.id)
+        ov = views.overview(s, SYSTEM, gh.id)
         share = len(ov.uncovered) / ov.vulnerable
         assert ov.vulnerable > 50 and 0.05 <= share <= 0.35, (ov.vulnerable, share)
         assert ov.overdue and len(ov.overdue) < ov.plans
         assert s.scalar(select(func.count()).select_from(CareAssignment)) > 0
         assert s.scalar(select(func.count()).select_from(CareVisit)) > 0
         # The proposal has carers left to offer.
-        assert care.propose_assignments(s, SYSTEM, gh.id).pairs
+        assert matching.propose_assignments(s, SYSTEM, gh.id).pairs
         linked = s.scalar(select(TeamMember).where(TeamMember.user_id.is_not(None)))
         assert linked is not None
         assert s.scalar(select(func.count()).select_from(CarePlan)) > 0

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from renxing.auth.models import AuditEntry
 from renxing.auth.principal import SYSTEM
-from renxing.care import service as care
+from renxing.care import plans, visits
 from renxing.db import transaction, utcnow
 from renxing.demo.build import build_demo
 from renxing.errors import Forbidden, NotFound
@@ -214,8 +214,8 @@ def test_private_categories_are_never_public_even_with_consent_and_a_published_t
 def test_reports_raised_by_a_care_visit_or_a_sensor_are_never_public(client, ev):
     with transaction(ev.engine) as s:
         secretary = ev.principal("secretary")
-        plan = care.create_plan(s, secretary, ev.w.residents["wang"])
-        visit = care.record_visit(
+        plan = plans.create_plan(s, secretary, ev.w.residents["wang"])
+        visit = visits.record_visit(
             s,
             secretary,
             plan.id,

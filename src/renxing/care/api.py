@@ -7,8 +7,10 @@ from fastapi import APIRouter, Header, Query, Response
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field
 
-from renxing.care import service
+from renxing.care import assigning, matching, plans, visits
+from renxing.care import coverage as care_coverage
 from renxing.care.models import CareVisit
+from renxing.db import utcnow
 from renxing.events import idempotency
 from renxing.listing import Page
 from renxing.web.deps import DB, CurrentUser
@@ -64,8 +66,8 @@ class EndIn(BaseModel):
     reason: str | None = None
 
 
-def plan_dict(row: service.PlanRow, now: datetime | None = None) -> dict[str, Any]:
-    now = now or service.utcnow()
+def plan_dict(row: plans.PlanRow, now: datetime | None = None) -> dict[str, Any]:
+    now = now or utcnow()
     p = row.plan
     return {
         "id": p.id,
@@ -98,7 +100,7 @@ def visit_dict(v: CareVisit, resident: str | None = None) -> dict[str, Any]:
     }
 
 
-def _page(result: Page[service.PlanRow]) -> dict:
+def _page(result: Page[plans.PlanRow]) -> dict:
     return result.to_dict([plan_dict(r) for r in result.items])
 
 
@@ -115,7 +117,7 @@ def list_plans(
     size: PageSize | None = None,
 ) -> dict:
     return _page(
-        service.list_plans(
+        plans.list_plans(
             session,
             actor,
             unit_id=unit_id,
@@ -131,37 +133,37 @@ def list_plans(
 
 @router.get("/mine", summary="My care list: the residents I care for")
 def my_list(session: DB, actor: CurrentUser, page: PageNo = 1, size: PageSize | None = None) -> dict:
-    return _page(service.list_plans(session, actor, only_mine=True, page=page, size=size))
+    return _page(plans.list_plans(session, actor, only_mine=True, page=page, size=size))
 
 
 @router.post("/plans", status_code=201, summary="Open a care plan (frequency and needs by default from the register)")
 def create_plan(data: PlanIn, session: DB, actor: CurrentUser) -> dict:
-    plan = service.create_plan(session, actor, **data.model_dump())
-    row, _ = service.get_plan(session, actor, plan.id)
+    plan = plans.create_plan(session, actor, **data.model_dump())
+    row, _ = plans.get_plan(session, actor, plan.id)
     return plan_dict(row)
 
 
 @router.get("/plans/{plan_id}", summary="One care plan with its recent visits")
 def get_plan(plan_id: Id, session: DB, actor: CurrentUser) -> dict:
-    row, visits = service.get_plan(session, actor, plan_id)
+    row, visits = plans.get_plan(session, actor, plan_id)
     return {**plan_dict(row), "visits": [visit_dict(v) for v in visits]}
 
 
 @router.patch("/plans/{plan_id}", summary="Change frequency, emergency flag or close a plan")
 def update_plan(plan_id: Id, patch: PlanPatch, session: DB, actor: CurrentUser) -> dict:
-    service.update_plan(session, actor, plan_id, **patch.model_dump(exclude_unset=True))
-    row, _ = service.get_plan(session, actor, plan_id)
+    plans.update_plan(session, actor, plan_id, **patch.model_dump(exclude_unset=True))
+    row, _ = plans.get_plan(session, actor, plan_id)
     return plan_dict(row)
 
 
 @router.get("/uncovered", summary="Vulnerable residents nobody cares for, in a unit")
 def uncovered(unit_id: Id, session: DB, actor: CurrentUser) -> list[dict]:
-    return [{**u.resident, "plan_id": u.plan_id} for u in service.uncovered(session, actor, unit_id)]
+    return [{**u.resident, "plan_id": u.plan_id} for u in matching.uncovered(session, actor, unit_id)]
 
 
 @router.post("/proposals", summary="Propose carers for every uncovered resident (optimal, explained per pair)")
 def propose(data: ProposeIn, session: DB, actor: CurrentUser) -> dict:
-    p = service.propose_assignments(session, actor, data.unit_id)
+    p = matching.propose_assignments(session, actor, data.unit_id)
     return {
         "community_id": p.community.id,
         "covered": len(p.pairs),
@@ -186,14 +188,14 @@ def propose(data: ProposeIn, session: DB, actor: CurrentUser) -> dict:
 
 @router.post("/assignments", status_code=201, summary="Assign carers in one action (all or nothing)")
 def assign(data: AssignIn, session: DB, actor: CurrentUser) -> dict:
-    pairs = [service.PairIn(**p.model_dump()) for p in data.pairs]
-    done = service.assign(session, actor, pairs)
+    pairs = [assigning.PairIn(**p.model_dump()) for p in data.pairs]
+    done = assigning.assign(session, actor, pairs)
     return {"assigned": len(done), "ids": [a.id for a in done], "plan_ids": sorted({a.plan_id for a in done})}
 
 
 @router.post("/assignments/{assignment_id}/end", summary="End a carer's assignment")
 def end_assignment(assignment_id: Id, data: EndIn, session: DB, actor: CurrentUser) -> dict:
-    a = service.end_assignment(session, actor, assignment_id, reason=data.reason)
+    a = plans.end_assignment(session, actor, assignment_id, reason=data.reason)
     return {"id": a.id, "plan_id": a.plan_id, "until": a.until}
 
 
@@ -216,7 +218,7 @@ def record_visit(
         if prior is not None:
             response.headers[idempotency.REPLAYED] = "true"
             return prior.answer
-    answer = jsonable_encoder(visit_dict(service.record_visit(session, actor, plan_id, **data.model_dump())))
+    answer = jsonable_encoder(visit_dict(visits.record_visit(session, actor, plan_id, **data.model_dump())))
     if key is not None:
         idempotency.finish(session, client, key, answer.get("report_id"), answer)
     return answer
@@ -224,7 +226,7 @@ def record_visit(
 
 @router.post("/visits/{visit_id}/raise", summary="Raise a visit's problem into the closed loop")
 def raise_problem(visit_id: Id, session: DB, actor: CurrentUser) -> dict:
-    return visit_dict(service.raise_problem(session, actor, visit_id))
+    return visit_dict(visits.raise_problem(session, actor, visit_id))
 
 
 @router.get("/visits", summary="Visits of the plans in scope, newest first")
@@ -236,7 +238,7 @@ def list_visits(
     page: PageNo = 1,
     size: PageSize | None = None,
 ) -> dict:
-    result = service.list_visits(session, actor, plan_id=plan_id, problems_only=problems, page=page, size=size)
+    result = visits.list_visits(session, actor, plan_id=plan_id, problems_only=problems, page=page, size=size)
     return result.to_dict([visit_dict(v, name) for v, name in result.items])
 
 
@@ -244,7 +246,7 @@ def list_visits(
 def overdue(session: DB, actor: CurrentUser, unit_id: Id | None = None, mine: bool = False) -> list[dict]:
     return [
         {**plan_dict(o.row), "days_overdue": o.days_overdue, "grid_workers": o.grid_workers}
-        for o in service.overdue(session, actor, unit_id=unit_id, only_mine=mine)
+        for o in plans.overdue(session, actor, unit_id=unit_id, only_mine=mine)
     ]
 
 
@@ -270,7 +272,7 @@ def _unit(u: Any, names: dict[int, str], positions: dict[int, tuple[float, float
 
 @router.get("/coverage", summary="Coverage and overlap per area and building")
 def coverage(unit_id: Id, session: DB, actor: CurrentUser) -> dict:
-    v = service.coverage(session, actor, unit_id)
+    v = care_coverage.coverage(session, actor, unit_id)
     rep = v.report
     return {
         "unit_id": v.unit.id,
@@ -316,7 +318,7 @@ def what_if(
     area_id: Id | None = None,
     capacity: Annotated[int, Field(ge=1, le=1000)] = 3,
 ) -> dict:
-    w = service.what_if(session, actor, unit_id, extra=extra, skill=skill, area_id=area_id, capacity=capacity)
+    w = matching.what_if(session, actor, unit_id, extra=extra, skill=skill, area_id=area_id, capacity=capacity)
     return {
         "before": {"covered": w.before.covered, "total": w.before.total, "coverage": w.before.coverage},
         "after": {"covered": w.after.covered, "total": w.after.total, "coverage": w.after.coverage},

@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from renxing.care import rules, service
+from renxing.care import assigning, matching, plans, rules, views, visits
 from renxing.care.assignment import KIND_LABELS as CARER_KIND_LABELS
 from renxing.config import get_settings
+from renxing.db import utcnow
 from renxing.errors import FieldError, Invalid
 from renxing.volunteers.models import SKILL_LABELS
 from renxing.web import csrf
@@ -37,15 +38,13 @@ def _int(value: str | None) -> int | None:
 
 @router.get("/care")
 def care_overview(request: Request, session: DB, actor: CurrentUser, unit_id: str | None = None):
-    data = service.overview(session, actor, form_id(unit_id, "unit_id"))
+    data = views.overview(session, actor, form_id(unit_id, "unit_id"))
     assigned = request.query_params.get("assigned")
-    return render(
-        request, "care_overview.html", {"data": data, "assigned": assigned, "now": service.utcnow(), **LABELS}
-    )
+    return render(request, "care_overview.html", {"data": data, "assigned": assigned, "now": utcnow(), **LABELS})
 
 
 def _proposal_page(request, session, actor, unit_id: Id, errors: list[FieldError] | None = None, status: int = 200):
-    proposal = service.propose_assignments(session, actor, unit_id)
+    proposal = matching.propose_assignments(session, actor, unit_id)
     return render(
         request,
         "care_propose.html",
@@ -73,11 +72,11 @@ def care_assign(request: Request, session: DB, actor: CurrentUser, form: PostedF
     if len(residents) != len(carers) or not all(str(r).isdigit() for r in residents):
         raise Invalid("表单不完整 / incomplete form", [FieldError("pairs", "resident_id and carer per pair")])
     pairs = [
-        service.PairIn(form_id(r, "resident_id"), str(c), reason=str(reasons[i]) if i < len(reasons) else None)
+        assigning.PairIn(form_id(r, "resident_id"), str(c), reason=str(reasons[i]) if i < len(reasons) else None)
         for i, (r, c) in enumerate(zip(residents, carers, strict=True))
     ]
     try:
-        done = service.assign(session, actor, pairs)
+        done = assigning.assign(session, actor, pairs)
     except Invalid as exc:
         # Nothing was written (the service checks every pair first); show the proposal again.
         if unit_id is None:
@@ -89,17 +88,17 @@ def care_assign(request: Request, session: DB, actor: CurrentUser, form: PostedF
 
 @router.get("/care/mine")
 def my_care(request: Request, session: DB, actor: CurrentUser, page: PageNo = 1):
-    data = service.list_plans(session, actor, only_mine=True, page=page, size=30)
+    data = plans.list_plans(session, actor, only_mine=True, page=page, size=30)
     return render(
         request,
         "care_mine.html",
-        {"data": data, "now": service.utcnow(), "visited": request.query_params.get("visited"), **LABELS},
+        {"data": data, "now": utcnow(), "visited": request.query_params.get("visited"), **LABELS},
     )
 
 
 @router.get("/care/plans/{plan_id}/visit")
 def visit_form(request: Request, plan_id: Id, session: DB, actor: CurrentUser):
-    row = service.visit_form(session, actor, plan_id)
+    row = views.visit_form(session, actor, plan_id)
     return render(request, "care_visit.html", {"row": row, "values": {}, "errors": {}, **LABELS})
 
 
@@ -117,7 +116,7 @@ def visit_save(request: Request, plan_id: Id, session: DB, actor: CurrentUser, f
             errors["visited_at"] = "时间格式无效 / invalid time"
     if not errors:
         try:
-            visit = service.record_visit(
+            visit = visits.record_visit(
                 session,
                 actor,
                 plan_id,
@@ -132,7 +131,7 @@ def visit_save(request: Request, plan_id: Id, session: DB, actor: CurrentUser, f
         else:
             flag = f"&report={visit.report_id}" if visit.report_id else ""
             return RedirectResponse(f"/care/mine?visited={visit.id}{flag}", status_code=303)
-    row = service.visit_form(session, actor, plan_id)
+    row = views.visit_form(session, actor, plan_id)
     return render(
         request, "care_visit.html", {"row": row, "values": values, "errors": errors, **LABELS}, status_code=422
     )
@@ -148,7 +147,7 @@ def coverage_page(
     skill: str | None = None,
     area_id: str | None = None,
 ):
-    data = service.coverage_page(
+    data = views.coverage_page(
         session,
         actor,
         form_id(unit_id, "unit_id"),

@@ -31,6 +31,8 @@ OXYGEN_DIALYSIS_DAYS = 3
 WEEKLY = 7
 FORTNIGHTLY = 14
 
+NOTE_MAX = 2000  # characters of a plan's note, a visit's record or an assignment's reason
+
 
 def care_kinds(
     *,

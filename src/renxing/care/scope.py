@@ -1,0 +1,57 @@
+"""Which care plans an actor reaches: staff by grid scope, a carer by their own assignments."""
+
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from renxing.auth.policy import Perm
+from renxing.auth.principal import Principal
+from renxing.care.models import CareAssignment, CarePlan
+from renxing.errors import Forbidden, NotFound
+from renxing.grid.models import GridUnit
+from renxing.grid.scope import scope_clause, unit_in_scope
+from renxing.volunteers.models import TeamMember
+
+
+def open_assignment(today: date):
+    return or_(CareAssignment.until.is_(None), CareAssignment.until >= today)
+
+
+def carer_clause(actor: Principal, today: date):
+    """Plans the actor cares for: as a team member linked to their account, or as a user."""
+    members = select(TeamMember.id).where(TeamMember.user_id == (actor.user_id or -1))
+    return CarePlan.id.in_(
+        select(CareAssignment.plan_id).where(
+            open_assignment(today),
+            or_(CareAssignment.user_id == (actor.user_id or -1), CareAssignment.member_id.in_(members)),
+        )
+    )
+
+
+def plan_scope(actor: Principal, today: date | None = None):
+    """A WHERE clause for the plans this actor may read (None: all), or Forbidden."""
+    today = today or date.today()
+    if actor.can(Perm.care_read):
+        return scope_clause(CarePlan.path, actor)
+    if actor.can(Perm.care_own):
+        return carer_clause(actor, today)
+    raise Forbidden(f"角色无此权限 / role {actor.role.value} may not {Perm.care_read.value}")
+
+
+def load_plan(session: Session, actor: Principal, plan_id: int) -> CarePlan:
+    plan = session.get(CarePlan, plan_id)
+    clause = plan_scope(actor)
+    if plan is None:
+        raise NotFound(f"关怀计划不存在 / care plan {plan_id} not found")
+    if clause is not None and not session.scalar(select(CarePlan.id).where(CarePlan.id == plan_id, clause)):
+        raise NotFound(f"关怀计划不存在 / care plan {plan_id} not found")
+    return plan
+
+
+def care_unit(session: Session, actor: Principal, unit_id: int) -> GridUnit:
+    """A unit the care lists are asked about: one outside what the actor sees is "not found"."""
+    try:
+        return unit_in_scope(session, actor, unit_id)
+    except Forbidden:
+        raise NotFound(f"网格单元不存在 / grid unit {unit_id} not found") from None
