@@ -71,6 +71,12 @@ def test_routing_rules_respect_scope(ev, client):
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "duty"
     assert rid in [x["id"] for x in client.get("/api/v1/routing-rules", headers=secretary).json()]
     assert rid not in [x["id"] for x in client.get("/api/v1/routing-rules", headers=login(client, "staff2")).json()]
+    # Another community's staff see the rules for every place; the street sees all, by priority.
+    theirs = client.get("/api/v1/routing-rules", headers=login(client, "staff2")).json()
+    everyone = client.get("/api/v1/routing-rules", headers=login(client, "street")).json()
+    assert theirs and {x["unit_id"] for x in theirs} == {None}
+    assert rid in [x["id"] for x in everyone]
+    assert [(x["priority"], x["id"]) for x in everyone] == sorted((x["priority"], x["id"]) for x in everyone)
     assert (
         client.patch(f"/api/v1/routing-rules/{rid}", json={"priority": 1}, headers=login(client, "staff2")).status_code
         == 403

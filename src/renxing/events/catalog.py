@@ -13,7 +13,7 @@ scope covers that unit (``Perm.settings_community``); a rule for every place onl
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from renxing.auth import audit
@@ -31,6 +31,7 @@ from renxing.events.models import (
 from renxing.events.policy import HandlerKind
 from renxing.events.schemas import CategoryIn, CategoryPatch, DeadlinePatch, RuleIn, RulePatch
 from renxing.grid.models import DUTY_LEVEL, Duty, GridUnit
+from renxing.grid.scope import scope_clause
 
 HANDLER_KINDS = ("grid_worker", "party_chain", "property", "utility", "police", "volunteer_team", "community", "other")
 PLACE_LEVELS = ("household", "building", "area", "compound", "community")
@@ -147,21 +148,19 @@ def update_deadline(session: Session, actor: Principal, severity: str, patch: De
 
 
 def list_rules(session: Session, actor: Principal) -> list[RoutingRule]:
+    """The rules for every place and those of units in the actor's scope, by priority."""
     _require_config(actor)
     stmt = select(RoutingRule).order_by(RoutingRule.priority, RoutingRule.id)
-    rules = list(session.scalars(stmt))
-    if actor.is_system or actor.is_global:
-        return rules
-    paths = {
-        u.id: u.path
-        for u in session.scalars(
-            select(GridUnit).where(GridUnit.id.in_([r.unit_id for r in rules if r.unit_id is not None]))
+    in_scope = scope_clause(GridUnit.path, actor)
+    if in_scope is not None:
+        stmt = stmt.outerjoin(GridUnit, GridUnit.id == RoutingRule.unit_id).where(
+            or_(RoutingRule.unit_id.is_(None), in_scope)
         )
-    }
-    return [r for r in rules if r.unit_id is None or actor.covers_path(paths.get(r.unit_id, ""))]
+    return list(session.scalars(stmt))
 
 
 def _check_rule(session: Session, actor: Principal, v: dict[str, Any]) -> None:
+    """A rule as it is or will be: its fields valid (422), then the actor's right over its place (403)."""
     errors = Collector()
     if (
         v.get("category_code") is not None
@@ -170,6 +169,24 @@ def _check_rule(session: Session, actor: Principal, v: dict[str, Any]) -> None:
         errors.add("category_code", "未知的事件类别 / unknown category", value=v["category_code"])
     if v.get("level") is not None and v["level"] not in PLACE_LEVELS:
         errors.add("level", f"应为 / one of {', '.join(PLACE_LEVELS)}", value=v["level"])
+    _check_handler(session, v, errors)
+    unit = None
+    if v.get("unit_id") is not None:
+        unit = session.get(GridUnit, v["unit_id"])
+        if unit is None:
+            errors.add("unit_id", "网格单元不存在 / unit not found", value=v["unit_id"])
+    if not -1000 <= int(v.get("priority") or 0) <= 100000:
+        errors.add("priority", "优先级超出范围 / priority out of range", value=v.get("priority"))
+    errors.raise_if_any()
+    if unit is None:
+        if not actor.can(Perm.settings_street):
+            raise Forbidden("全局规则须由街道管理员设置 / only a street administrator sets rules for every place")
+    elif not actor.covers_path(unit.path):
+        raise Forbidden("网格单元不在您的范围内 / the unit is outside your scope")
+
+
+def _check_handler(session: Session, v: dict[str, Any], errors: Collector) -> None:
+    """Whom the rule hands reports to: a duty of the chain, a staff account, or an organization."""
     kind = v.get("handler_kind")
     if kind not in {k.value for k in HandlerKind}:
         errors.add("handler_kind", "应为 duty, user, partner, team / must be duty, user, partner or team", value=kind)
@@ -186,19 +203,6 @@ def _check_rule(session: Session, actor: Principal, v: dict[str, Any]) -> None:
         user = session.get(User, v["user_id"])
         if user is None or not user.is_active or user.role == Role.resident.value:
             errors.add("user_id", "须为在用的工作人员账号 / an active staff account", value=v["user_id"])
-    unit = None
-    if v.get("unit_id") is not None:
-        unit = session.get(GridUnit, v["unit_id"])
-        if unit is None:
-            errors.add("unit_id", "网格单元不存在 / unit not found", value=v["unit_id"])
-    if not -1000 <= int(v.get("priority") or 0) <= 100000:
-        errors.add("priority", "优先级超出范围 / priority out of range", value=v.get("priority"))
-    errors.raise_if_any()
-    if unit is None:
-        if not actor.can(Perm.settings_street):
-            raise Forbidden("全局规则须由街道管理员设置 / only a street administrator sets rules for every place")
-    elif not actor.covers_path(unit.path):
-        raise Forbidden("网格单元不在您的范围内 / the unit is outside your scope")
 
 
 def _get_rule(session: Session, actor: Principal, rule_id: int) -> RoutingRule:

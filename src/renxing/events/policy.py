@@ -7,7 +7,7 @@ and tests can refer to them without string typos.
 
 from enum import StrEnum
 
-from renxing.auth.policy import Role
+from renxing.auth.policy import Perm, Role, has_perm
 
 
 class Severity(StrEnum):
@@ -94,8 +94,6 @@ STEP_OF_STATE: dict[State, str] = {
 STAFF_ROLES = frozenset({Role.community_staff, Role.street_admin, Role.grid_worker, Role.building_leader})
 # Roles that record reports for others (phone calls) or on patrol.
 PATROL_ROLES = STAFF_ROLES
-# Roles that edit categories, deadlines and routing rules.
-CONFIG_ROLES = frozenset({Role.community_staff, Role.street_admin})
 
 FEEDBACK_DAYS = 7  # reopen window after resolution, and the auto-close delay
 MAX_PHOTOS = 6
@@ -143,7 +141,8 @@ def actor_kinds(
     reporter_user_id: int | None,
     handler_ids: tuple[int | None, ...],
 ) -> frozenset[ActorKind]:
-    """Every capacity in which a user stands to one report (one may be reporter and staff)."""
+    """Every capacity in which a user stands to one report (one may be reporter and staff).
+    Staff: a role that works reports (``Perm.reports_work``) with the place in its scope."""
     kinds: set[ActorKind] = set()
     if is_system:
         kinds |= {ActorKind.system, ActorKind.staff}
@@ -151,7 +150,7 @@ def actor_kinds(
         kinds.add(ActorKind.reporter)
     if user_id is not None and user_id in handler_ids:
         kinds.add(ActorKind.handler)
-    if role in STAFF_ROLES and in_scope:
+    if in_scope and has_perm(role, Perm.reports_work):
         kinds.add(ActorKind.staff)
     return frozenset(kinds)
 

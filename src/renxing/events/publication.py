@@ -26,7 +26,7 @@ from sqlalchemy import and_, delete, insert, select
 from sqlalchemy.orm import Session
 
 from renxing.auth import audit
-from renxing.auth.policy import Role
+from renxing.auth.policy import Perm
 from renxing.auth.principal import Principal
 from renxing.db import utcnow
 from renxing.errors import FieldError, Forbidden, Invalid
@@ -38,8 +38,6 @@ from renxing.grid.models import Building, GridUnit
 from renxing.grid.scope import path_ids
 from renxing.people.models import Resident
 
-# Who writes the public text: the community's staff and the street (grid workers handle reports).
-MODERATOR_ROLES = frozenset({Role.community_staff, Role.street_admin})
 MAX_PUBLIC_TEXT = 2000
 ROUND_DIGITS = 3  # about 100 m: a point the public may see when no unit point is known
 
@@ -186,7 +184,9 @@ def _plain(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def may_moderate(actor: Principal, kinds: frozenset[ActorKind]) -> bool:
-    return actor.is_system or (ActorKind.staff in kinds and actor.role in MODERATOR_ROLES)
+    """Staff of the report's place who may publish (community staff and the street; grid workers
+    handle reports but do not write what the public reads)."""
+    return ActorKind.staff in kinds and actor.can(Perm.reports_moderate)
 
 
 def set_public_text(
