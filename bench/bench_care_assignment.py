@@ -24,7 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import median
-from renxing.care.assignment import Carer, Problem, Vulnerable, solve, solve_milp
+from renxing.care.assignment import Carer, Problem, Vulnerable, solve
+from renxing.care.assignment_milp import solve_milp
 
 TARGET_S = 1.0
 SIDE_M = 2000.0

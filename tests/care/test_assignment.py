@@ -19,10 +19,10 @@ from renxing.care.assignment import (
     plane_for,
     required_skills,
     solve,
-    solve_milp,
     to_xy,
     what_if,
 )
+from renxing.care.assignment_milp import solve_milp
 from renxing.errors import Invalid
 from renxing.geo.sphere import haversine_m
 

@@ -317,15 +317,25 @@ def explain(distance_m: float, same_building: bool, same_area: bool, skills: Ite
 
 def _validate(problem: Problem) -> None:
     errors = Collector()
+    _validate_residents(problem.residents, errors)
+    _validate_carers(problem.carers, errors)
+    _validate_settings(problem, errors)
+    errors.raise_if_any("照护分配输入有误 / invalid assignment input")
+
+
+def _validate_residents(residents: Sequence[Vulnerable], errors: Collector) -> None:
     seen: set = set()
-    for i, r in enumerate(problem.residents):
+    for i, r in enumerate(residents):
         if r.id in seen:
             errors.add("residents", "居民重复 / duplicate resident", i + 1, r.id)
         seen.add(r.id)
         if not (math.isfinite(r.x) and math.isfinite(r.y)):
             errors.add("residents", "位置无效 / invalid position", i + 1, r.id)
-    seen = set()
-    for i, c in enumerate(problem.carers):
+
+
+def _validate_carers(carers: Sequence[Carer], errors: Collector) -> None:
+    seen: set = set()
+    for i, c in enumerate(carers):
         if c.id in seen:
             errors.add("carers", "照护人重复 / duplicate carer", i + 1, c.id)
         seen.add(c.id)
@@ -333,6 +343,10 @@ def _validate(problem: Problem) -> None:
             errors.add("carers", "位置无效 / invalid position", i + 1, c.id)
         if c.capacity < 0:
             errors.add("capacity", "剩余照护容量不能为负 / remaining capacity cannot be negative", i + 1, c.capacity)
+
+
+def _validate_settings(problem: Problem, errors: Collector) -> None:
+    """Weights, the distance cap and a given distance matrix."""
     w = problem.weights
     if w.unit_m <= 0 or w.other_building_m < 0 or w.other_area_m < 0:
         errors.add("weights", "权重须为非负、单位须为正 / weights must be ≥ 0 and the unit > 0")
@@ -344,7 +358,6 @@ def _validate(problem: Problem) -> None:
             errors.add("distance", f"距离矩阵应为 {shape} / distance matrix must be {shape}")
         elif (problem.distance < 0).any():
             errors.add("distance", "距离不能为负 / distances cannot be negative")
-    errors.raise_if_any("照护分配输入有误 / invalid assignment input")
 
 
 def _distances(problem: Problem) -> np.ndarray:
@@ -425,7 +438,7 @@ class Arcs:
 
 
 def arcs(problem: Problem) -> Arcs:
-    """Validate ``problem`` and compute its arcs; shared by :func:`solve` and :func:`solve_milp`."""
+    """Validate ``problem`` and compute its arcs; shared by :func:`solve` and ``assignment_milp.solve_milp``."""
     _validate(problem)
     res, car, w = problem.residents, problem.carers, problem.weights
     d = _distances(problem)
@@ -454,84 +467,114 @@ def solve(problem: Problem) -> Assignment:
     started = time.perf_counter()
     a = arcs(problem)
     res, car = list(problem.residents), list(problem.carers)
-    n, m = len(res), len(car)
-    d, elig, reach, usable, same_b, same_a, cost, caps = (
-        a.distance_m,
-        a.eligible,
-        a.reach,
-        a.usable,
-        a.same_building,
-        a.same_area,
-        a.cost,
-        a.capacity,
-    )
-    penalty = 1 + int(cost.max(axis=1, initial=0).sum())
-    eligible_arcs = int(usable.sum())
-
-    # first round: each resident's k cheapest usable arcs
-    k = problem.k_nearest
-    if k is None or k >= m:
-        cand = usable.copy()
-    else:
-        k = max(1, k)
-        masked = np.where(usable, cost, np.iinfo(np.int64).max)
-        idx = np.argpartition(masked, k - 1, axis=1)[:, :k]
-        cand = np.zeros_like(usable)
-        np.put_along_axis(cand, idx, True, axis=1)
-        cand &= usable
-
-    sink = n + m
+    penalty = 1 + int(a.cost.max(axis=1, initial=0).sum())
+    eligible_arcs = int(a.usable.sum())
+    cand = _first_candidates(a, problem.k_nearest)
     rounds = 0
     while True:
         rounds += 1
-        ri, ci = np.nonzero(cand)
-        tails = np.concatenate([ri, np.arange(n), n + np.arange(m)]).astype(np.int32)
-        heads = np.concatenate([n + ci, np.full(n, sink), np.full(m, sink)]).astype(np.int32)
-        capv = np.concatenate([np.ones(len(ri) + n, dtype=np.int64), caps])
-        costv = np.concatenate([cost[ri, ci], np.full(n, penalty, dtype=np.int64), np.zeros(m, dtype=np.int64)])
-        flow = min_cost_flow.SimpleMinCostFlow()
-        flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capv, costv)
-        supplies = np.zeros(n + m + 1, dtype=np.int64)
-        supplies[:n] = 1
-        supplies[sink] = -n
-        flow.set_nodes_supplies(np.arange(n + m + 1, dtype=np.int32), supplies)
-        status = flow.solve()
-        if status != flow.OPTIMAL:
-            raise RuntimeError(f"min-cost flow failed: {status}")
-        flows = np.asarray(flow.flows(np.arange(len(capv), dtype=np.int32)), dtype=np.int64)
-        if len(ri) == eligible_arcs:
+        net = _solve_flow(cand, a, penalty)
+        if len(net.ri) == eligible_arcs:
             break  # the full graph: optimal by the solver itself
-        pi = _potentials(n + m + 1, tails.astype(np.int64), heads.astype(np.int64), capv, costv, flows)
-        reduced = cost + pi[:n, None]
-        reduced -= pi[None, n : n + m]
-        violating = reduced < 0
-        violating &= usable
-        violating &= ~cand
+        violating = _violating_arcs(net, a, cand)
         if not violating.any():
             break
         cand |= violating
+    chosen = net.flows[: len(net.ri)] > 0
+    r_idx, c_idx = net.ri[chosen], net.ci[chosen]
+    pairs, load, total_m, total_cost = _pairs(res, car, a, r_idx, c_idx)
+    covered = np.zeros(len(res), dtype=bool)
+    covered[r_idx] = True
+    uncovered = _reasons(res, car, a.distance_m, a.eligible, a.reach, covered, problem.max_distance_m)
+    stats = SolveStats(int(cand.sum()), eligible_arcs, rounds, True, time.perf_counter() - started)
+    return Assignment(pairs, uncovered, total_m, total_cost, load, stats)
 
-    chosen = flows[: len(ri)] > 0
+
+def _first_candidates(a: Arcs, k: int | None) -> np.ndarray:
+    """The arcs of the first flow: each resident's ``k`` cheapest usable arcs (all for None)."""
+    m = a.usable.shape[1]
+    if k is None or k >= m:
+        return a.usable.copy()
+    k = max(1, k)
+    masked = np.where(a.usable, a.cost, np.iinfo(np.int64).max)
+    idx = np.argpartition(masked, k - 1, axis=1)[:, :k]
+    cand = np.zeros_like(a.usable)
+    np.put_along_axis(cand, idx, True, axis=1)
+    cand &= a.usable
+    return cand
+
+
+@dataclass(slots=True)
+class _Flow:
+    """One solved network: resident → carer arcs (``ri``, ``ci``) first, then resident → sink
+    penalty arcs, then carer → sink capacity arcs; every arc's flow."""
+
+    ri: np.ndarray
+    ci: np.ndarray
+    tails: np.ndarray
+    heads: np.ndarray
+    capacity: np.ndarray
+    cost: np.ndarray
+    flows: np.ndarray
+
+
+def _solve_flow(cand: np.ndarray, a: Arcs, penalty: int) -> _Flow:
+    n, m = cand.shape
+    sink = n + m
+    ri, ci = np.nonzero(cand)
+    tails = np.concatenate([ri, np.arange(n), n + np.arange(m)]).astype(np.int32)
+    heads = np.concatenate([n + ci, np.full(n, sink), np.full(m, sink)]).astype(np.int32)
+    capv = np.concatenate([np.ones(len(ri) + n, dtype=np.int64), a.capacity])
+    costv = np.concatenate([a.cost[ri, ci], np.full(n, penalty, dtype=np.int64), np.zeros(m, dtype=np.int64)])
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capv, costv)
+    supplies = np.zeros(n + m + 1, dtype=np.int64)
+    supplies[:n] = 1
+    supplies[sink] = -n
+    flow.set_nodes_supplies(np.arange(n + m + 1, dtype=np.int32), supplies)
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        raise RuntimeError(f"min-cost flow failed: {status}")
+    flows = np.asarray(flow.flows(np.arange(len(capv), dtype=np.int32)), dtype=np.int64)
+    return _Flow(ri, ci, tails, heads, capv, costv, flows)
+
+
+def _violating_arcs(net: _Flow, a: Arcs, cand: np.ndarray) -> np.ndarray:
+    """Usable arcs left out of the flow whose reduced cost under the residual graph's potentials
+    is negative: none means the flow is optimal on the full graph."""
+    n, m = cand.shape
+    pi = _potentials(
+        n + m + 1, net.tails.astype(np.int64), net.heads.astype(np.int64), net.capacity, net.cost, net.flows
+    )
+    reduced = a.cost + pi[:n, None]
+    reduced -= pi[None, n : n + m]
+    violating = reduced < 0
+    violating &= a.usable
+    violating &= ~cand
+    return violating
+
+
+def _pairs(
+    res: list[Vulnerable], car: list[Carer], a: Arcs, r_idx: np.ndarray, c_idx: np.ndarray
+) -> tuple[list[Pair], dict[Id, int], float, int]:
+    """The chosen arcs as explained pairs in the residents' order, the load per carer and totals."""
     pairs: list[Pair] = []
     load: dict[Id, int] = {}
     total_m = 0.0
     total_cost = 0
-    for r_i, c_i in zip(ri[chosen].tolist(), ci[chosen].tolist(), strict=True):
+    for r_i, c_i in zip(r_idx.tolist(), c_idx.tolist(), strict=True):
         r, c = res[r_i], car[c_i]
-        sb, sa = bool(same_b[r_i, c_i]), bool(same_a[r_i, c_i])
-        dist = float(d[r_i, c_i])
+        sb, sa = bool(a.same_building[r_i, c_i]), bool(a.same_area[r_i, c_i])
+        dist = float(a.distance_m[r_i, c_i])
+        cost = int(a.cost[r_i, c_i])
         matched = tuple(sorted(r.needs))
-        pairs.append(Pair(r.id, c.id, dist, sb, sa, matched, int(cost[r_i, c_i]), explain(dist, sb, sa, matched)))
+        pairs.append(Pair(r.id, c.id, dist, sb, sa, matched, cost, explain(dist, sb, sa, matched)))
         load[c.id] = load.get(c.id, 0) + 1
         total_m += dist
-        total_cost += int(cost[r_i, c_i])
-    covered = np.zeros(n, dtype=bool)
-    covered[ri[chosen]] = True
-    uncovered = _reasons(res, car, d, elig, reach, covered, problem.max_distance_m)
+        total_cost += cost
     order = {r.id: i for i, r in enumerate(res)}
     pairs.sort(key=lambda p: order[p.resident_id])
-    stats = SolveStats(int(cand.sum()), eligible_arcs, rounds, True, time.perf_counter() - started)
-    return Assignment(pairs, uncovered, total_m, total_cost, load, stats)
+    return pairs, load, total_m, total_cost
 
 
 def _reasons(res, car, d, elig, reach, covered, max_m) -> list[Uncovered]:
@@ -595,105 +638,6 @@ def assign(
 ) -> Assignment:
     """Shorthand for ``solve(Problem(...))``."""
     return solve(Problem(residents, carers, weights or Weights(), max_distance_m, distance, k_nearest))
-
-
-# --- a reference MILP, to check the flow against (tests, benchmark) ---------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class MilpResult:
-    covered: int
-    cost: int
-    pairs: list[tuple[Id, Id]]
-    seconds: float
-
-
-def solve_milp(problem: Problem, solver: str = "highs") -> MilpResult:
-    """The same optimum as a 0/1 program over all usable arcs, independent of the flow code.
-
-    ``"highs"`` (scipy.optimize.milp): one objective, cost plus the flow's penalty per uncovered
-    resident. ``"cbc"`` (PuLP, a development dependency): two stages, maximise the residents covered,
-    then minimise the cost with coverage fixed at that maximum. Slow; for verification.
-    """
-    started = time.perf_counter()
-    a = arcs(problem)
-    n, m = a.usable.shape
-    ri, ci = np.nonzero(a.usable)
-    costs = a.cost[ri, ci]
-    if solver == "highs":
-        x = _milp_highs(n, m, ri, ci, costs, a.capacity)
-    elif solver == "cbc":
-        x = _milp_cbc(n, m, ri, ci, costs, a.capacity)
-    else:
-        raise ValueError(f"unknown solver {solver!r}")
-    pairs = [(problem.residents[i].id, problem.carers[j].id) for i, j in zip(ri[x], ci[x], strict=True)]
-    return MilpResult(int(x.sum()), int(costs[x].sum()), pairs, time.perf_counter() - started)
-
-
-def _milp_highs(n, m, ri, ci, costs, caps) -> np.ndarray:
-    from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import csr_array
-
-    nv = len(ri)
-    if nv == 0:
-        return np.zeros(0, dtype=bool)
-    cols, ones = np.arange(nv), np.ones(nv)
-    rows = [
-        LinearConstraint(csr_array((ones, (ri, cols)), shape=(n, nv)), -np.inf, 1),
-        LinearConstraint(csr_array((ones, (ci, cols)), shape=(m, nv)), -np.inf, caps.astype(float)),
-    ]
-    # One stage: minimise Σ (cost − P)·x, i.e. cost plus P per uncovered resident, with the flow's P.
-    # The constraint matrix is that of a bipartite b-matching (totally unimodular), so HiGHS's LP
-    # relaxation is already integral and the objective is exact in double precision. HiGHS's MIP
-    # presolve is off: on this model it took 20× longer than the whole solve without it.
-    penalty = 1 + sum(int(v) for v in np.maximum.reduceat(costs, np.r_[0, np.flatnonzero(np.diff(ri)) + 1]))
-    result = milp(
-        costs.astype(float) - penalty,
-        constraints=rows,
-        integrality=ones,
-        bounds=Bounds(0, 1),
-        options={"mip_rel_gap": 0.0, "presolve": False},
-    )
-    if not result.success:
-        raise RuntimeError(f"MILP failed: {result.message}")
-    return result.x > 0.5
-
-
-def _milp_cbc(n, m, ri, ci, costs, caps) -> np.ndarray:
-    import warnings
-
-    import pulp
-
-    nv = len(ri)
-    if nv == 0:
-        return np.zeros(0, dtype=bool)
-    prob = pulp.LpProblem("care", pulp.LpMaximize)
-    xs = [prob.add_variable(f"x{i}", 0, 1, pulp.LpBinary) for i in range(nv)]
-    by_res: list[list] = [[] for _ in range(n)]
-    by_car: list[list] = [[] for _ in range(m)]
-    for v, i, j in zip(xs, ri.tolist(), ci.tolist(), strict=True):
-        by_res[i].append(v)
-        by_car[j].append(v)
-    for i, vs in enumerate(by_res):
-        if vs:
-            prob += pulp.lpSum(vs) <= 1, f"r{i}"
-    for j, vs in enumerate(by_car):
-        if vs:
-            prob += pulp.lpSum(vs) <= int(caps[j]), f"c{j}"
-    with warnings.catch_warnings():
-        # the bundled CBC is the one present; its command class is marked for renaming in PuLP 4
-        warnings.simplefilter("ignore", DeprecationWarning)
-        solver = pulp.PULP_CBC_CMD(msg=False, gapRel=0)
-    prob.setObjective(pulp.lpSum(xs))
-    prob.solve(solver)
-    best = round(pulp.value(prob.objective))
-    prob += pulp.lpSum(xs) >= best, "covered"
-    prob.sense = pulp.LpMinimize
-    prob.setObjective(pulp.lpDot(costs.tolist(), xs))
-    prob.solve(solver)
-    if pulp.LpStatus[prob.status] != "Optimal":
-        raise RuntimeError(f"CBC failed: {pulp.LpStatus[prob.status]}")
-    return np.array([(v.varValue or 0) > 0.5 for v in xs], dtype=bool)
 
 
 # --- what-if ----------------------------------------------------------------------------------------

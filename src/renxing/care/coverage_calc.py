@@ -146,44 +146,44 @@ def coverage(
 
     ``min_providers``: how many different providers of one service kind make an overlap (default 2).
     """
-    residents = list(residents)
     links = list(links)
-    info = {c.carer_id: c for c in carers}
     by_res: dict[Id, list[CareLink]] = defaultdict(list)
-    duty: dict[Id, set] = defaultdict(set)
-    link_team: dict[Id, Id | None] = {}
     for ln in links:
         by_res[ln.resident_id].append(ln)
-        duty[ln.carer_id].add(ln.resident_id)
-        link_team.setdefault(ln.carer_id, ln.team_id)
-
-    total = UnitCoverage(None, "total")
-    areas: dict[Id, UnitCoverage] = {}
-    buildings: dict[Id, UnitCoverage] = {}
-    uncovered: list[Id] = []
-    over_res: list[tuple[CareRecipient, str, tuple]] = []
-    # building → service kind → providers (teams only) and the residents served
-    bld_teams: dict[Id, dict[str, set]] = defaultdict(lambda: defaultdict(set))
-    bld_served: dict[Id, dict[str, set]] = defaultdict(lambda: defaultdict(set))
-
+    tally = _Tally()
     for r in residents:
-        units = [total]
-        if r.area_id is not None:
-            units.append(areas.setdefault(r.area_id, UnitCoverage(r.area_id, "area")))
-        if r.building_id is not None:
-            units.append(buildings.setdefault(r.building_id, UnitCoverage(r.building_id, "building", r.area_id)))
-        mine = by_res.get(r.id, [])
-        providers: dict[str, set] = defaultdict(set)
-        for ln in mine:
-            providers[ln.service_kind].add(_provider(ln))
-            if r.building_id is not None:
-                bld_served[r.building_id][ln.service_kind].add(r.id)
-                if ln.team_id is not None:
-                    bld_teams[r.building_id][ln.service_kind].add(ln.team_id)
-        overlaps = [(kind, tuple(sorted(p, key=repr))) for kind, p in providers.items() if len(p) >= min_providers]
-        for kind, p in sorted(overlaps, key=lambda o: o[0]):
-            over_res.append((r, kind, p))
-        for u in units:
+        tally.count_resident(r, by_res.get(r.id, []), min_providers)
+    loads = tally.count_carers(links, {c.carer_id: c for c in carers})
+    return CoverageReport(
+        tally.total, tally.areas, tally.buildings, tally.uncovered, tally.over_served(min_providers), loads
+    )
+
+
+@dataclass
+class _Tally:
+    """The running counts of :func:`coverage`: per unit, and the overlaps seen so far."""
+
+    total: UnitCoverage = field(default_factory=lambda: UnitCoverage(None, "total"))
+    areas: dict[Id, UnitCoverage] = field(default_factory=dict)
+    buildings: dict[Id, UnitCoverage] = field(default_factory=dict)
+    uncovered: list[Id] = field(default_factory=list)
+    over_res: list[tuple[CareRecipient, str, tuple]] = field(default_factory=list)
+    # building → service kind → providers (teams only) and the residents served
+    bld_teams: dict[Id, dict[str, set]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(set)))
+    bld_served: dict[Id, dict[str, set]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(set)))
+
+    def units_of(self, area_id: Id | None, building_id: Id | None) -> list[UnitCoverage]:
+        """The total, the area and the building a place lies in (created when first seen)."""
+        units = [self.total]
+        if area_id is not None:
+            units.append(self.areas.setdefault(area_id, UnitCoverage(area_id, "area")))
+        if building_id is not None:
+            units.append(self.buildings.setdefault(building_id, UnitCoverage(building_id, "building", area_id)))
+        return units
+
+    def count_resident(self, r: CareRecipient, mine: list[CareLink], min_providers: int) -> None:
+        overlaps = self._overlaps(r, mine, min_providers)
+        for u in self.units_of(r.area_id, r.building_id):
             u.vulnerable += 1
             for k in r.kinds:
                 u.by_kind[k] = u.by_kind.get(k, 0) + 1
@@ -196,43 +196,62 @@ def coverage(
             if overlaps:
                 u.over_served_residents += 1
         if not mine:
-            uncovered.append(r.id)
+            self.uncovered.append(r.id)
 
-    # carers' load: every carer seen in the links or given with a limit
-    loads: list[CarerLoad] = []
-    for cid in dict.fromkeys([*duty, *info]):
-        c = info.get(cid)
-        team = c.team_id if c is not None and c.team_id is not None else link_team.get(cid)
-        row = CarerLoad(cid, team, len(duty.get(cid, ())), c.max_care if c is not None else None)
-        loads.append(row)
-        homes = [total]
-        if c is not None and c.area_id is not None:
-            homes.append(areas.setdefault(c.area_id, UnitCoverage(c.area_id, "area")))
-        if c is not None and c.building_id is not None:
-            homes.append(buildings.setdefault(c.building_id, UnitCoverage(c.building_id, "building", c.area_id)))
-        for u in homes:
-            u.carers += 1
-            u.assigned += row.assigned
-            u.max_care += row.max_care or 0
-    loads.sort(key=lambda c: (-(c.load if c.load is not None else -1), -c.assigned))
+    def _overlaps(self, r: CareRecipient, mine: list[CareLink], min_providers: int) -> list[tuple[str, tuple]]:
+        """The service kinds the resident gets from several providers; notes the building's teams."""
+        providers: dict[str, set] = defaultdict(set)
+        for ln in mine:
+            providers[ln.service_kind].add(_provider(ln))
+            if r.building_id is not None:
+                self.bld_served[r.building_id][ln.service_kind].add(r.id)
+                if ln.team_id is not None:
+                    self.bld_teams[r.building_id][ln.service_kind].add(ln.team_id)
+        overlaps = [(kind, tuple(sorted(p, key=repr))) for kind, p in providers.items() if len(p) >= min_providers]
+        for kind, p in sorted(overlaps, key=lambda o: o[0]):
+            self.over_res.append((r, kind, p))
+        return overlaps
 
-    def gap(area_id: Id | None) -> int:
-        unit = areas.get(area_id) if area_id is not None else None
+    def count_carers(self, links: list[CareLink], info: dict[Id, CarerInfo]) -> list[CarerLoad]:
+        """Every carer seen in the links or given with a limit, most loaded first; each adds to
+        the units of their home."""
+        duty: dict[Id, set] = defaultdict(set)
+        link_team: dict[Id, Id | None] = {}
+        for ln in links:
+            duty[ln.carer_id].add(ln.resident_id)
+            link_team.setdefault(ln.carer_id, ln.team_id)
+        loads: list[CarerLoad] = []
+        for cid in dict.fromkeys([*duty, *info]):
+            c = info.get(cid)
+            team = c.team_id if c is not None and c.team_id is not None else link_team.get(cid)
+            row = CarerLoad(cid, team, len(duty.get(cid, ())), c.max_care if c is not None else None)
+            loads.append(row)
+            homes = self.units_of(c.area_id, c.building_id) if c is not None else [self.total]
+            for u in homes:
+                u.carers += 1
+                u.assigned += row.assigned
+                u.max_care += row.max_care or 0
+        loads.sort(key=lambda c: (-(c.load if c.load is not None else -1), -c.assigned))
+        return loads
+
+    def gap(self, area_id: Id | None) -> int:
+        unit = self.areas.get(area_id) if area_id is not None else None
         return len(unit.uncovered) if unit else 0
 
-    over: list[OverServed] = [
-        OverServed("resident", r.id, kind, tuple(_shown(x) for x in p), 1, r.area_id, gap(r.area_id))
-        for r, kind, p in over_res
-    ]
-    for b_id, kinds in bld_teams.items():
-        for kind, teams in sorted(kinds.items()):
-            if len(teams) >= min_providers:
-                area_id = buildings[b_id].area_id
-                served = len(bld_served[b_id][kind])
-                over.append(
-                    OverServed("building", b_id, kind, tuple(sorted(teams, key=repr)), served, area_id, gap(area_id))
-                )
-    return CoverageReport(total, areas, buildings, uncovered, over, loads)
+    def over_served(self, min_providers: int) -> list[OverServed]:
+        """Residents first, then buildings where several teams give the same service kind."""
+        over: list[OverServed] = [
+            OverServed("resident", r.id, kind, tuple(_shown(x) for x in p), 1, r.area_id, self.gap(r.area_id))
+            for r, kind, p in self.over_res
+        ]
+        for b_id, kinds in self.bld_teams.items():
+            for kind, teams in sorted(kinds.items()):
+                if len(teams) >= min_providers:
+                    area_id = self.buildings[b_id].area_id
+                    served = len(self.bld_served[b_id][kind])
+                    teams_shown = tuple(sorted(teams, key=repr))
+                    over.append(OverServed("building", b_id, kind, teams_shown, served, area_id, self.gap(area_id)))
+        return over
 
 
 def counts_by_kind(report: CoverageReport) -> list[tuple[str, int, int, float]]:
