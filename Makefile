@@ -28,7 +28,7 @@ $(CATALOG).mo: $(CATALOG).po $(STAMP)
 catalogs: $(CATALOG).mo
 
 messages: $(STAMP)
-	$(BIN)/pybabel -q extract -F babel.cfg -k _l --no-location --sort-output -o $(LOCALE)/messages.pot src/renxing
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k _lp:1c,2 -k bilingual --no-location --sort-output -o $(LOCALE)/messages.pot src/renxing
 	$(BIN)/pybabel -q update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages --no-fuzzy-matching --ignore-obsolete
 
 # Leaflet, ECharts and htmx come from the npm registry, pinned by package-lock.json.

@@ -10,13 +10,19 @@ path or query parameter of a route and a field of a request body alike.
 from datetime import date, datetime
 from typing import Annotated
 
+from babel.support import LazyProxy
 from pydantic import AfterValidator, Field
+
+from renxing.i18n import _
 
 # The narrowest integer column of both databases (PostgreSQL's ``integer``).
 INT_MAX = 2**31 - 1
 YEAR_MIN, YEAR_MAX = 1900, 2200
 
-YEAR_MESSAGE = f"年份须在{YEAR_MIN}–{YEAR_MAX}之间 / the year must be {YEAR_MIN}..{YEAR_MAX}"
+# Worded when shown, in the language of that moment.
+YEAR_MESSAGE = LazyProxy(
+    lambda: _("年份须在{year_min}–{year_max}之间").format(year_min=YEAR_MIN, year_max=YEAR_MAX), enable_cache=False
+)
 
 
 def valid_id(value: int) -> bool:

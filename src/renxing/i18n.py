@@ -19,8 +19,10 @@ LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
-# Keywords beyond gettext's defaults that mark a message for extraction (the lazy form).
-EXTRA_KEYWORDS = {"_l": None}
+# Keywords beyond gettext's defaults that mark a message for extraction.
+EXTRA_KEYWORDS = {"_l": None, "_lp": ((1, "c"), 2), "bilingual": None}
+# Stored text written for readers of either language: "中文 / English".
+STORED_SEPARATOR = " / "
 
 _lang: ContextVar[str] = ContextVar("lang", default=DEFAULT_LANG)
 
@@ -91,10 +93,48 @@ def lazy_gettext(message: str) -> LazyProxy:
     return LazyProxy(gettext, message, enable_cache=False)
 
 
+def N_(message: str) -> str:
+    """Marks a message for the catalog where it is translated later (by :func:`bilingual`, say)."""
+    return message
+
+
+def lazy_pgettext(context: str, message: str) -> LazyProxy:
+    return LazyProxy(pgettext, context, message, enable_cache=False)
+
+
+def in_each_lang(message: "str | LazyProxy") -> dict[str, str]:
+    """A label in every language, for API fields that carry both (``{"zh": …, "en": …}``)."""
+    out = {}
+    for lang in LANGS:
+        with use_lang(lang):
+            out[lang] = str(message) if isinstance(message, LazyProxy) else gettext(message)
+    return out
+
+
 def localized(zh: str, en: str | None) -> str:
     """Data stored in both languages (category names an administrator edits), not code strings."""
     return en if current_lang() == "en" and en else zh
 
 
+def bilingual(message: str, **values: object) -> str:
+    """Text stored for readers of either language (an inbox title, a timeline note, an audit summary),
+    written once in both from the catalog; :func:`stored` shows the reader's half."""
+    zh = message.format(**values)
+    with use_lang("en"):
+        en = gettext(message).format(**values)
+    return zh if en == zh else f"{zh}{STORED_SEPARATOR}{en}"
+
+
+def stored(text: str | None) -> str:
+    """The reader's half of a stored bilingual text; other stored text as it is."""
+    if not text:
+        return ""
+    zh, sep, en = str(text).partition(STORED_SEPARATOR)
+    if not sep:
+        return str(text)
+    return en if current_lang() == "en" else zh
+
+
 _ = gettext
 _l = lazy_gettext
+_lp = lazy_pgettext

@@ -18,6 +18,8 @@ from typing import Any, BinaryIO
 
 from openpyxl import load_workbook
 
+from renxing.i18n import _, _l
+
 Progress = Callable[[int, int], None]
 
 
@@ -56,23 +58,17 @@ _ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
 _SHARED_TAG = re.compile(rb"<(?:\w+:)?si[\s>/]")
 
 
-def _limits_message(what_zh: str, what_en: str) -> str:
-    return f"{what_zh}，请检查文件或拆分后再导入 / {what_en}; check the file or split it"
+def _limits_message(what: str) -> str:
+    return _("{what}，请检查文件或拆分后再导入").format(what=what)
 
 
 def _too_many_rows(max_rows: int) -> SheetError:
-    return SheetError(
-        f"行数超过上限 {max_rows}（空行也计入，请删除表末的空行）/ "
-        f"more than {max_rows} rows (blank rows count too: delete empty rows at the end); split the file"
-    )
+    return SheetError(_("行数超过上限 {max_rows}（空行也计入，请删除表末的空行）").format(max_rows=max_rows))
 
 
 def _too_long(row: int | None = None, column: int | None = None) -> SheetError:
-    where_zh = f"第 {row} 行第 {column} 列" if row else "某个单元格"
-    where_en = f"row {row}, column {column}" if row else "a cell"
-    return SheetError(
-        f"{where_zh}超过 {MAX_CELL_CHARS} 个字 / {where_en} holds more than {MAX_CELL_CHARS:,} characters"
-    )
+    where = _("第 {row} 行第 {column} 列").format(row=row, column=column) if row else _("某个单元格")
+    return SheetError(_("{where}超过 {max_cell_chars} 个字").format(where=where, max_cell_chars=MAX_CELL_CHARS))
 
 
 def read_table(
@@ -88,11 +84,9 @@ def read_table(
     ``max_unpacked`` bounds what an .xlsx may unpack to (default ``Settings.max_import_uncompressed_bytes``).
     """
     if not data:
-        raise SheetError("文件是空的 / the file is empty")
+        raise SheetError(_("文件是空的"))
     if data.startswith(XLS_MAGIC) or file_name.lower().endswith(".xls"):
-        raise SheetError(
-            "不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx / old .xls files are not supported; save as .xlsx"
-        )
+        raise SheetError(_("不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx"))
     if data.startswith(XLSX_MAGIC):
         if max_unpacked is None:
             from renxing.config import get_settings
@@ -100,7 +94,7 @@ def read_table(
             max_unpacked = get_settings().max_import_uncompressed_bytes
         return _read_xlsx(data, max_rows, progress, max_unpacked)
     if file_name.lower().endswith((".xlsx", ".xlsm")):
-        raise SheetError("文件不是有效的 .xlsx / the file is not a valid .xlsx workbook")
+        raise SheetError(_("文件不是有效的 .xlsx"))
     return _read_csv(data, max_rows)
 
 
@@ -119,10 +113,10 @@ def read_upload(stream: BinaryIO, max_bytes: int | None = None) -> bytes:
 
 def file_too_large(max_bytes: int) -> str:
     mb = f"{max_bytes / (1024 * 1024):.3g}"
-    return f"文件超过 {mb} MB，请拆分后分批导入 / the file is larger than {mb} MB; split it"
+    return _("文件超过 {mb} MB，请拆分后分批导入").format(mb=mb)
 
 
-_UNREADABLE = "无法读取该 .xlsx 文件，请用 Excel 打开后重新保存 / the .xlsx file cannot be read; re-save it in Excel"
+_UNREADABLE = _l("无法读取该 .xlsx 文件，请用 Excel 打开后重新保存")
 
 
 def _inspect_xlsx(data: bytes, max_rows: int, max_unpacked: int) -> dict[str, int]:
@@ -131,17 +125,14 @@ def _inspect_xlsx(data: bytes, max_rows: int, max_unpacked: int) -> dict[str, in
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
             if len(infos) > MAX_MEMBERS:
-                raise SheetError(_limits_message("文件内部件过多", "the workbook has too many parts"))
+                raise SheetError(_limits_message(_("文件内部件过多")))
             unpacked = sum(i.file_size for i in infos)
             if unpacked > max_unpacked:
                 mb = max_unpacked // (1024 * 1024)
-                raise SheetError(
-                    _limits_message(f"文件解压后超过 {mb} MB", f"the workbook unpacks to more than {mb} MB")
-                )
+                raise SheetError(_limits_message(_("文件解压后超过 {mb} MB").format(mb=mb)))
             for i in infos:
                 if i.file_size > 1024 * 1024 and i.file_size > MAX_RATIO * max(i.compress_size, 1):
-                    tight = f"the workbook part {i.filename} is packed suspiciously tight"
-                    raise SheetError(_limits_message("文件压缩比异常", tight))
+                    raise SheetError(_limits_message(_("文件压缩比异常（{part}）").format(part=i.filename)))
             rows: dict[str, int] = {}
             for i in infos:
                 if i.filename.endswith((".xml", ".rels")):
@@ -207,7 +198,7 @@ def _header(cells: Any) -> list[str]:
     while headers and not headers[-1]:
         headers.pop()
     if len(headers) > MAX_COLUMNS:
-        raise SheetError(f"列数超过上限 {MAX_COLUMNS} / more than {MAX_COLUMNS} columns")
+        raise SheetError(_("列数超过上限 {max_columns}").format(max_columns=MAX_COLUMNS))
     return headers
 
 
@@ -239,7 +230,7 @@ def _xlsx_rows(ws: Any, max_rows: int, progress: Progress | None) -> Table:
         if progress is not None and number % 500 == 0:
             progress(number - 1, max(estimate, number - 1))
     if table is None:
-        raise SheetError("第一个工作表是空的 / the first sheet is empty")
+        raise SheetError(_("第一个工作表是空的"))
     return table
 
 
@@ -255,7 +246,7 @@ def decode_text(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise SheetError("无法识别文件编码，请另存为 UTF-8 CSV / unknown text encoding; save as UTF-8 CSV")
+    raise SheetError(_("无法识别文件编码，请另存为 UTF-8 CSV"))
 
 
 def _read_csv(data: bytes, max_rows: int) -> Table:
@@ -270,7 +261,7 @@ def _read_csv(data: bytes, max_rows: int) -> Table:
             return _csv_rows(data, encoding, "strict", max_rows)
         except UnicodeDecodeError:
             continue
-    raise SheetError("无法识别文件编码，请另存为 UTF-8 CSV / unknown text encoding; save as UTF-8 CSV")
+    raise SheetError(_("无法识别文件编码，请另存为 UTF-8 CSV"))
 
 
 def _csv_lines(stream: io.TextIOBase) -> Iterator[str]:
@@ -279,9 +270,7 @@ def _csv_lines(stream: io.TextIOBase) -> Iterator[str]:
         if not line:
             return
         if len(line) >= MAX_LINE and not line.endswith(("\n", "\r")):
-            raise SheetError(
-                f"某一行超过 {MAX_LINE} 个字符 / a line is longer than {MAX_LINE:,} characters; is this a CSV file?"
-            )
+            raise SheetError(_("某一行超过 {max_line} 个字符").format(max_line=MAX_LINE))
         yield line
 
 
@@ -303,9 +292,9 @@ def _csv_rows(data: bytes, encoding: str, errors: str, max_rows: int) -> Table:
             if row is not None:
                 table.rows.append((number, row))
     except csv.Error as exc:
-        raise SheetError(f"CSV 格式错误 / malformed CSV: {exc}") from exc
+        raise SheetError(_("CSV 格式错误：{error}").format(error=exc)) from exc
     if table is None or not any(table.headers):
-        raise SheetError("文件没有表头 / the file has no header row")
+        raise SheetError(_("文件没有表头"))
     return table
 
 
@@ -353,23 +342,20 @@ def text(value: Any, max_length: int | None = None) -> str | None:
     if not out:
         return None
     if max_length is not None and len(out) > max_length:
-        raise CellError(f"超过 {max_length} 个字 / longer than {max_length} characters")
+        raise CellError(_("超过 {max_length} 个字").format(max_length=max_length))
     return out
 
 
 def code_text(value: Any, max_length: int | None = None) -> str | None:
     """Digits-and-letters text such as a phone number or a room: numbers are fine, full width is folded."""
     if isinstance(value, float) and not value.is_integer():
-        raise CellError("应为整数或文本 / expected digits, not a decimal number")
+        raise CellError(_("应为整数或文本"))
     raw = text(value)
     return text(_nfkc(raw), max_length) if raw is not None else None
 
 
 _SCIENTIFIC = re.compile(r"^\d+(\.\d+)?e\+?\d+$", re.IGNORECASE)
-ID_AS_NUMBER = (
-    "身份证号被存成了数字（末几位可能已丢失），请将该列设置为“文本”格式后重新录入 / "
-    "the ID number was stored as a number and digits may be lost: format the column as text and re-enter it"
-)
+ID_AS_NUMBER = _l("身份证号被存成了数字（末几位可能已丢失），请将该列设置为“文本”格式后重新录入")
 
 
 def id_number_text(value: Any) -> str | None:
@@ -401,13 +387,13 @@ def parse_date(value: Any) -> date | None:
     if isinstance(value, date):
         return value
     if isinstance(value, bool):
-        raise CellError("不是日期 / not a date")
+        raise CellError(_("不是日期"))
     if isinstance(value, int | float):
         # A number is only read as yyyymmdd; a bare Excel serial number could be anything.
         if float(value).is_integer() and 10_000_000 <= value <= 99_999_999:
             value = str(int(value))
         else:
-            raise CellError("不是日期，请填写如 1950-01-09 / not a date; write it like 1950-01-09")
+            raise CellError(_("不是日期，请填写如 1950-01-09"))
     raw = _nfkc(value)
     if not raw:
         return None
@@ -418,8 +404,8 @@ def parse_date(value: Any) -> date | None:
             try:
                 return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
             except ValueError as exc:
-                raise CellError("日期不存在 / no such date") from exc
-    raise CellError("日期格式错误，请填写如 1950-01-09 / bad date; write it like 1950-01-09")
+                raise CellError(_("日期不存在")) from exc
+    raise CellError(_("日期格式错误，请填写如 1950-01-09"))
 
 
 _TRUE = frozenset({"是", "有", "y", "yes", "true", "t", "1", "√", "✓", "✔", "对"})
@@ -453,10 +439,10 @@ def parse_int(
     if value is None:
         return None
     if isinstance(value, bool):
-        raise CellError("应为整数 / expected a whole number")
+        raise CellError(_("应为整数"))
     if isinstance(value, float):
         if not value.is_integer():
-            raise CellError("应为整数 / expected a whole number")
+            raise CellError(_("应为整数"))
         number = int(value)
     elif isinstance(value, int):
         number = value
@@ -474,12 +460,12 @@ def parse_int(
             try:
                 dec = Decimal(raw)
             except InvalidOperation as exc:
-                raise CellError("应为整数 / expected a whole number") from exc
+                raise CellError(_("应为整数")) from exc
             if dec != dec.to_integral_value():
-                raise CellError("应为整数 / expected a whole number")
+                raise CellError(_("应为整数"))
             number = int(dec)
     if (low is not None and number < low) or (high is not None and number > high):
-        raise CellError(f"应在 {low}–{high} 之间 / must be between {low} and {high}")
+        raise CellError(_("应在 {low}–{high} 之间").format(low=low, high=high))
     return number
 
 
@@ -487,7 +473,7 @@ def parse_float(value: Any, *, low: float, high: float) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise CellError("应为数字 / expected a number")
+        raise CellError(_("应为数字"))
     if isinstance(value, int | float):
         number = float(value)
     else:
@@ -497,9 +483,9 @@ def parse_float(value: Any, *, low: float, high: float) -> float | None:
         try:
             number = float(raw)
         except ValueError as exc:
-            raise CellError("应为数字 / expected a number") from exc
+            raise CellError(_("应为数字")) from exc
     if not low <= number <= high:
-        raise CellError(f"应在 {low}–{high} 之间 / must be between {low} and {high}")
+        raise CellError(_("应在 {low}–{high} 之间").format(low=low, high=high))
     return number
 
 
@@ -512,7 +498,7 @@ def parse_choice(value: Any, choices: dict[str, str], allowed: str) -> str | Non
         return None
     if raw in choices:
         return choices[raw]
-    raise CellError(f"无效的值，可填：{allowed} / not an allowed value")
+    raise CellError(_("无效的值，可填：{allowed}").format(allowed=allowed))
 
 
 def parse_choices(value: Any, choices: dict[str, str], allowed: str) -> list[str] | None:
@@ -531,5 +517,5 @@ def parse_choices(value: Any, choices: dict[str, str], allowed: str) -> list[str
         elif code not in out:
             out.append(code)
     if bad:
-        raise CellError(f"无效的值“{'、'.join(bad)}”，可填：{allowed} / not allowed: {', '.join(bad)}")
+        raise CellError(_("无效的值“{values}”，可填：{allowed}").format(values="、".join(bad), allowed=allowed))
     return out

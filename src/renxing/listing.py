@@ -28,6 +28,7 @@ from renxing.auth.principal import Principal
 from renxing.config import get_settings
 from renxing.errors import FieldError, Invalid
 from renxing.grid.scope import scope_clause
+from renxing.i18n import _
 
 T = TypeVar("T")
 
@@ -104,9 +105,9 @@ def check_page(page: int, size: int | None) -> tuple[int, int]:
     settings = get_settings()
     size = settings.page_size if size is None else size
     if page < 1:
-        raise Invalid("页码无效 / bad page", [FieldError("page", "must be ≥ 1", value=page)])
+        raise Invalid(_("页码无效"), [FieldError("page", "must be ≥ 1", value=page)])
     if not 1 <= size <= settings.max_page_size:
-        raise Invalid("每页条数无效 / bad page size", [FieldError("size", f"must be 1..{settings.max_page_size}")])
+        raise Invalid(_("每页条数无效"), [FieldError("size", f"must be 1..{settings.max_page_size}")])
     return page, size
 
 
@@ -117,7 +118,7 @@ def sort_clauses(spec: ListSpec, sort: str | None) -> list[Any]:
     name = key[1:] if descending else key
     if name not in spec.sorts:
         choices = ", ".join(spec.sorts)
-        raise Invalid("排序字段无效 / bad sort", [FieldError("sort", f"one of {choices}", value=sort)])
+        raise Invalid(_("排序字段无效"), [FieldError("sort", f"one of {choices}", value=sort)])
     column = spec.sorts[name]
     first = list(column) if isinstance(column, list | tuple) else [column]
     if descending:
@@ -132,7 +133,7 @@ def search_clause(spec: ListSpec, q: str | None):
     if not text or not spec.search:
         return None
     if len(text) > MAX_SEARCH:
-        raise Invalid("搜索词过长 / search text too long", [FieldError("q", f"at most {MAX_SEARCH} characters")])
+        raise Invalid(_("搜索词过长"), [FieldError("q", f"at most {MAX_SEARCH} characters")])
     return or_(*[col.icontains(text, autoescape=True) for col in spec.search])
 
 
@@ -150,11 +151,11 @@ def filter_clauses(spec: ListSpec, values: Mapping[str, Any]) -> list[Any]:
             try:
                 value = flt.parse(value)
             except (TypeError, ValueError):
-                errors.append(FieldError(name, "无效的筛选值 / bad filter value", value=value))
+                errors.append(FieldError(name, _("无效的筛选值"), value=value))
                 continue
         clauses.append(flt.clause(value))
     if errors:
-        raise Invalid("筛选条件无效 / bad filter", errors)
+        raise Invalid(_("筛选条件无效"), errors)
     return clauses
 
 

@@ -22,6 +22,7 @@ from renxing.auth.policy import Perm
 from renxing.auth.principal import Principal
 from renxing.db import utcnow
 from renxing.errors import Collector, Conflict, NotFound
+from renxing.i18n import _
 
 KEY_PREFIX = "rx_"
 MIN_KEY_LENGTH = 16
@@ -39,9 +40,9 @@ def new_secret() -> str:
 def _clean_name(name: str, errors: Collector) -> str:
     name = (name or "").strip()
     if not name or len(name) > 60:
-        errors.add("name", "名称须为1到60个字符 / the name must be 1 to 60 characters", value=name)
+        errors.add("name", _("名称须为1到60个字符"), value=name)
     elif any(unicodedata.category(ch).startswith("C") for ch in name):
-        errors.add("name", "名称含控制字符 / the name contains control characters", value=repr(name))
+        errors.add("name", _("名称含控制字符"), value=repr(name))
     return name
 
 
@@ -53,13 +54,18 @@ def create_key(session: Session, actor: Principal, name: str, *, key: str | None
     name = _clean_name(name, errors)
     secret = new_secret() if key is None else key
     if not MIN_KEY_LENGTH <= len(secret) <= MAX_KEY_LENGTH or secret != secret.strip():
-        errors.add("key", f"密钥须为{MIN_KEY_LENGTH}到{MAX_KEY_LENGTH}个字符 / the key must be 16 to 200 characters")
+        errors.add(
+            "key",
+            _("密钥须为{min_key_length}到{max_key_length}个字符").format(
+                min_key_length=MIN_KEY_LENGTH, max_key_length=MAX_KEY_LENGTH
+            ),
+        )
     errors.raise_if_any()
     if session.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
-        raise Conflict(f"名称已存在 / an API key named {name} exists")
+        raise Conflict(_("名称已存在").format(name=name))
     digest = hash_key(secret)
     if session.scalar(select(ApiKey.id).where(ApiKey.key_hash == digest)) is not None:
-        raise Conflict("该密钥已在使用 / this key is already in use")
+        raise Conflict(_("该密钥已在使用"))
     row = ApiKey(name=name, key_hash=digest, prefix=secret[:8], created_at=utcnow(), use_count=0)
     session.add(row)
     session.flush()
@@ -77,9 +83,9 @@ def revoke_key(session: Session, actor: Principal, name: str, *, now: datetime |
     actor.require(Perm.users_manage)
     row = session.scalar(select(ApiKey).where(ApiKey.name == (name or "").strip()))
     if row is None:
-        raise NotFound(f"API 密钥不存在 / no API key named {name}")
+        raise NotFound(_("API 密钥不存在").format(name=name))
     if row.revoked_at is not None:
-        raise Conflict(f"API 密钥已吊销 / the API key {name} is already revoked")
+        raise Conflict(_("API 密钥已吊销").format(name=name))
     row.revoked_at = now or utcnow()
     audit.record(
         session, actor, "revoke", "api_key", row.id, summary=row.name, after={"revoked_at": row.revoked_at.isoformat()}

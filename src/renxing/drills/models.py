@@ -7,6 +7,7 @@ from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from renxing.db import Base, UTCDateTime, utcnow
+from renxing.i18n import _l
 
 
 class ActivityKind(StrEnum):
@@ -41,31 +42,31 @@ class Method(StrEnum):
 
 
 KIND_LABELS = {
-    ActivityKind.evacuation_drill: ("疏散演练", "evacuation drill"),
-    ActivityKind.fire_drill: ("消防演练", "fire drill"),
-    ActivityKind.first_aid_training: ("急救培训", "first-aid training"),
-    ActivityKind.lecture: ("宣讲/宣传", "lecture / publicity"),
-    ActivityKind.tabletop: ("桌面推演", "tabletop exercise"),
+    ActivityKind.evacuation_drill: _l("疏散演练"),
+    ActivityKind.fire_drill: _l("消防演练"),
+    ActivityKind.first_aid_training: _l("急救培训"),
+    ActivityKind.lecture: _l("宣讲/宣传"),
+    ActivityKind.tabletop: _l("桌面推演"),
 }
 HAZARD_LABELS = {
-    Hazard.flood: ("洪涝", "flood"),
-    Hazard.fire: ("火灾", "fire"),
-    Hazard.earthquake: ("地震", "earthquake"),
-    Hazard.gas: ("燃气", "gas"),
-    Hazard.typhoon: ("台风", "typhoon"),
-    Hazard.heat: ("高温", "heat"),
-    Hazard.epidemic: ("传染病", "epidemic"),
-    Hazard.general: ("综合", "general"),
+    Hazard.flood: _l("洪涝"),
+    Hazard.fire: _l("火灾"),
+    Hazard.earthquake: _l("地震"),
+    Hazard.gas: _l("燃气"),
+    Hazard.typhoon: _l("台风"),
+    Hazard.heat: _l("高温"),
+    Hazard.epidemic: _l("传染病"),
+    Hazard.general: _l("综合"),
 }
 STATUS_LABELS = {
-    Status.planned: ("计划中", "planned"),
-    Status.done: ("已完成", "done"),
-    Status.cancelled: ("已取消", "cancelled"),
+    Status.planned: _l("计划中"),
+    Status.done: _l("已完成"),
+    Status.cancelled: _l("已取消"),
 }
 METHOD_LABELS = {
-    Method.qr: ("扫码", "QR code"),
-    Method.list: ("名单导入", "list upload"),
-    Method.staff: ("工作人员登记", "by staff"),
+    Method.qr: _l("扫码"),
+    Method.list: _l("名单导入"),
+    Method.staff: _l("工作人员登记"),
 }
 
 

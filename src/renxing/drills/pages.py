@@ -24,13 +24,13 @@ from renxing.errors import FieldError, Invalid
 from renxing.exporting import XLSX_MEDIA_TYPE, content_disposition, to_xlsx
 from renxing.grid.models import GridUnit, Level
 from renxing.grid.service import LEVEL_LABELS
+from renxing.i18n import _, _l
 from renxing.partners import service as partners
 from renxing.partners.models import KIND_LABELS as ORG_KIND_LABELS
 from renxing.people import service as people
 from renxing.people.vulnerability import TAG_LABELS
 from renxing.web import csrf, pagekit
 from renxing.web.deps import DB, CurrentUser
-from renxing.web.i18n import lang_of, register
 from renxing.web.pagekit import PostedForm
 from renxing.web.params import Id, PageNo, form_id
 from renxing.web.templating import render
@@ -38,13 +38,12 @@ from renxing.web.templating import render
 router = APIRouter(include_in_schema=False)
 MaybeUser = Annotated[Principal | None, Depends(maybe_user)]
 STANDING_LABELS = {
-    "ok": ("达标", "on target"),
-    "behind": ("未达标", "below target"),
-    "lagging": ("明显滞后", "lagging"),
-    "empty": ("无居民", "no residents"),
+    "ok": _l("达标"),
+    "behind": _l("未达标"),
+    "lagging": _l("明显滞后"),
+    "empty": _l("无居民"),
 }
-WEEKDAYS = ("一", "二", "三", "四", "五", "六", "日")
-WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAYS = (_l("一"), _l("二"), _l("三"), _l("四"), _l("五"), _l("六"), _l("日"))
 
 
 def labels() -> dict[str, Any]:
@@ -111,7 +110,7 @@ def calendar_page(
         ctx["by_day"] = by_day
         ctx["counts"] = service.attendance_counts(session, [a.id for a in items])
         ctx["today"] = utcnow().astimezone(service.tz()).date()
-    ctx["weekdays"] = WEEKDAYS_EN if lang_of(request) == "en" else WEEKDAYS
+    ctx["weekdays"] = WEEKDAYS
     cov = service.coverage_report(session, actor)
     ctx["coverage"] = cov
     ctx["chart"] = _building_chart(cov)
@@ -258,7 +257,7 @@ def staff_sign_in(request: Request, activity_id: Id, session: DB, actor: Current
     csrf.check(request, str(form.get("csrf_token") or ""))
     ids = [i for v in form.getlist("resident_id") if (i := form_id(v, "resident_id")) is not None]
     if not ids:
-        raise Invalid("请选择居民 / choose a resident", [FieldError("resident_id", "required")])
+        raise Invalid(_("请选择居民"), [FieldError("resident_id", "required")])
     out = service.sign_in_by_staff(session, actor, activity_id, ids)
     return RedirectResponse(f"/drills/{activity_id}?added={out['added']}&already={out['already']}", status_code=303)
 
@@ -268,8 +267,8 @@ def upload(request: Request, activity_id: Id, session: DB, actor: CurrentUser, f
     csrf.check(request, str(form.get("csrf_token") or ""))
     file = form.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
-        errors = [FieldError("file", "请选择文件 / choose a file")]
-        message = "请选择文件 / choose a file"
+        errors = [FieldError("file", _("请选择文件"))]
+        message = _("请选择文件")
     else:
         try:
             data = cells.read_upload(file.file)
@@ -295,7 +294,7 @@ def signin_page(request: Request, activity_id: Id, session: DB, actor: MaybeUser
     a = session.get(service.Activity, activity_id)
     ctx: dict[str, Any] = {**labels(), "a": a, "token": t, "values": {}, "done": None, "problem": None}
     if a is None:
-        ctx["problem"] = "活动不存在 / no such activity"
+        ctx["problem"] = _("活动不存在")
         return render(request, "drills_signin.html", ctx, status_code=404)
     try:
         service.check_token(a.id, t)
@@ -334,100 +333,10 @@ def signin_post(request: Request, activity_id: Id, session: DB, actor: MaybeUser
         )
     except ValidationError as exc:
         ctx["errors"] = {e.field: e.message for e in pagekit.field_errors(exc)}
-        ctx["problem"] = "输入有误 / invalid input"
+        ctx["problem"] = _("输入有误")
     except Invalid as exc:
         ctx["problem"] = exc.message
         ctx["errors"] = {e.field: e.message for e in exc.errors}
     if actor is None:
         ctx["csrf_token"] = str(form.get("csrf_token") or "")
     return render(request, "drills_signin.html", ctx, status_code=200 if ctx["done"] else 422)
-
-
-register(
-    {
-        "演练培训": "Drills & training",
-        "演练日历": "Drill calendar",
-        "月视图": "Month",
-        "列表": "List",
-        "新建活动": "New activity",
-        "覆盖率": "Coverage",
-        "上月": "Previous month",
-        "下月": "Next month",
-        "本月暂无活动": "No activities this month",
-        "类型": "Kind",
-        "灾种": "Hazard",
-        "状态": "Status",
-        "全部": "All",
-        "标题或地点": "Title or place",
-        "筛选": "Filter",
-        "时间": "Time",
-        "地点": "Place",
-        "签到人数": "Signed in",
-        "各楼栋覆盖率（近12个月）": "Reach per building (last 12 months)",
-        "目标": "Target",
-        "社区": "Community",
-        "标题": "Title",
-        "开始时间": "Starts",
-        "结束时间": "Ends",
-        "合作单位": "Partners",
-        "备注": "Notes",
-        "保存": "Save",
-        "取消": "Cancel",
-        "活动": "Activity",
-        "组织者": "Organizer",
-        "面向": "Meant for",
-        "全社区": "The whole community",
-        "签到二维码": "Sign-in QR code",
-        "请居民用手机扫码签到": "Residents scan this with their phone to sign in",
-        "签到链接": "Sign-in link",
-        "签到名单": "Attendance",
-        "签到方式": "Method",
-        "签到时间": "Signed in at",
-        "居民": "Resident",
-        "工作人员登记": "Sign residents in",
-        "按姓名查找": "Find by name",
-        "查找": "Find",
-        "签到": "Sign in",
-        "导入签到表": "Upload a sign-in sheet",
-        "表头：姓名，以及身份证号或手机号；xlsx 或 csv。有一行错误则整表不导入。": (
-            "Headers: 姓名 (name) and 身份证号 (ID number) or 手机号 (phone); xlsx or csv. "
-            "One bad row and nothing is imported."
-        ),
-        "上传": "Upload",
-        "标为已完成": "Mark done",
-        "取消活动": "Cancel activity",
-        "新增签到": "signed in",
-        "已签到过": "already signed in",
-        "活动签到": "Activity sign-in",
-        "签到成功": "Signed in",
-        "您已签到过": "You had already signed in",
-        "以本人身份签到": "Sign in as myself",
-        "没有账号？请填写": "No account? Fill in",
-        "姓名": "Name",
-        "手机号后四位": "Last 4 digits of your phone",
-        "门牌号（同名时需要）": "Room number (if asked)",
-        "近12个月": "Last 12 months",
-        "覆盖居民": "Residents reached",
-        "活动次数": "Activities",
-        "滞后楼栋": "Lagging buildings",
-        "网格单元": "Unit",
-        "居民数": "Residents",
-        "已覆盖": "Reached",
-        "覆盖率(%)": "Reach (%)",
-        "尚差": "Still needed",
-        "待邀请居民（重点人群优先）": "Residents to invite (vulnerable first)",
-        "导出 Excel": "Export to Excel",
-        "住址": "Address",
-        "年龄": "Age",
-        "重点人群": "Vulnerable group",
-        "电话": "Phone",
-        "暂无滞后楼栋": "No building lags",
-        "全部居民均已覆盖": "Every resident has been reached",
-        "年度目标": "Yearly target",
-        "无签到记录": "Nobody has signed in yet",
-        "签到表有误，未导入任何记录": "The sheet has errors; nothing was imported",
-        "行": "Row",
-        "列": "Column",
-        "原因": "Reason",
-    }
-)

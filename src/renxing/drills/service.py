@@ -34,6 +34,7 @@ from renxing.drills.schemas import ActivityIn, ActivityPatch, SelfSignIn
 from renxing.errors import Collector, FieldError, Forbidden, Invalid, NotFound
 from renxing.grid.models import GridUnit, Household, Level
 from renxing.grid.scope import path_ids, scope_clause, subtree_clause
+from renxing.i18n import _
 from renxing.listing import Page, paginate
 from renxing.partners.models import Organization
 from renxing.people import vulnerability
@@ -87,7 +88,7 @@ def _load(session: Session, actor: Principal, activity_id: int) -> Activity:
     actor.require(Perm.drills_read)
     a = session.get(Activity, activity_id)
     if a is None or not (actor.is_global or actor.sees_unit(a.path)):
-        raise NotFound(f"活动不存在 / activity {activity_id} not found")
+        raise NotFound(_("活动不存在").format(activity_id=activity_id))
     return a
 
 
@@ -95,46 +96,44 @@ def _writable(session: Session, actor: Principal, activity_id: int) -> Activity:
     a = _load(session, actor, activity_id)
     actor.require(Perm.drills_write)
     if not actor.covers_path(a.path):
-        raise Forbidden("不在您的管理范围内 / this community is outside your scope")
+        raise Forbidden(_("不在您的管理范围内"))
     return a
 
 
 def _check_activity(session: Session, actor: Principal, values: dict[str, Any], community: GridUnit) -> None:
     errors = Collector()
     if values["kind"] not in ActivityKind.__members__:
-        errors.add("kind", f"应为 / must be one of {', '.join(ActivityKind)}", value=values["kind"])
+        errors.add("kind", _("应为").format(join=", ".join(ActivityKind)), value=values["kind"])
     if values["hazard"] not in Hazard.__members__:
-        errors.add("hazard", f"应为 / must be one of {', '.join(Hazard)}", value=values["hazard"])
+        errors.add("hazard", _("应为").format(join=", ".join(Hazard)), value=values["hazard"])
     if values["status"] not in Status.__members__:
-        errors.add("status", f"应为 / must be one of {', '.join(Status)}", value=values["status"])
+        errors.add("status", _("应为").format(join=", ".join(Status)), value=values["status"])
     starts, ends = values["starts_at"], values["ends_at"]
     if ends <= starts:
-        errors.add("ends_at", "结束时间应晚于开始时间 / must be after the start")
+        errors.add("ends_at", _("结束时间应晚于开始时间"))
     elif ends - starts > timedelta(hours=MAX_HOURS):
-        errors.add("ends_at", f"活动最长 {MAX_HOURS} 小时 / an activity lasts at most {MAX_HOURS} hours")
+        errors.add("ends_at", _("活动最长 {max_hours} 小时").format(max_hours=MAX_HOURS))
     if values["status"] == Status.done.value and starts > utcnow():
-        errors.add("status", "活动尚未开始，不能标为已完成 / cannot be done before it starts")
+        errors.add("status", _("活动尚未开始，不能标为已完成"))
     if values.get("place_unit_id") is not None:
         place = session.get(GridUnit, values["place_unit_id"])
         if place is None or not place.path.startswith(community.path):
-            errors.add(
-                "place_unit_id", "地点不在本社区 / the place is not in this community", value=values["place_unit_id"]
-            )
+            errors.add("place_unit_id", _("地点不在本社区"), value=values["place_unit_id"])
     if (values.get("lon") is None) != (values.get("lat") is None):
-        errors.add("lat", "经纬度需同时填写 / give both longitude and latitude")
+        errors.add("lat", _("经纬度需同时填写"))
     team_id = values.get("organizer_team_id")
     if team_id is not None and session.scalar(select(_teams.c.id).where(_teams.c.id == team_id)) is None:
-        errors.add("organizer_team_id", "志愿队不存在 / no such volunteer team", value=team_id)
+        errors.add("organizer_team_id", _("志愿队不存在"), value=team_id)
     for pid in values.get("partner_ids") or []:
         org = session.get(Organization, pid)
         if org is None or org.path != community.path:
-            errors.add("partner_ids", "合作单位不存在或不属于本社区 / partner not found in this community", value=pid)
+            errors.add("partner_ids", _("合作单位不存在或不属于本社区"), value=pid)
         elif not org.active:
-            errors.add("partner_ids", "合作单位已停用 / partner is inactive", value=pid)
+            errors.add("partner_ids", _("合作单位已停用"), value=pid)
     for uid in values.get("target_unit_ids") or []:
         unit = session.get(GridUnit, uid)
         if unit is None or not unit.path.startswith(community.path):
-            errors.add("target_unit_ids", "对象网格不在本社区 / target unit not in this community", value=uid)
+            errors.add("target_unit_ids", _("对象网格不在本社区"), value=uid)
     errors.raise_if_any()
 
 
@@ -154,9 +153,9 @@ def create_activity(session: Session, actor: Principal, data: ActivityIn) -> Act
     actor.require(Perm.drills_write)
     community = session.get(GridUnit, data.unit_id)
     if community is None or community.level != Level.community.value:
-        raise Invalid("请选择社区 / choose a community", [FieldError("unit_id", "不是社区 / not a community")])
+        raise Invalid(_("请选择社区"), [FieldError("unit_id", _("不是社区"))])
     if not actor.covers_path(community.path):
-        raise Forbidden("不在您的管理范围内 / this community is outside your scope")
+        raise Forbidden(_("不在您的管理范围内"))
     values = data.model_dump()
     values["starts_at"], values["ends_at"] = aware(data.starts_at), aware(data.ends_at)
     _check_activity(session, actor, values, community)
@@ -184,7 +183,7 @@ def update_activity(session: Session, actor: Principal, activity_id: int, patch:
     errors = Collector()
     for key in ("kind", "hazard", "title", "starts_at", "ends_at", "status"):
         if key in changes and changes[key] is None:
-            errors.add(key, "不能为空 / may not be empty")
+            errors.add(key, _("不能为空"))
     errors.raise_if_any()
     for key in ("starts_at", "ends_at"):
         if changes.get(key) is not None:
@@ -316,11 +315,11 @@ def activity_query(
         stmt = stmt.where(Activity.starts_at < until)
     if kind:
         if kind not in ActivityKind.__members__:
-            raise Invalid("类型无效 / bad kind", [FieldError("kind", f"one of {', '.join(ActivityKind)}", value=kind)])
+            raise Invalid(_("类型无效"), [FieldError("kind", f"one of {', '.join(ActivityKind)}", value=kind)])
         stmt = stmt.where(Activity.kind == kind)
     if status:
         if status not in Status.__members__:
-            raise Invalid("状态无效 / bad status", [FieldError("status", f"one of {', '.join(Status)}", value=status)])
+            raise Invalid(_("状态无效"), [FieldError("status", f"one of {', '.join(Status)}", value=status)])
         stmt = stmt.where(Activity.status == status)
     if q:
         stmt = stmt.where(or_(contains(Activity.title, q.strip()), contains(Activity.place, q.strip())))
@@ -331,7 +330,7 @@ def list_activities(
     session: Session, actor: Principal, *, sort: str = "-starts_at", page: int = 1, size: int | None = None, **filters
 ) -> Page[Activity]:
     if sort not in SORTS:
-        raise Invalid("排序字段无效 / bad sort", [FieldError("sort", f"one of {', '.join(SORTS)}")])
+        raise Invalid(_("排序字段无效"), [FieldError("sort", f"one of {', '.join(SORTS)}")])
     stmt = activity_query(actor, **filters).order_by(SORTS[sort], Activity.id)
     return paginate(session, stmt, page, size)
 
@@ -350,7 +349,7 @@ def attendance_counts(session: Session, activity_ids: list[int]) -> dict[int, in
 def month_activities(session: Session, actor: Principal, year: int, month: int) -> list[Activity]:
     """The activities of one calendar month (local time), for the calendar."""
     if not 1 <= month <= 12 or not 2000 <= year <= 2100:
-        raise Invalid("月份无效 / bad month", [FieldError("month", "YYYY-MM")])
+        raise Invalid(_("月份无效"), [FieldError("month", "YYYY-MM")])
     start = datetime(year, month, 1, tzinfo=tz())
     end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=tz())
     stmt = activity_query(actor, since=start, until=end).order_by(Activity.starts_at, Activity.id)
@@ -369,31 +368,29 @@ def signin_token(activity_id: int) -> str:
 
 def check_token(activity_id: int, token: str | None) -> None:
     if not token or not hmac.compare_digest(signin_token(activity_id), token):
-        raise Invalid("签到码无效 / invalid sign-in code", [FieldError("token", "请重新扫码 / scan the code again")])
+        raise Invalid(_("签到码无效"), [FieldError("token", _("请重新扫码"))])
 
 
 def _check_window(a: Activity, now: datetime, *, by_staff: bool) -> None:
     s = get_settings()
     if a.status == Status.cancelled.value:
-        raise Invalid("活动已取消 / the activity was cancelled", [FieldError("activity", "cancelled")])
+        raise Invalid(_("活动已取消"), [FieldError("activity", "cancelled")])
     opens = a.starts_at - timedelta(minutes=s.drill_signin_open_minutes)
     if now < opens:
         raise Invalid(
-            f"活动尚未开始，开始前 {s.drill_signin_open_minutes} 分钟起可签到 / "
-            f"the activity has not started; sign-in opens {s.drill_signin_open_minutes} minutes before",
+            _("活动尚未开始，开始前 {drill_signin_open_minutes} 分钟起可签到").format(
+                drill_signin_open_minutes=s.drill_signin_open_minutes
+            ),
             [FieldError("activity", "not_started")],
         )
     if by_staff:
         if now > a.ends_at + timedelta(days=s.drill_record_days):
             raise Invalid(
-                f"活动结束已超过 {s.drill_record_days} 天，不能再补录 / "
-                f"the activity ended more than {s.drill_record_days} days ago",
+                _("活动结束已超过 {drill_record_days} 天，不能再补录").format(drill_record_days=s.drill_record_days),
                 [FieldError("activity", "ended")],
             )
     elif now > a.ends_at + timedelta(minutes=s.drill_signin_close_minutes):
-        raise Invalid(
-            "活动已结束，签到已关闭 / the activity is over; sign-in is closed", [FieldError("activity", "ended")]
-        )
+        raise Invalid(_("活动已结束，签到已关闭"), [FieldError("activity", "ended")])
 
 
 def _add(
@@ -432,7 +429,7 @@ def _community_resident(session: Session, a: Activity, resident_id: int) -> Resi
     r = session.get(Resident, resident_id)
     if r is None or r.deleted_at is not None or not r.path.startswith(a.path):
         raise Invalid(
-            "不是本社区居民 / not a resident of this community",
+            _("不是本社区居民"),
             [FieldError("resident_id", "not_in_community", value=str(resident_id))],
         )
     return r
@@ -457,14 +454,14 @@ def sign_in_self(
     now = now or utcnow()
     a = session.get(Activity, activity_id)
     if a is None:
-        raise NotFound(f"活动不存在 / activity {activity_id} not found")
+        raise NotFound(_("活动不存在").format(activity_id=activity_id))
     check_token(a.id, data.token)
     _check_window(a, now, by_staff=False)
     if actor is not None and actor.role is Role.resident and actor.resident_id is not None:
         r = _community_resident(session, a, actor.resident_id)
     else:
         r = _verify(session, a, data)
-    added, _ = _add(session, actor or SYSTEM, a, [r.id], Method.qr, now)
+    added, _skipped = _add(session, actor or SYSTEM, a, [r.id], Method.qr, now)
     return _result(a, r, added)
 
 
@@ -473,9 +470,9 @@ def _verify(session: Session, a: Activity, data: SelfSignIn) -> Resident:
     name = (data.name or "").strip()
     digits = "".join(ch for ch in (data.phone_last4 or "") if ch.isdigit())
     if not name:
-        errors.add("name", "请填写姓名 / name required")
+        errors.add("name", _("请填写姓名"))
     if len(digits) != 4:
-        errors.add("phone_last4", "请填写手机号后四位 / the last four digits of your phone")
+        errors.add("phone_last4", _("请填写手机号后四位"))
     errors.raise_if_any()
     stmt = select(Resident).where(
         subtree_clause(Resident.path, a.path),
@@ -485,8 +482,7 @@ def _verify(session: Session, a: Activity, data: SelfSignIn) -> Resident:
     )
     matches = list(session.scalars(stmt.limit(20)))
     no_match = Invalid(
-        "未找到与姓名和手机号相符的本社区居民，请找工作人员登记 / no resident of this community matches; "
-        "ask the staff to sign you in",
+        _("未找到与姓名和手机号相符的本社区居民，请找工作人员登记"),
         [FieldError("name", "not_in_community")],
     )
     if not matches:
@@ -495,7 +491,7 @@ def _verify(session: Session, a: Activity, data: SelfSignIn) -> Resident:
         room = (data.room or "").strip().removesuffix("室")
         if not room:
             raise Invalid(
-                "有多位居民相符，请填写门牌号 / several residents match; give your room number",
+                _("有多位居民相符，请填写门牌号"),
                 [FieldError("room", "required")],
             )
         stmt_rooms = select(Household.id, Household.room).where(Household.id.in_([m.household_id for m in matches]))
@@ -517,9 +513,9 @@ def sign_in_by_staff(
     for rid in resident_ids:
         r = session.get(Resident, rid)
         if r is None or r.deleted_at is not None or not actor.covers_path(r.path):
-            errors.add("resident_ids", "居民不存在 / resident not found", value=rid)
+            errors.add("resident_ids", _("居民不存在"), value=rid)
         elif not r.path.startswith(a.path):
-            errors.add("resident_ids", "不是本社区居民 / not a resident of this community", value=rid)
+            errors.add("resident_ids", _("不是本社区居民"), value=rid)
     errors.raise_if_any()
     added, already = _add(session, actor, a, resident_ids, Method.staff, now)
     return {"added": len(added), "already": len(already)}
@@ -535,13 +531,10 @@ def remove_attendance(
     actor.require(Perm.drills_attend)
     days = get_settings().drill_record_days
     if a.status == Status.cancelled.value:
-        raise Invalid(
-            "活动已取消，签到记录不能更改 / the activity was cancelled", [FieldError("activity", "cancelled")]
-        )
+        raise Invalid(_("活动已取消，签到记录不能更改"), [FieldError("activity", "cancelled")])
     if now > a.ends_at + timedelta(days=days):
         raise Invalid(
-            f"活动结束已超过 {days} 天，签到记录已关闭，不能删除 / "
-            f"the activity ended more than {days} days ago; its attendance record is closed",
+            _("活动结束已超过 {days} 天，签到记录已关闭，不能删除").format(days=days),
             [FieldError("activity", "ended")],
         )
     row = session.scalar(
@@ -549,7 +542,7 @@ def remove_attendance(
     )
     r = session.get(Resident, resident_id)
     if row is None or r is None or not actor.covers_path(r.path):
-        raise NotFound("无此签到 / no such sign-in")
+        raise NotFound(_("无此签到"))
     session.delete(row)
     audit.record(
         session, actor, "delete", "drill_attendance", row.id, before={"activity_id": a.id, "resident_id": resident_id}
@@ -588,7 +581,7 @@ def import_attendance(
         errors.add("姓名", "缺少“姓名”列 / the 姓名 (name) column is missing", row=1)
     if "id_number" not in where and "phone" not in where:
         errors.add("身份证号", "需要“身份证号”或“手机号”列 / a 身份证号 or 手机号 column is needed", row=1)
-    errors.raise_if_any("表头有误 / bad header row")
+    errors.raise_if_any(_("表头有误"))
 
     parsed: list[tuple[int, str, str | None, str | None]] = []
     for number, row in sheet.rows:
@@ -614,9 +607,9 @@ def import_attendance(
         except cells.CellError as exc:
             errors.add("手机号", str(exc), number)
         if not name:
-            errors.add("姓名", "必填 / required", number)
+            errors.add("姓名", _("必填"), number)
         elif not idn and not phone:
-            errors.add("身份证号", "身份证号或手机号至少填一项 / give an ID number or a phone", number)
+            errors.add("身份证号", _("身份证号或手机号至少填一项"), number)
         else:
             parsed.append((number, name, idn, phone))
 
@@ -643,22 +636,18 @@ def import_attendance(
         if not hits:
             errors.add(
                 column_name,
-                "姓名与号码不符或不是本社区居民 / no resident of this community with this name and number",
+                _("姓名与号码不符或不是本社区居民"),
                 number,
             )
         elif len(hits) > 1:
-            errors.add(
-                column_name, "多位居民相符，请改填身份证号 / several residents match; give the ID number", number
-            )
+            errors.add(column_name, _("多位居民相符，请改填身份证号"), number)
         elif hits[0].id in chosen:
-            errors.add(
-                "姓名", f"与第 {chosen[hits[0].id]} 行是同一人 / same person as row {chosen[hits[0].id]}", number
-            )
+            errors.add("姓名", _("与第 {value} 行是同一人").format(value=chosen[hits[0].id]), number)
         else:
             chosen[hits[0].id] = number
-    errors.raise_if_any("签到名单有误，未导入任何记录 / the list has errors; nothing was imported")
+    errors.raise_if_any(_("签到名单有误，未导入任何记录"))
     if not chosen:
-        raise Invalid("名单是空的 / the list is empty", [FieldError("file", "empty")])
+        raise Invalid(_("名单是空的"), [FieldError("file", "empty")])
     added, already = _add(session, actor, a, list(chosen), Method.list, now)
     return {"rows": len(chosen), "added": len(added), "already": len(already)}
 
@@ -667,7 +656,7 @@ def _writable_attend(session: Session, actor: Principal, activity_id: int) -> Ac
     a = _load(session, actor, activity_id)
     actor.require(Perm.drills_attend)
     if not actor.covers_path(a.path):
-        raise Forbidden("名单导入需管理整个社区 / uploading a list needs the whole community in scope")
+        raise Forbidden(_("名单导入需管理整个社区"))
     return a
 
 
@@ -775,22 +764,22 @@ def _root_for(session: Session, actor: Principal, unit_id: int | None) -> GridUn
     if unit_id is not None:
         unit = session.get(GridUnit, unit_id)
         if unit is None:
-            raise NotFound(f"网格单元不存在 / grid unit {unit_id} not found")
+            raise NotFound(_("网格单元不存在").format(unit_id=unit_id))
         if not (actor.covers_path(unit.path) or (actor.role is Role.resident and _own_community(session, actor, unit))):
-            raise Forbidden(f"不在您的网格范围内 / grid unit {unit_id} is outside your scope")
+            raise Forbidden(_("不在您的网格范围内").format(unit_id=unit_id))
         return unit
     if actor.role is Role.resident or (actor.scope_paths and actor.role in (Role.volunteer, Role.partner)):
         path = actor.scope_paths[0] if actor.scope_paths else ""
         unit = community_of(session, path)
         if unit is None:
-            raise NotFound("没有所属社区 / no community")
+            raise NotFound(_("没有所属社区"))
         return unit
     if actor.is_global or not actor.scope_paths:
         unit = session.scalar(select(GridUnit).where(GridUnit.parent_id.is_(None)).order_by(GridUnit.id))
     else:
         unit = session.scalar(select(GridUnit).where(GridUnit.path == actor.scope_paths[0]))
     if unit is None:
-        raise NotFound("没有网格 / no grid units")
+        raise NotFound(_("没有网格"))
     return unit
 
 
@@ -913,7 +902,7 @@ def not_reached_query(session: Session, actor: Principal, unit_id: int | None, n
     actor.require(Perm.residents_read)
     root = _root_for(session, actor, unit_id)
     if not actor.covers_path(root.path):
-        raise Forbidden("不在您的网格范围内 / outside your scope")
+        raise Forbidden(_("不在您的网格范围内"))
     since, until = window(now)
     # Joined rather than "activity_id IN (...)": per resident, SQLite would probe the index once
     # for every live activity.
@@ -985,7 +974,7 @@ def export_not_reached(
 ) -> tuple[GridUnit, list[str], list[list[Any]]]:
     """The whole invitation list for roles that may call people (phones in the clear), audited."""
     if Field.phone not in actor.clear_fields():
-        raise Forbidden("您的角色不能导出联系电话 / your role may not export phone numbers")
+        raise Forbidden(_("您的角色不能导出联系电话"))
     root, stmt = not_reached_query(session, actor, unit_id, now)
     residents = [r for r, _ in session.execute(stmt.limit(100_000))]
     labels = _labels(session, residents)
@@ -995,7 +984,9 @@ def export_not_reached(
     for r in residents:
         tags = tags_of(r, today)
         shown = [
-            vulnerability.TAG_LABELS[t][0] for t in tags if Field.health in clear or t not in vulnerability.HEALTH_TAGS
+            str(vulnerability.TAG_LABELS[t])
+            for t in tags
+            if Field.health in clear or t not in vulnerability.HEALTH_TAGS
         ]
         rows.append(
             [
@@ -1020,5 +1011,5 @@ def signin_code(session: Session, actor: Principal, activity_id: int, base_url: 
     actor.require(Perm.drills_attend)
     token = signin_token(a.id)
     url = f"{base_url.rstrip('/')}/drills/{a.id}/signin?t={token}"
-    svg = segno.make(url, error="m").svg_inline(scale=5, dark="#1f2733", title="签到 / sign in")
+    svg = segno.make(url, error="m").svg_inline(scale=5, dark="#1f2733", title=_("签到"))
     return {"activity_id": a.id, "token": token, "url": url, "svg": svg}

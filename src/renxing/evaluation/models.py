@@ -7,6 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from renxing.db import Base, UTCDateTime, utcnow
+from renxing.i18n import _l
 
 
 class TargetKind(StrEnum):
@@ -16,9 +17,9 @@ class TargetKind(StrEnum):
 
 DIMENSIONS = ("variety", "quality", "responsiveness")
 DIMENSION_LABELS = {
-    "variety": ("多样性", "variety"),
-    "quality": ("质量", "quality"),
-    "responsiveness": ("响应速度", "responsiveness"),
+    "variety": _l("多样性"),
+    "quality": _l("质量"),
+    "responsiveness": _l("响应速度"),
 }
 
 

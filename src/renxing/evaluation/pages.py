@@ -13,9 +13,9 @@ from renxing.evaluation import service
 from renxing.evaluation.models import DIMENSION_LABELS, DIMENSIONS
 from renxing.evaluation.service import BASIS_LABELS, RatingIn
 from renxing.exporting import XLSX_MEDIA_TYPE, content_disposition
+from renxing.i18n import _
 from renxing.web import csrf, pagekit
 from renxing.web.deps import DB, CurrentUser
-from renxing.web.i18n import lang_of, register
 from renxing.web.pagekit import PostedForm
 from renxing.web.params import Id
 from renxing.web.templating import render
@@ -76,7 +76,7 @@ def report_page(
     request: Request, session: DB, actor: CurrentUser, unit_id: Id | None = None, period: str | None = None
 ):
     period = period or service.default_period()
-    report = service.satisfaction_report(session, actor, unit_id, period, lang_of(request))
+    report = service.satisfaction_report(session, actor, unit_id, period)
     ctx = {
         **_labels(),
         "report": report,
@@ -91,8 +91,8 @@ def report_page(
 @router.get("/evaluation/report.{fmt}")
 def report_file(request: Request, fmt: str, session: DB, actor: CurrentUser, period: str, unit_id: Id | None = None):
     if fmt not in ("xlsx", "pdf"):
-        raise Invalid("格式应为 xlsx 或 pdf / format must be xlsx or pdf", [FieldError("format", fmt)])
-    report = service.satisfaction_report(session, actor, unit_id, period, lang_of(request))
+        raise Invalid(_("格式应为 xlsx 或 pdf"), [FieldError("format", fmt)])
+    report = service.satisfaction_report(session, actor, unit_id, period)
     name = f"{report.community}-满意度报告-{report.period}.{fmt}"
     body, media = (
         (rpt.report_xlsx(report), XLSX_MEDIA_TYPE) if fmt == "xlsx" else (rpt.report_pdf(report), "application/pdf")
@@ -102,43 +102,3 @@ def report_file(request: Request, fmt: str, session: DB, actor: CurrentUser, per
         media_type=media,
         headers={"Content-Disposition": content_disposition(name, f"satisfaction-{period}.{fmt}")},
     )
-
-
-register(
-    {
-        "公众评价": "Public evaluation",
-        "评价服务": "Rate the services",
-        "您接受过以下组织的服务，请为其打分（1–5 分）。": (
-            "These teams and organizations served you; please score them (1 to 5)."
-        ),
-        "暂无可评价的组织：接受过志愿队、社会组织或合作单位的服务后可在此评价。": (
-            "Nothing to rate yet: after a team, social organization or partner has served you, you can rate it here."
-        ),
-        "服务方式": "Service",
-        "意见建议": "Comments",
-        "提交评价": "Submit",
-        "更新评价": "Update",
-        "已保存，谢谢！": "Saved, thank you!",
-        "本季度已评价": "Rated this quarter",
-        "评分卡": "Scorecards",
-        "期间": "Period",
-        "全部期间": "All periods",
-        "组织": "Organization",
-        "类别": "Kind",
-        "评价数": "Ratings",
-        "多样性": "Variety",
-        "质量": "Quality",
-        "响应速度": "Responsiveness",
-        "综合": "Overall",
-        "评分分布": "Distribution of scores",
-        "月度趋势": "Monthly trend",
-        "居民意见（匿名）": "Comments (anonymous)",
-        "满意度报告": "Satisfaction report",
-        "下载 PDF": "Download PDF",
-        "下载 Excel": "Download Excel",
-        "评价居民": "Residents rating",
-        "满意率": "Satisfied",
-        "本期暂无评价": "No ratings in this period",
-        "仅含汇总数据，不含任何姓名。": "Aggregates only; no names.",
-    }
-)

@@ -14,6 +14,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from renxing.exporting import to_xlsx
+from renxing.i18n import _
 
 A4 = (8.27, 11.69)  # inches
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Serif CJK SC", "WenQuanYi Zen Hei", "SimHei")
@@ -129,7 +130,7 @@ def _draw(fig: Figure, report: SatisfactionReport) -> None:
             ax.spines[side].set_visible(False)
     else:
         ax.axis("off")
-        ax.text(0.5, 0.5, "本期暂无评价 / no ratings in this period", ha="center", va="center", **fp)
+        ax.text(0.5, 0.5, _("本期暂无评价"), ha="center", va="center", **fp)
 
     # Table of every organization.
     tab = fig.add_axes((0.06, 0.05, 0.88, 0.38))
@@ -163,7 +164,9 @@ def _draw(fig: Figure, report: SatisfactionReport) -> None:
                 cell.set_facecolor("#ddebf7")
                 cell.get_text().set_weight("bold")
         if len(report.rows) > 24:
-            tab.text(0, -0.02, f"另有 {len(report.rows) - 24} 个组织见 Excel 版 / more in the .xlsx", fontsize=7, **fp)
+            tab.text(
+                0, -0.02, _("另有 {value} 个组织见 Excel 版").format(value=len(report.rows) - 24), fontsize=7, **fp
+            )
 
 
 def _short(name: str, limit: int = 10) -> str:

@@ -26,6 +26,7 @@ from renxing.evaluation import report as rpt
 from renxing.evaluation.models import DIMENSIONS, Rating, TargetKind
 from renxing.events.models import Report
 from renxing.grid.models import GridUnit, Level
+from renxing.i18n import _, _l, in_each_lang
 from renxing.partners.models import KIND_LABELS as ORG_KIND_LABELS
 from renxing.partners.models import Organization
 from renxing.people.models import Resident
@@ -34,9 +35,9 @@ from renxing.volunteers.models import TEAM_KIND_LABELS, TeamMember, VolunteerTea
 SERVICE_DAYS = 365  # a service received within the last year can be rated
 PERIOD = re.compile(r"^(\d{4})Q([1-4])$")
 BASIS_LABELS = {
-    "care_visit": ("上门关怀", "care visit"),
-    "activity": ("参加活动", "took part in an activity"),
-    "report": ("事件处置", "handled a report"),
+    "care_visit": _l("上门关怀"),
+    "activity": _l("参加活动"),
+    "report": _l("事件处置"),
 }
 
 
@@ -68,9 +69,7 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
         return datetime(y, 1, 1, tzinfo=tz()), datetime(y + 1, 1, 1, tzinfo=tz())
     m = PERIOD.match(period or "")
     if not m:
-        raise Invalid(
-            "期间格式应为 2026Q4 或 2026 / period must be like 2026Q4 or 2026", [FieldError("period", "format")]
-        )
+        raise Invalid(_("期间格式应为 2026Q4 或 2026"), [FieldError("period", "format")])
     y, q = int(m.group(1)), int(m.group(2))
     start = datetime(y, 3 * q - 2, 1, tzinfo=tz())
     end = datetime(y + (q == 4), (3 * q) % 12 + 1, 1, tzinfo=tz())
@@ -87,12 +86,17 @@ def periods_in(period: str) -> list[str]:
 # ---- targets ----------------------------------------------------------------------------
 
 
+def _both(label: Any) -> list[str]:
+    """The API carries a kind's label as [Chinese, English]."""
+    return list(in_each_lang(label).values())
+
+
 @dataclass
 class Target:
     kind: str
     id: int
     name: str
-    kind_label: tuple[str, str]
+    kind_label: Any  # a label (lazy) or, for an unknown kind, the kind itself
     path: str  # the community's path
     user_id: int | None = None  # organizations: their account
 
@@ -100,12 +104,12 @@ class Target:
 def _target(session: Session, kind: str, target_id: int) -> Target | None:
     if kind == TargetKind.team.value:
         t = session.get(VolunteerTeam, target_id)
-        return None if t is None else Target(kind, t.id, t.name, TEAM_KIND_LABELS.get(t.kind, (t.kind, t.kind)), t.path)
+        return None if t is None else Target(kind, t.id, t.name, TEAM_KIND_LABELS.get(t.kind, t.kind), t.path)
     if kind == TargetKind.organization.value:
         o = session.get(Organization, target_id)
         if o is None:
             return None
-        return Target(kind, o.id, o.name, ORG_KIND_LABELS.get(o.kind, (o.kind, o.kind)), o.path, o.user_id)
+        return Target(kind, o.id, o.name, ORG_KIND_LABELS.get(o.kind, o.kind), o.path, o.user_id)
     raise Invalid(
         "评价对象类型应为 team 或 organization", [FieldError("target_kind", "team | organization", value=kind)]
     )
@@ -122,11 +126,8 @@ def community_targets(session: Session, community_path: str) -> list[Target]:
         .where(Organization.path == community_path, Organization.active.is_(True))
         .order_by(Organization.kind, Organization.name)
     )
-    out = [Target("team", t.id, t.name, TEAM_KIND_LABELS.get(t.kind, (t.kind, t.kind)), t.path) for t in teams]
-    out += [
-        Target("organization", o.id, o.name, ORG_KIND_LABELS.get(o.kind, (o.kind, o.kind)), o.path, o.user_id)
-        for o in orgs
-    ]
+    out = [Target("team", t.id, t.name, TEAM_KIND_LABELS.get(t.kind, t.kind), t.path) for t in teams]
+    out += [Target("organization", o.id, o.name, ORG_KIND_LABELS.get(o.kind, o.kind), o.path, o.user_id) for o in orgs]
     return out
 
 
@@ -194,10 +195,10 @@ def service_basis(session: Session, resident_id: int, t: Target, now: datetime |
 def _rater(session: Session, actor: Principal) -> Resident:
     actor.require(Perm.evaluation_rate)
     if actor.resident_id is None:
-        raise Forbidden("只有居民可以评价 / only residents rate")
+        raise Forbidden(_("只有居民可以评价"))
     r = session.get(Resident, actor.resident_id)
     if r is None or r.deleted_at is not None:
-        raise Forbidden("居民档案不存在 / no resident record")
+        raise Forbidden(_("居民档案不存在"))
     return r
 
 
@@ -223,7 +224,7 @@ def rateable(session: Session, actor: Principal, now: datetime | None = None) ->
                 "kind": t.kind,
                 "id": t.id,
                 "name": t.name,
-                "kind_label": t.kind_label,
+                "kind_label": _both(t.kind_label),
                 "basis": basis,
                 "period": period,
                 "mine": None if done is None else {d: getattr(done, d) for d in (*DIMENSIONS, "comment")},
@@ -239,19 +240,17 @@ def rate(session: Session, actor: Principal, data: RatingIn, now: datetime | Non
     t = _target(session, data.target_kind, data.target_id)
     community = community_of(session, r.path)
     if t is None or community is None or t.path != community.path:
-        raise Invalid(
-            "评价对象不存在 / no such team or organization in your community", [FieldError("target_id", "not found")]
-        )
+        raise Invalid(_("评价对象不存在"), [FieldError("target_id", "not found")])
     period = data.period or period_of(now)
-    start, _ = period_bounds(period)
+    start, _end = period_bounds(period)
     if "Q" not in period:
-        raise Invalid("请按季度评价 / rate for a quarter, like 2026Q4", [FieldError("period", "quarter")])
+        raise Invalid(_("请按季度评价"), [FieldError("period", "quarter")])
     if start > now:
-        raise Invalid("不能评价未来的期间 / the period has not begun", [FieldError("period", "future")])
+        raise Invalid(_("不能评价未来的期间"), [FieldError("period", "future")])
     basis = service_basis(session, r.id, t, now)
     if basis is None:
         raise Invalid(
-            "您未接受过该组织的服务，不能评价 / you have not received a service from it, so you cannot rate it",
+            _("您未接受过该组织的服务，不能评价"),
             [FieldError("target_id", "no_service_received")],
         )
     values = {d: getattr(data, d) for d in DIMENSIONS} | {"comment": data.comment or None}
@@ -300,13 +299,13 @@ def _readable_target(session: Session, actor: Principal, kind: str, target_id: i
     actor.require(Perm.evaluation_read)
     t = _target(session, kind, target_id)
     if t is None:
-        raise NotFound("评价对象不存在 / not found")
+        raise NotFound(_("评价对象不存在"))
     if actor.role is Role.partner:
         # A partner reads its own scorecard only.
         if t.kind != TargetKind.organization.value or t.user_id is None or t.user_id != actor.user_id:
-            raise NotFound("评价对象不存在 / not found")
+            raise NotFound(_("评价对象不存在"))
     elif not (actor.is_global or actor.sees_unit(t.path)):
-        raise NotFound("评价对象不存在 / not found")
+        raise NotFound(_("评价对象不存在"))
     return t
 
 
@@ -335,7 +334,7 @@ def scorecard(
     ][:50]
     means = {d: rpt.mean([getattr(x, d) for x in rows]) for d in DIMENSIONS}
     return {
-        "target": {"kind": t.kind, "id": t.id, "name": t.name, "kind_label": list(t.kind_label)},
+        "target": {"kind": t.kind, "id": t.id, "name": t.name, "kind_label": _both(t.kind_label)},
         "period": period,
         "count": len(rows),
         "means": means,
@@ -381,9 +380,9 @@ def _community_for(session: Session, actor: Principal, unit_id: int | None) -> G
     if unit_id is not None:
         unit = session.get(GridUnit, unit_id)
         if unit is None or unit.level != Level.community.value:
-            raise Invalid("请选择社区 / choose a community", [FieldError("unit_id", "not a community")])
+            raise Invalid(_("请选择社区"), [FieldError("unit_id", "not a community")])
         if not (actor.is_global or actor.sees_unit(unit.path)):
-            raise NotFound("社区不存在 / community not found")
+            raise NotFound(_("社区不存在"))
         return unit
     path = actor.scope_paths[0] if actor.scope_paths else ""
     unit = community_of(session, path) if path else None
@@ -397,7 +396,7 @@ def _community_for(session: Session, actor: Principal, unit_id: int | None) -> G
     if unit is None:
         unit = session.scalar(select(GridUnit).where(GridUnit.level == Level.community.value).order_by(GridUnit.path))
     if unit is None:
-        raise NotFound("没有社区 / no community")
+        raise NotFound(_("没有社区"))
     return unit
 
 
@@ -414,18 +413,16 @@ def scorecards(session: Session, actor: Principal, unit_id: int | None = None, p
     rows = []
     for t in targets:
         a = agg.get((t.kind, t.id), empty)
-        rows.append({"kind": t.kind, "id": t.id, "name": t.name, "kind_label": list(t.kind_label), **a})
+        rows.append({"kind": t.kind, "id": t.id, "name": t.name, "kind_label": _both(t.kind_label), **a})
     return {"community": {"id": community.id, "name": community.name}, "period": period, "rows": rows}
 
 
-def satisfaction_report(
-    session: Session, actor: Principal, unit_id: int | None, period: str, lang: str = "zh"
-) -> rpt.SatisfactionReport:
+def satisfaction_report(session: Session, actor: Principal, unit_id: int | None, period: str) -> rpt.SatisfactionReport:
     """The public report of a community for a quarter or a year: aggregates only, no names."""
     actor.require(Perm.evaluation_report)
     community = _community_for(session, actor, unit_id)
     if actor.role is Role.resident and not (actor.scope_paths and actor.scope_paths[0].startswith(community.path)):
-        raise NotFound("社区不存在 / community not found")
+        raise NotFound(_("社区不存在"))
     periods = periods_in(period)
     agg = _aggregates(session, periods)
     rows = []
@@ -434,8 +431,9 @@ def satisfaction_report(
         a = agg.get((t.kind, t.id))
         if a is None:
             continue
-        label = t.kind_label[1] if lang == "en" else t.kind_label[0]
-        rows.append(rpt.ReportRow(t.name, label, a["count"], a["variety"], a["quality"], a["responsiveness"]))
+        rows.append(
+            rpt.ReportRow(t.name, str(t.kind_label), a["count"], a["variety"], a["quality"], a["responsiveness"])
+        )
         total += a["count"]
         satisfied += a["satisfied"]
     raters_sum = (
@@ -468,7 +466,7 @@ def previous_periods(n: int = 8, today: date | None = None) -> list[str]:
     today = today or utcnow().astimezone(tz()).date()
     y, q = today.year, (today.month - 1) // 3 + 1
     out = []
-    for _ in range(n):
+    for _quarter in range(n):
         out.append(f"{y}Q{q}")
         y, q = (y, q - 1) if q > 1 else (y - 1, 4)
     return out

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from renxing.i18n import _
+
 # Krasovsky 1940, the ellipsoid the GCJ-02 formula is built on.
 _A = 6378245.0
 _EE = 0.00669342162296594323
@@ -44,7 +46,7 @@ class UnknownCRS(ValueError):
 
     def __init__(self, name: object):
         self.name = name
-        super().__init__(f"未知坐标系 / unknown CRS {name!r}: use wgs84, gcj02 or bd09")
+        super().__init__(_("未知坐标系").format(name=name))
 
 
 _ALIASES = {
@@ -127,7 +129,7 @@ def _invert(
     """Solve forward(x) = (lon, lat) by fixed-point iteration x ← x − (forward(x) − target)."""
     x, y = guess
     tol_deg = INVERSE_TOLERANCE_M / _M_PER_DEG
-    for _ in range(_MAX_ITER):
+    for _step in range(_MAX_ITER):
         fx, fy = forward(x, y)
         ex, ey = fx - lon, fy - lat
         if abs(ex) * math.cos(math.radians(lat)) < tol_deg and abs(ey) < tol_deg:
@@ -240,7 +242,7 @@ def _np_invert(forward, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, n
     x, y = 2 * lon - fx, 2 * lat - fy
     tol = INVERSE_TOLERANCE_M / _M_PER_DEG
     coslat = np.cos(np.radians(lat))
-    for _ in range(_MAX_ITER):
+    for _step in range(_MAX_ITER):
         fx, fy = forward(x, y)
         ex, ey = fx - lon, fy - lat
         todo = (np.abs(ex) * coslat >= tol) | (np.abs(ey) >= tol)

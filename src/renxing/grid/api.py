@@ -33,9 +33,9 @@ def chain_dict(links: list[ChainView]) -> list[dict[str, Any]]:
     return [
         {
             "level": link.level.value,
-            "level_label": LEVEL_LABELS[link.level][0],
+            "level_label": str(LEVEL_LABELS[link.level]),
             "duty": link.duty.value,
-            "duty_label": DUTY_LABELS[link.duty][0],
+            "duty_label": str(DUTY_LABELS[link.duty]),
             "unit_id": link.unit_id,
             "unit_name": link.unit_name,
             "people": [

@@ -19,6 +19,7 @@ from renxing.errors import Invalid
 from renxing.exporting import to_xlsx, write_xlsx
 from renxing.grid.models import GridUnit, Household, Level
 from renxing.grid.service import LEVEL_LABELS, building_view, children, get_unit
+from renxing.i18n import _, bilingual, current_lang
 from renxing.people import vulnerability
 from renxing.people.importer import MOBILITY_LABELS, NEED_LABELS
 from renxing.people.masking import HIDDEN
@@ -81,8 +82,7 @@ def _cell(key: str, view: dict[str, Any], en: bool) -> Any:
     if key == "special_needs":
         return value if en else "、".join(NEED_LABELS.get(v, v) for v in value.split(","))
     if key == "tags":
-        pick = 1 if en else 0
-        return "、".join(vulnerability.TAG_LABELS[vulnerability.Tag(t)][pick] for t in value)
+        return "、".join(str(vulnerability.TAG_LABELS[vulnerability.Tag(t)]) for t in value)
     return value
 
 
@@ -93,11 +93,10 @@ def export_residents(
     unit_id: int | None = None,
     q: str | None = None,
     tag: str | None = None,
-    lang: str = "zh",
 ) -> tuple[bytes, int]:
     """The scoped resident list (same filters as the list page) as .xlsx bytes, and its row count."""
     buf = io.BytesIO()
-    count = write_residents(session, actor, buf, unit_id=unit_id, q=q, tag=tag, lang=lang)
+    count = write_residents(session, actor, buf, unit_id=unit_id, q=q, tag=tag)
     return buf.getvalue(), count
 
 
@@ -109,10 +108,10 @@ def write_residents(
     unit_id: int | None = None,
     q: str | None = None,
     tag: str | None = None,
-    lang: str = "zh",
 ) -> int:
     """The list of :func:`export_residents` written to ``out`` while it is read: one query,
-    fetched in batches, each row masked and written as it comes; returns the row count."""
+    fetched in batches, each row masked and written as it comes; returns the row count.
+    In English the headers and values are the import's keys and codes."""
     actor.require(Perm.residents_read)
     building, area = aliased(GridUnit), aliased(GridUnit)
     unit_path = get_unit(session, actor, unit_id).path if unit_id is not None else None
@@ -126,15 +125,14 @@ def write_residents(
     stmt = stmt.order_by(Resident.path, Household.unit_no, Household.room, Resident.id).limit(MAX_EXPORT_ROWS + 1)
     # Lists are masked for everyone; a role whose work needs fields in the clear gets them.
     clear = actor.clear_fields()
-    en = lang == "en"
+    en = current_lang() == "en"
 
     def lines() -> Iterator[list[Any]]:
         result = session.execute(stmt.execution_options(yield_per=EXPORT_BATCH))
         for n, (r, building_name, area_name, unit_no, room) in enumerate(result, start=1):
             if n > MAX_EXPORT_ROWS:
                 raise Invalid(
-                    f"超过 {MAX_EXPORT_ROWS} 人，请按网格单元分批导出 / "
-                    f"more than {MAX_EXPORT_ROWS} residents; export one unit at a time",
+                    _("超过 {max_export_rows} 人，请按网格单元分批导出").format(max_export_rows=MAX_EXPORT_ROWS),
                     [],
                 )
             view = present(r, actor, clear)
@@ -150,9 +148,8 @@ def write_residents(
             "export",
             "resident",
             None,
-            summary=(
-                f"导出居民 {rows} 人（明文字段：{','.join(sorted(f.value for f in clear))}）/ "
-                f"exported {rows} residents with clear fields"
+            summary=bilingual(
+                "导出居民 {rows} 人（明文字段：{fields}）", rows=rows, fields=",".join(sorted(f.value for f in clear))
             ),
             after={
                 "rows": rows,
@@ -163,22 +160,19 @@ def write_residents(
     return rows
 
 
-def export_households(session: Session, actor: Principal, building_id: int, *, lang: str = "zh") -> bytes:
+def export_households(session: Session, actor: Principal, building_id: int) -> bytes:
     """The households of one building with how many residents live in each; no personal data."""
     view = building_view(session, actor, building_id)
-    en = lang == "en"
-    headers = ["unit", "room", "address", "residents"] if en else ["单元", "门牌号", "地址", "居民人数"]
+    headers = [_("单元"), _("门牌号"), _("地址"), _("居民人数")]
     rows = [[h.unit_no, h.room, h.address, n] for h, n in view.households]
     return to_xlsx(headers, rows, sheet=view.unit.name)
 
 
-def export_children(session: Session, actor: Principal, unit_id: int, *, lang: str = "zh") -> bytes:
+def export_children(session: Session, actor: Principal, unit_id: int) -> bytes:
     """The visible sub-units of a grid unit with their resident counts; no personal data."""
-    en = lang == "en"
     parent = get_unit(session, actor, unit_id)
-    headers = ["code", "name", "level", "kind", "residents"] if en else ["编码", "名称", "层级", "类型", "居民数"]
+    headers = [_("编码"), _("名称"), _("层级"), _("类型"), _("居民数")]
     rows = [
-        [u.code, u.name, LEVEL_LABELS[Level(u.level)][1 if en else 0], u.kind, n]
-        for u, n in children(session, actor, unit_id)
+        [u.code, u.name, str(LEVEL_LABELS[Level(u.level)]), u.kind, n] for u, n in children(session, actor, unit_id)
     ]
     return to_xlsx(headers, rows, sheet=parent.name)

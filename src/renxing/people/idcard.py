@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from datetime import date
 
+from renxing.i18n import _
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 
@@ -27,17 +29,17 @@ def check_digit(first17: str) -> str:
 def parse_id_number(raw: str) -> IdInfo:
     number = raw.strip().upper()
     if len(number) != 18:
-        raise IdNumberError("身份证号应为18位 / ID number must have 18 characters")
+        raise IdNumberError(_("身份证号应为18位"))
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
-        raise IdNumberError("身份证号含非法字符 / ID number has invalid characters")
+        raise IdNumberError(_("身份证号含非法字符"))
     try:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError as exc:
-        raise IdNumberError("身份证号中的出生日期无效 / birth date in ID number is invalid") from exc
+        raise IdNumberError(_("身份证号中的出生日期无效")) from exc
     if born.year < 1880 or born > date.today():
-        raise IdNumberError("身份证号中的出生日期不合理 / birth date in ID number is implausible")
+        raise IdNumberError(_("身份证号中的出生日期不合理"))
     if check_digit(number[:17]) != number[17]:
-        raise IdNumberError("身份证号校验位错误 / ID number checksum does not match")
+        raise IdNumberError(_("身份证号校验位错误"))
     gender = "M" if int(number[16]) % 2 == 1 else "F"
     return IdInfo(number=number, region=number[:6], birth_date=born, gender=gender)
 

@@ -7,7 +7,7 @@ for a resident id.
 import tempfile
 from collections.abc import Iterator
 from datetime import date
-from typing import BinaryIO, Literal
+from typing import BinaryIO
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -18,6 +18,7 @@ from renxing import importing as cells
 from renxing.config import get_settings
 from renxing.errors import FieldError, Invalid, ServiceError
 from renxing.exporting import XLSX_MEDIA_TYPE, content_disposition
+from renxing.i18n import _
 from renxing.people import exporter, importer
 from renxing.people.importer import ImportKind, Mode
 from renxing.web.deps import DB, CurrentUser
@@ -81,13 +82,13 @@ async def _read_upload(request: Request) -> tuple[str, bytes]:
     if declared and declared.isdigit() and int(declared) > limit + ENVELOPE:
         raise TooLarge(too_large, [FieldError("file", too_large)])
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        msg = "请以 multipart/form-data 上传文件（字段名 file）/ upload the file as multipart/form-data, field “file”"
+        msg = _("请以 multipart/form-data 上传文件（字段名 file）")
         raise Invalid(msg, [FieldError("file", msg)])
     form = await request.form(max_files=1, max_fields=10)
     try:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
-            msg = "缺少文件（字段名 file）/ no file in field “file”"
+            msg = _("缺少文件（字段名 file）")
             raise Invalid(msg, [FieldError("file", msg)])
         data = await upload.read(limit + 1)
         if len(data) > limit:
@@ -136,13 +137,12 @@ def export_residents(
     unit_id: Id | None = None,
     q: str | None = Query(None, description="name; phone or full ID number for roles that see them"),
     tag: str | None = Query(None, description="vulnerability tag, e.g. aged80, living_alone"),
-    lang: Literal["zh", "en"] = "zh",
 ) -> Response:
     # Written to a temporary file (in memory up to a few MB) inside the request's transaction,
     # then sent in pieces: a register of 10,000 is never one object in memory.
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - the response closes it
     try:
-        exporter.write_residents(session, actor, out, unit_id=unit_id, q=q, tag=tag, lang=lang)
+        exporter.write_residents(session, actor, out, unit_id=unit_id, q=q, tag=tag)
     except BaseException:
         out.close()
         raise
@@ -151,12 +151,12 @@ def export_residents(
 
 
 @router.get("/grid/units/{unit_id}/children/export.xlsx", summary="A grid unit's sub-units as .xlsx")
-def export_children(unit_id: Id, session: DB, actor: CurrentUser, lang: Literal["zh", "en"] = "zh") -> Response:
-    data = exporter.export_children(session, actor, unit_id, lang=lang)
+def export_children(unit_id: Id, session: DB, actor: CurrentUser) -> Response:
+    data = exporter.export_children(session, actor, unit_id)
     return _xlsx(data, f"网格{unit_id}-下级单元.xlsx", f"unit-{unit_id}-children.xlsx")
 
 
 @router.get("/grid/buildings/{unit_id}/households/export.xlsx", summary="A building's households as .xlsx")
-def export_households(unit_id: Id, session: DB, actor: CurrentUser, lang: Literal["zh", "en"] = "zh") -> Response:
-    data = exporter.export_households(session, actor, unit_id, lang=lang)
+def export_households(unit_id: Id, session: DB, actor: CurrentUser) -> Response:
+    data = exporter.export_households(session, actor, unit_id)
     return _xlsx(data, f"楼栋{unit_id}-户.xlsx", f"building-{unit_id}-households.xlsx")

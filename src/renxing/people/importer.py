@@ -31,6 +31,7 @@ from renxing.errors import Collector, Conflict, FieldError, Invalid
 from renxing.exporting import display_width
 from renxing.grid import service as grid
 from renxing.grid.models import Building, GridUnit, Household, Level
+from renxing.i18n import _, bilingual, localized, pgettext
 from renxing.people import vulnerability
 from renxing.people.idcard import make_id_number
 from renxing.people.masking import HIDDEN, mask_id_number, mask_phone
@@ -572,7 +573,7 @@ def import_file(
         return report
     if report.errors:
         raise Invalid(
-            f"文件有 {len(report.errors)} 处错误，未导入任何数据 / {len(report.errors)} errors; nothing was imported",
+            _("文件有 {count} 处错误，未导入任何数据").format(count=len(report.errors)),
             report.errors,
         )
     try:
@@ -583,9 +584,7 @@ def import_file(
     except IntegrityError as exc:
         # Someone registered the same person, room or code after the check: the caller's
         # transaction rolls back whole, as for any other error.
-        raise Conflict(
-            "导入期间数据已被他人修改，请重新导入 / the register changed during the import; import again"
-        ) from exc
+        raise Conflict(_("导入期间数据已被他人修改，请重新导入")) from exc
     report.committed = True
     steps.at(2, report.rows_read)
     return report
@@ -604,15 +603,17 @@ def _map_headers(headers: list[str], columns: Iterable[Column], report: ImportRe
             continue
         key = lookup.get(cells.normalise_header(header))
         if key is None:
-            report.warnings.append(FieldError(header, "未识别的列，已忽略 / unknown column, ignored", 1))
+            report.warnings.append(FieldError(header, _("未识别的列，已忽略"), 1))
         elif key in found:
             first = found[key][1]
-            report.errors.append(FieldError(header, f"与“{first}”列重复 / same meaning as column “{first}”", 1, header))
+            report.errors.append(FieldError(header, _("与“{first}”列重复").format(first=first), 1, header))
         else:
             found[key] = (i, header)
     for col in columns:
         if col.required and col.key not in found:
-            report.errors.append(FieldError(col.zh, f"缺少必填列“{col.zh}” / required column “{col.en}” is missing", 1))
+            report.errors.append(
+                FieldError(col.zh, _("缺少必填列“{column}”").format(column=localized(col.zh, col.en)), 1)
+            )
     return found
 
 
@@ -646,7 +647,7 @@ def _parse_rows(
         for col in columns:
             values.setdefault(col.key, None)
             if col.required and values[col.key] is None and col.key not in bad:
-                errors.add(labels[col.key], f"{col.zh}必填 / {col.en} is required", number)
+                errors.add(labels[col.key], _("{column}必填").format(column=localized(col.zh, col.en)), number)
                 bad.add(col.key)
         out.append(_Parsed(number, values, bad))
     return out
@@ -676,7 +677,7 @@ def _name_variants(ref: str) -> list[str]:
 
 
 def _resolve_places(
-    session: Session, actor: Principal, level: Level, refs: set[str], what: tuple[str, str]
+    session: Session, actor: Principal, level: Level, refs: set[str], what: str
 ) -> dict[str, _Place | str]:
     """Each reference → the unit it names inside the actor's scope, or the reason it names none."""
     if not refs:
@@ -694,7 +695,6 @@ def _resolve_places(
         )
         found.extend(_Place(*row) for row in session.execute(stmt))
     found = list({p.id: p for p in found}.values())
-    zh, en = what
     inside = [p for p in found if actor.covers_path(p.path)]
     out: dict[str, _Place | str] = {}
     for ref in refs:
@@ -711,14 +711,13 @@ def _resolve_places(
             out[ref] = by_name[0]
         elif by_name:
             cands = "；".join(p.label() for p in sorted(by_name, key=lambda p: p.code))
-            out[ref] = (
-                f"有 {len(by_name)} 个{zh}叫“{ref}”：{cands}，请改填{zh}编码 / "
-                f"{len(by_name)} {en}s are named “{ref}”; write the {en} code instead"
+            out[ref] = _("有 {count} 个{what}叫“{ref}”：{cands}，请改填{what}编码").format(
+                count=len(by_name), what=what, ref=ref, cands=cands
             )
         elif any(p.code == ref or p.name in _name_variants(ref) for p in found):
-            out[ref] = f"{zh}“{ref}”不在您的管辖范围内 / {en} “{ref}” is outside your scope"
+            out[ref] = _("{what}“{ref}”不在您的管辖范围内").format(what=what, ref=ref)
         else:
-            out[ref] = f"找不到{zh}“{ref}”，请填写{zh}编码或名称 / no {en} with code or name “{ref}”"
+            out[ref] = _("找不到{what}“{ref}”，请填写{what}编码或名称").format(what=what, ref=ref)
     return out
 
 
@@ -753,7 +752,7 @@ def _check_residents(
         actor,
         Level.building,
         {p.values["building"] for p in parsed if p.values["building"]},
-        ("楼栋", "building"),
+        pgettext("noun", "楼栋"),
     )
     building_ids = sorted({p.id for p in places.values() if isinstance(p, _Place)})
     for ids in _chunks(building_ids):
@@ -791,7 +790,7 @@ def _check_residents(
             if idn in seen:
                 errors.add(
                     labels["id_number"],
-                    f"与第 {seen[idn]} 行身份证号重复 / same ID number as row {seen[idn]}",
+                    _("与第 {value} 行身份证号重复").format(value=seen[idn]),
                     p.row,
                     idn,
                 )
@@ -800,9 +799,7 @@ def _check_residents(
             else:
                 seen[idn] = p.row
         if resident["disability_grade"] is not None and not resident["disability_kind"]:
-            errors.add(
-                labels["disability_grade"], "填写残疾等级须同时填写残疾类别 / a grade needs a kind of disability", p.row
-            )
+            errors.add(labels["disability_grade"], _("填写残疾等级须同时填写残疾类别"), p.row)
         if not resident["mobility"] and "mobility" not in p.bad:
             tag_list = vulnerability.tags(
                 birth_date=resident["birth_date"],
@@ -861,13 +858,13 @@ def _registered(session: Session, numbers: list[str]) -> dict[str, _Registered]:
 def _registered_message(actor: Principal, r: _Registered) -> str:
     # Outside the scope, who holds the number is itself personal data: say only that it is taken.
     if not actor.covers_path(r.path):
-        return "该身份证号已在其他社区登记 / this ID number is already registered outside your scope"
+        return _("该身份证号已在其他社区登记")
     if r.deleted:
         return (
             f"该身份证号已登记为居民 #{r.id} {r.name}（已删除，可恢复）/ "
             f"already registered as resident #{r.id} (removed; restore it instead)"
         )
-    return f"该身份证号已登记为居民 #{r.id} {r.name} / already registered as resident #{r.id}"
+    return _("该身份证号已登记为居民 #{id} {name}").format(id=r.id, name=r.name)
 
 
 def _preview_row(
@@ -918,7 +915,7 @@ def _write_residents(
         select(func.min(Resident.id), func.max(Resident.id), func.count()).where(Resident.created_at == now)
     ).one()
     if created != len(rows):  # pragma: no cover - would mean two imports at the same microsecond
-        raise Conflict("导入时发生冲突，请重试 / concurrent import; please retry")
+        raise Conflict(_("导入时发生冲突，请重试"))
     resident_ids = (first, last) if created else None
     report.resident_ids = resident_ids
     audit.record(
@@ -928,8 +925,12 @@ def _write_residents(
         "resident",
         None,
         summary=(
-            f"导入 {report.file_name}：居民 {created} 人，新建户 {len(new_household_ids)} 户 / "
-            f"imported {created} residents, {len(new_household_ids)} new households"
+            bilingual(
+                "导入 {file_name}：居民 {created} 人，新建户 {households} 户",
+                file_name=report.file_name,
+                created=created,
+                households=len(new_household_ids),
+            )
         ),
         after={
             "file": report.file_name,
@@ -955,7 +956,7 @@ def _check_buildings(
     errors = Collector(report.errors)
     parsed = _parse_rows(table, BUILDING_COLUMNS, found, errors, labels)
     areas = _resolve_places(
-        session, actor, Level.area, {p.values["area"] for p in parsed if p.values["area"]}, ("片区", "area")
+        session, actor, Level.area, {p.values["area"] for p in parsed if p.values["area"]}, pgettext("noun", "片区")
     )
     for p in parsed:
         area = areas.get(p.values["area"]) if p.values["area"] else None
@@ -987,12 +988,12 @@ def _check_buildings(
             if code in seen_codes:
                 errors.add(
                     labels["code"],
-                    f"与第 {seen_codes[code]} 行编码重复 / same code as row {seen_codes[code]}",
+                    _("与第 {value} 行编码重复").format(value=seen_codes[code]),
                     p.row,
                     code,
                 )
             elif code in taken:
-                errors.add(labels["code"], f"编码“{code}”已被使用 / code “{code}” is already in use", p.row, code)
+                errors.add(labels["code"], _("编码“{code}”已被使用").format(code=code), p.row, code)
             else:
                 seen_codes[code] = p.row
         if isinstance(area, _Place) and v["name"]:
@@ -1000,14 +1001,14 @@ def _check_buildings(
             if key in seen_names:
                 errors.add(
                     labels["name"],
-                    f"与第 {seen_names[key]} 行同一片区同名 / same name and area as row {seen_names[key]}",
+                    _("与第 {value} 行同一片区同名").format(value=seen_names[key]),
                     p.row,
                     v["name"],
                 )
             elif key in names_taken:
                 errors.add(
                     labels["name"],
-                    f"{area.name}已有楼栋“{v['name']}” / {area.name} already has this building",
+                    _("{area}已有楼栋“{name}”").format(area=area.name, name=v["name"]),
                     p.row,
                     v["name"],
                 )
@@ -1016,7 +1017,7 @@ def _check_buildings(
         if (v["lon"] is None) != (v["lat"] is None) and not {"lon", "lat"} & p.bad:
             errors.add(
                 labels["lat" if v["lat"] is None else "lon"],
-                "经度和纬度须同时填写 / give both longitude and latitude",
+                _("经度和纬度须同时填写"),
                 p.row,
             )
         for key, default in BOOL_DEFAULTS.items():
@@ -1068,7 +1069,7 @@ def _write_buildings(
         "import",
         "building",
         None,
-        summary=f"导入 {report.file_name}：楼栋 {len(created)} 栋 / imported {len(created)} buildings",
+        summary=bilingual("导入 {file_name}：楼栋 {count} 栋", file_name=report.file_name, count=len(created)),
         after={"file": report.file_name, "rows": report.rows_read, "buildings": created},
     )
 

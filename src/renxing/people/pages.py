@@ -22,6 +22,7 @@ from renxing.errors import Conflict, FieldError, Invalid
 from renxing.grid import service as grid
 from renxing.grid.models import GridUnit
 from renxing.grid.pages import GENDER_LABELS, addresses, household_label, scope_units
+from renxing.i18n import _, _l, current_lang
 from renxing.people import importer
 from renxing.people import service as people
 from renxing.people.masking import HIDDEN
@@ -29,7 +30,6 @@ from renxing.people.schemas import ResidentPatch
 from renxing.people.vulnerability import MOBILITY_CLASSES, SPECIAL_NEEDS, TAG_LABELS
 from renxing.web import csrf, pagekit
 from renxing.web.deps import DB, CurrentUser
-from renxing.web.i18n import lang_of, register
 from renxing.web.pagekit import PostedForm
 from renxing.web.params import Id, PageNo, PageSize
 from renxing.web.templating import render
@@ -37,46 +37,46 @@ from renxing.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 FIELD_LABELS = {
-    "name": ("姓名", "Name"),
-    "gender": ("性别", "Gender"),
-    "birth_date": ("出生日期", "Date of birth"),
-    "id_number": ("身份证号", "ID number"),
-    "phone": ("电话", "Phone"),
-    "relation": ("与户主关系", "Relation to householder"),
-    "hukou_here": ("户籍在本社区", "Hukou registered here"),
-    "lives_here": ("实际居住", "Lives here"),
-    "registered_address": ("户籍地址", "Registered address"),
-    "living_alone": ("独居", "Living alone"),
-    "disability_kind": ("残疾类别", "Disability"),
-    "disability_grade": ("残疾等级", "Disability grade"),
-    "bedridden": ("卧床", "Bedridden"),
-    "chronic_illness": ("慢性病", "Chronic illness"),
-    "pregnant": ("孕期", "Pregnant"),
-    "special_needs": ("特殊需求", "Special needs"),
-    "mobility": ("行动能力", "Mobility"),
-    "emergency_contact": ("紧急联系人", "Emergency contact"),
-    "emergency_phone": ("紧急联系电话", "Emergency phone"),
-    "party_member": ("党员", "Party member"),
-    "notes": ("备注", "Notes"),
-    "household_id": ("户", "Household"),
-    "deleted_at": ("移除时间", "Removed at"),
+    "name": _l("姓名"),
+    "gender": _l("性别"),
+    "birth_date": _l("出生日期"),
+    "id_number": _l("身份证号"),
+    "phone": _l("电话"),
+    "relation": _l("与户主关系"),
+    "hukou_here": _l("户籍在本社区"),
+    "lives_here": _l("实际居住"),
+    "registered_address": _l("户籍地址"),
+    "living_alone": _l("独居"),
+    "disability_kind": _l("残疾类别"),
+    "disability_grade": _l("残疾等级"),
+    "bedridden": _l("卧床"),
+    "chronic_illness": _l("慢性病"),
+    "pregnant": _l("孕期"),
+    "special_needs": _l("特殊需求"),
+    "mobility": _l("行动能力"),
+    "emergency_contact": _l("紧急联系人"),
+    "emergency_phone": _l("紧急联系电话"),
+    "party_member": _l("党员"),
+    "notes": _l("备注"),
+    "household_id": _l("户"),
+    "deleted_at": _l("移除时间"),
 }
 MOBILITY_LABELS = {
-    "normal": ("正常", "normal"),
-    "slow": ("行动较慢", "slow"),
-    "aided": ("需搀扶", "needs help"),
-    "wheelchair": ("轮椅", "wheelchair"),
-    "bedridden": ("卧床", "bedridden"),
+    "normal": _l("正常"),
+    "slow": _l("行动较慢"),
+    "aided": _l("需搀扶"),
+    "wheelchair": _l("轮椅"),
+    "bedridden": _l("卧床"),
 }
-NEED_LABELS = {"wheelchair": ("轮椅", "wheelchair"), "oxygen": ("吸氧", "oxygen"), "dialysis": ("透析", "dialysis")}
+NEED_LABELS = {"wheelchair": _l("轮椅"), "oxygen": _l("吸氧"), "dialysis": _l("透析")}
 DISABILITY_KINDS = ("视力", "听力", "言语", "肢体", "智力", "精神", "多重")
 ACTION_LABELS = {
-    "create": ("新建", "created"),
-    "update": ("修改", "changed"),
-    "delete": ("移除", "removed"),
-    "restore": ("恢复", "restored"),
-    "read_personal": ("查看敏感信息", "read personal data"),
-    "import": ("导入", "imported"),
+    "create": _l("新建"),
+    "update": _l("修改"),
+    "delete": _l("移除"),
+    "restore": _l("恢复"),
+    "read_personal": _l("查看敏感信息"),
+    "import": _l("导入"),
 }
 SORT_KEYS = tuple(people.SORTS)
 
@@ -159,7 +159,6 @@ def export_link(params: dict[str, Any]) -> str:
 def search(
     session: Session,
     actor: Principal,
-    lang: str,
     *,
     unit_id: Id | None,
     tag: str | None,
@@ -204,13 +203,13 @@ def resident_list(
     q = (q or "").strip() or None
     tag = tag or None
     sort = sort if sort in SORT_KEYS else "grid"
-    ctx = search(session, actor, lang_of(request), unit_id=unit, tag=tag, q=q, sort=sort, page=page, size=size)
+    ctx = search(session, actor, unit_id=unit, tag=tag, q=q, sort=sort, page=page, size=size)
     ctx.update(
         q=q or "",
         tag=tag or "",
         sort=sort,
         unit_id=unit,
-        export=export_link({"unit_id": unit, "tag": tag, "q": q, "sort": sort, "lang": lang_of(request)}),
+        export=export_link({"unit_id": unit, "tag": tag, "q": q, "sort": sort, "lang": current_lang()}),
         TAG_LABELS=TAG_LABELS,
         GENDER_LABELS=GENDER_LABELS,
     )
@@ -244,9 +243,7 @@ def search_page(
         "sort": "name",
     }
     if q and ctx["allowed"]:
-        ctx.update(
-            search(session, actor, lang_of(request), unit_id=None, tag=None, q=q, sort="name", page=page, size=size)
-        )
+        ctx.update(search(session, actor, unit_id=None, tag=None, q=q, sort="name", page=page, size=size))
     status = 422 if ctx["problem"] is not None else 200
     return render(request, "people_search.html", ctx, status_code=status)
 
@@ -361,7 +358,11 @@ def person_audit(request: Request, resident_id: Id, session: DB, actor: CurrentU
             "MOBILITY_LABELS": MOBILITY_LABELS,
             "NEED_LABELS": NEED_LABELS,
             "HIDDEN": HIDDEN,
-            "crumbs": [("居民", "/residents"), (f"#{resident_id}", f"/residents/{resident_id}"), ("审计记录", None)],
+            "crumbs": [
+                (_("居民"), "/residents"),
+                (f"#{resident_id}", f"/residents/{resident_id}"),
+                (_("审计记录"), None),
+            ],
         },
     )
 
@@ -373,7 +374,7 @@ def person_audit(request: Request, resident_id: Id, session: DB, actor: CurrentU
 UPLOADS = Path(tempfile.gettempdir()) / "renxing-uploads"
 UPLOAD_TTL = 3600  # seconds a previewed file waits for its confirmation
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
-IMPORT_KIND_LABELS = {"residents": ("居民", "residents"), "buildings": ("楼栋", "buildings")}
+IMPORT_KIND_LABELS = {"residents": _l("居民"), "buildings": _l("楼栋")}
 
 
 def import_kinds(actor: Principal) -> list[importer.ImportKind]:
@@ -396,7 +397,7 @@ def _stash(actor: Principal, kind: str, file_name: str, data: bytes) -> str:
 
 def _unstash(actor: Principal, token: str) -> tuple[str, str, bytes]:
     """The previewed upload, only for the user who sent it and only while it is fresh."""
-    expired = Invalid("上传已过期，请重新选择文件 / the upload has expired, choose the file again", [])
+    expired = Invalid(_("上传已过期，请重新选择文件"), [])
     if not TOKEN.match(token):
         raise expired
     meta_path = UPLOADS / f"{token}.json"
@@ -449,13 +450,13 @@ def import_preview(request: Request, session: DB, actor: CurrentUser, form: Post
     actor.require(Perm.residents_import)
     kind = str(form.get("kind") or "residents")
     if kind not in import_kinds(actor):
-        raise Invalid("导入类型无效 / unknown kind of import", [FieldError("kind", "residents / buildings")])
+        raise Invalid(_("导入类型无效"), [FieldError("kind", "residents / buildings")])
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         return render(
             request,
             "people_import.html",
-            import_context(actor, kind=kind, problem="请选择要上传的文件 / choose a file to upload"),
+            import_context(actor, kind=kind, problem=_("请选择要上传的文件")),
             status_code=422,
         )
     try:
@@ -503,101 +504,3 @@ def import_commit(request: Request, session: DB, actor: CurrentUser, form: Poste
         )
     _drop(token)
     return render(request, "people_import.html", import_context(actor, kind=kind, report=report, done=True))
-
-
-register(
-    {
-        "居民列表": "Residents",
-        "筛选": "Filter",
-        "范围": "Area",
-        "全部范围": "Whole scope",
-        "全部标签": "All tags",
-        "排序": "Sort",
-        "按登记顺序": "As registered",
-        "按楼栋顺序": "Building by building",
-        "按姓名": "By name",
-        "年长在前": "Oldest first",
-        "年幼在前": "Youngest first",
-        "最新登记在前": "Newest first",
-        "每页": "Per page",
-        "导出 Excel": "Export to Excel",
-        "姓名、电话或身份证号": "Name, phone or ID number",
-        "姓名，或电话/身份证号（按角色）": "Name, or phone / ID number (by role)",
-        "住址": "Address",
-        "查询结果": "Results",
-        "请输入姓名、电话或完整身份证号": "Enter a name, a phone number or a full ID number",
-        "基本信息": "Basic data",
-        "联系方式": "Contact",
-        "健康与照护": "Health and care",
-        "重点人群标签": "Vulnerability tags",
-        "所在户": "Household",
-        "查看责任链": "Responsibility chain",
-        "审计记录": "Audit trail",
-        "编辑": "Edit",
-        "保存": "Save",
-        "取消": "Cancel",
-        "移除": "Remove",
-        "确定移除该居民？可撤销。": "Remove this resident? You can undo it.",
-        "已保存": "Saved",
-        "已恢复": "Restored",
-        "是": "yes",
-        "否": "no",
-        "男": "male",
-        "女": "female",
-        "未填": "not given",
-        "已隐藏": "hidden",
-        "部分信息按您的角色已隐藏": "Some data is hidden for your role",
-        "时间": "Time",
-        "操作人": "By",
-        "动作": "Action",
-        "字段": "Field",
-        "原值": "Before",
-        "新值": "After",
-        "说明": "Note",
-        "暂无记录": "No entries",
-        "请修正标出的字段": "Please correct the marked fields",
-        "请选择": "Choose",
-        "等级": "grade",
-        "视力": "sight",
-        "听力": "hearing",
-        "言语": "speech",
-        "肢体": "physical",
-        "智力": "intellectual",
-        "精神": "mental",
-        "多重": "multiple",
-        "出生日期": "Date of birth",
-        "身份证号": "ID number",
-        "所在楼栋": "Building",
-        "批量导入": "Bulk import",
-        "导入类型": "What to import",
-        "选择文件": "File",
-        "下载模板": "Download template",
-        "支持 .xlsx 和 .csv，表头为第一行": "An .xlsx or .csv file with the headers in row 1",
-        "上传并预览": "Upload and preview",
-        "预览": "Preview",
-        "校验报告": "Validation report",
-        "读取行数": "Rows read",
-        "将新建楼栋": "Buildings to create",
-        "将新建户": "Households to create",
-        "将导入居民": "Residents to import",
-        "已新建楼栋": "Buildings created",
-        "已新建户": "Households created",
-        "已导入居民": "Residents imported",
-        "行": "Row",
-        "错误": "Errors",
-        "列": "Column",
-        "原因": "Reason",
-        "值": "Value",
-        "提示": "Notes",
-        "全部校验通过，确认后写入。": "Every row is valid; confirm to write them.",
-        "文件有错误，未写入任何数据。请修改后重新上传。": (
-            "Errors found; nothing was written. Fix the file and upload it again."
-        ),
-        "确认导入": "Confirm import",
-        "重新选择文件": "Choose another file",
-        "导入完成": "Import finished",
-        "前 {n} 行": "First {n} rows",
-        "文件中没有数据行": "The file has no data rows",
-        "查看居民列表": "Open the resident list",
-    }
-)

@@ -13,8 +13,9 @@ from renxing.auth.principal import Principal
 from renxing.db import contains, utcnow
 from renxing.errors import Collector, Conflict, FieldError, Invalid, NotFound
 from renxing.grid.models import Household
-from renxing.grid.service import get_household
 from renxing.grid.scope import scope_clause, subtree_clause
+from renxing.grid.service import get_household
+from renxing.i18n import _
 from renxing.listing import Page, paginate
 from renxing.people import vulnerability
 from renxing.people.idcard import IdNumberError, parse_id_number
@@ -69,31 +70,31 @@ def check_fields(values: dict[str, Any], errors: Collector, row: int | None = No
             if values.get("birth_date") is None:
                 values["birth_date"] = info.birth_date
             elif values["birth_date"] != info.birth_date:
-                errors.add("birth_date", "出生日期与身份证号不符 / birth date differs from ID number", row)
+                errors.add("birth_date", _("出生日期与身份证号不符"), row)
             if values.get("gender") is None:
                 values["gender"] = info.gender
             elif values["gender"] != info.gender:
-                errors.add("gender", "性别与身份证号不符 / gender differs from ID number", row)
+                errors.add("gender", _("性别与身份证号不符"), row)
     else:
         values["id_number"] = None
     for key in ("phone", "emergency_phone"):
         if key in values:
             phone = normalise_phone(values[key])
             if phone and not (MOBILE.match(phone) or LANDLINE.match(phone)):
-                errors.add(key, "电话号码格式错误 / not a valid phone number", row, values[key])
+                errors.add(key, _("电话号码格式错误"), row, values[key])
             values[key] = phone
     needs = values.get("special_needs")
     if needs:
         parts = [p.strip() for p in str(needs).replace("，", ",").split(",") if p.strip()]
         bad = [p for p in parts if p not in vulnerability.SPECIAL_NEEDS]
         if bad:
-            errors.add("special_needs", f"未知的特殊需求 / unknown special needs: {', '.join(bad)}", row)
+            errors.add("special_needs", _("未知的特殊需求").format(needs=", ".join(bad)), row)
         values["special_needs"] = ",".join(parts) or None
     mobility = values.get("mobility")
     if mobility and mobility not in vulnerability.MOBILITY_CLASSES:
-        errors.add("mobility", f"行动能力应为 / mobility must be one of {vulnerability.MOBILITY_CLASSES}", row)
+        errors.add("mobility", _("行动能力应为").format(mobility_classes=vulnerability.MOBILITY_CLASSES), row)
     if values.get("birth_date") and values["birth_date"] > date.today():
-        errors.add("birth_date", "出生日期在未来 / birth date in the future", row)
+        errors.add("birth_date", _("出生日期在未来"), row)
     return values
 
 
@@ -195,7 +196,7 @@ def list_residents(
 ) -> Page[Resident]:
     """Residents in scope, one page. Lists are always masked; see :func:`get_resident`."""
     if sort not in SORTS:
-        raise Invalid("排序字段无效 / bad sort", [FieldError("sort", f"one of {', '.join(SORTS)}")])
+        raise Invalid(_("排序字段无效"), [FieldError("sort", f"one of {', '.join(SORTS)}")])
     stmt = resident_query(actor, unit_path=unit_path, household_id=household_id, q=q, tag=tag)
     order = SORTS[sort]
     stmt = stmt.order_by(order) if sort in ("id", "-id") else stmt.order_by(order, Resident.id)
@@ -210,11 +211,11 @@ def _search_clause(actor: Principal, q: str):
     compact = q.replace(" ", "").upper()
     if len(compact) == 18 and compact[:17].isdigit():
         if Field.id_number not in clear:
-            raise Invalid("您的角色不能按身份证号查询 / your role may not search by ID number", [FieldError("q", "ID")])
+            raise Invalid(_("您的角色不能按身份证号查询"), [FieldError("q", "ID")])
         return Resident.id_number == compact
     if compact.isdigit() and len(compact) >= 4:
         if Field.phone not in clear:
-            raise Invalid("您的角色不能按电话查询 / your role may not search by phone", [FieldError("q", "phone")])
+            raise Invalid(_("您的角色不能按电话查询"), [FieldError("q", "phone")])
         return Resident.phone == compact if len(compact) == 11 else Resident.phone.like(f"%{compact}")
     return contains(Resident.name, q)
 
@@ -232,12 +233,10 @@ def _tag_clause(actor: Principal, tag: str):
     try:
         t = vulnerability.Tag(tag)
     except ValueError as exc:
-        raise Invalid(f"未知标签 / unknown tag {tag}", [FieldError("tag", "unknown")]) from exc
+        raise Invalid(_("未知标签").format(tag=tag), [FieldError("tag", "unknown")]) from exc
     if t not in visible_tags(actor):
         # Listing who has a condition would reveal the health data the role may not see.
-        raise Invalid(
-            "您的角色不能按健康标签筛选 / your role may not filter by health tags", [FieldError("tag", "health")]
-        )
+        raise Invalid(_("您的角色不能按健康标签筛选"), [FieldError("tag", "health")])
     years = {vulnerability.Tag.aged60: 60, vulnerability.Tag.aged80: 80}
     if t in years:
         return Resident.birth_date <= years_ago(today, years[t])
@@ -258,12 +257,12 @@ def _load(session: Session, actor: Principal, resident_id: int, *, deleted: bool
     r = session.get(Resident, resident_id)
     # 404 rather than 403: whether someone lives outside one's scope is itself personal data.
     if r is None or (r.deleted_at is not None) != deleted:
-        raise NotFound(f"居民不存在 / resident {resident_id} not found")
+        raise NotFound(_("居民不存在").format(resident_id=resident_id))
     if actor.role is Role.resident:
         if r.household_id != actor.household_id:
-            raise NotFound(f"居民不存在 / resident {resident_id} not found")
+            raise NotFound(_("居民不存在").format(resident_id=resident_id))
     elif not actor.covers_path(r.path):
-        raise NotFound(f"居民不存在 / resident {resident_id} not found")
+        raise NotFound(_("居民不存在").format(resident_id=resident_id))
     return r
 
 
@@ -291,7 +290,7 @@ def _check_household(session: Session, actor: Principal, household_id: int) -> H
     try:
         return get_household(session, actor, household_id)
     except NotFound as exc:
-        raise Invalid("户不存在或不在范围内 / household not found", [FieldError("household_id", "not found")]) from exc
+        raise Invalid(_("户不存在或不在范围内"), [FieldError("household_id", "not found")]) from exc
 
 
 def create_resident(session: Session, actor: Principal, data: ResidentIn) -> Resident:
@@ -318,7 +317,7 @@ def update_resident(session: Session, actor: Principal, resident_id: int, patch:
     errors = Collector()
     for key in REQUIRED_FIELDS:
         if key in changes and changes[key] is None:
-            errors.add(key, "不能为空 / may not be empty")
+            errors.add(key, _("不能为空"))
     errors.raise_if_any()
     if "household_id" in changes:
         hh = _check_household(session, actor, changes["household_id"])
@@ -347,7 +346,7 @@ def _unique_id(session: Session, id_number: str | None, own_id: int | None) -> N
         return
     other = session.scalar(select(Resident.id).where(Resident.id_number == id_number))
     if other is not None and other != own_id:
-        raise Conflict("身份证号已登记 / this ID number is already registered")
+        raise Conflict(_("身份证号已登记"))
 
 
 def delete_resident(session: Session, actor: Principal, resident_id: int) -> Resident:
@@ -373,5 +372,5 @@ def audit_trail(session: Session, actor: Principal, resident_id: int) -> list[au
     cannot undo the masks."""
     r = session.get(Resident, resident_id)
     if r is None or not actor.covers_path(r.path):
-        raise NotFound(f"居民不存在 / resident {resident_id} not found")
+        raise NotFound(_("居民不存在").format(resident_id=resident_id))
     return audit.trail(session, actor, "resident", resident_id, resident_id=r.id)

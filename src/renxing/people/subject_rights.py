@@ -31,6 +31,7 @@ from renxing.errors import FieldError, Forbidden, Invalid, NotFound
 from renxing.evaluation.models import Rating
 from renxing.events.models import IdempotencyKey, ReportPublicText, reports
 from renxing.grid.models import GridUnit, Household
+from renxing.i18n import _
 from renxing.people.models import Resident
 from renxing.people.service import _load
 from renxing.volunteers.models import TeamMember
@@ -63,9 +64,7 @@ def _require_keeper(actor: Principal) -> None:
     """Only whoever keeps the register in the clear acts on a person's request."""
     actor.require(Perm.residents_write)
     if Field.id_number not in actor.clear_fields():
-        raise Forbidden(
-            "只有社区工作者可以办理个人信息查阅或删除申请 / only community staff act on personal-data requests"
-        )
+        raise Forbidden(_("只有社区工作者可以办理个人信息查阅或删除申请"))
 
 
 def _iso(value: Any) -> Any:
@@ -167,7 +166,7 @@ def erase_personal_data(session: Session, actor: Principal, resident_id: int, *,
     _require_keeper(actor)
     r = _load_any(session, actor, resident_id)
     if confirm_name.strip() != r.name:
-        message = "请输入该居民的姓名以确认删除 / type the resident's name to confirm the erasure"
+        message = _("请输入该居民的姓名以确认删除")
         raise Invalid(message, [FieldError("confirm_name", message)])
     _anonymise(r)
     r.deleted_at = r.deleted_at or utcnow()

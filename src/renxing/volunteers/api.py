@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from renxing.grid.service import get_unit
+from renxing.i18n import in_each_lang
 from renxing.volunteers import service
 from renxing.volunteers.models import TEAM_KIND_LABELS, VolunteerTeam
 from renxing.web.deps import DB, CurrentUser
@@ -60,7 +61,7 @@ def team_dict(t: VolunteerTeam, **extra: Any) -> dict[str, Any]:
         "unit_id": t.unit_id,
         "name": t.name,
         "kind": t.kind,
-        "kind_label": TEAM_KIND_LABELS.get(t.kind, (t.kind, t.kind)),
+        "kind_label": list(in_each_lang(TEAM_KIND_LABELS.get(t.kind, t.kind)).values()),
         "leader_member_id": t.leader_member_id,
         "contact": t.contact,
         "description": t.description,

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, S
 from sqlalchemy.orm import Mapped, mapped_column
 
 from renxing.db import Base, UTCDateTime, utcnow
+from renxing.i18n import _l
 
 
 class TeamKind(StrEnum):
@@ -23,14 +24,14 @@ class TeamKind(StrEnum):
 
 
 TEAM_KIND_LABELS: dict[str, tuple[str, str]] = {
-    TeamKind.silver_mutual_aid: ("银发互助队", "silver-age mutual aid"),
-    TeamKind.security_patrol: ("治安巡逻队", "security patrol"),
-    TeamKind.culture_sports: ("文体益家", "culture and sports"),
-    TeamKind.medical: ("医疗服务队", "medical"),
-    TeamKind.youth: ("青年志愿队", "youth"),
-    TeamKind.professional: ("专业服务队", "professional"),
-    TeamKind.party: ("党员先锋队", "party vanguard"),
-    TeamKind.other: ("其他", "other"),
+    TeamKind.silver_mutual_aid: _l("银发互助队"),
+    TeamKind.security_patrol: _l("治安巡逻队"),
+    TeamKind.culture_sports: _l("文体益家"),
+    TeamKind.medical: _l("医疗服务队"),
+    TeamKind.youth: _l("青年志愿队"),
+    TeamKind.professional: _l("专业服务队"),
+    TeamKind.party: _l("党员先锋队"),
+    TeamKind.other: _l("其他"),
 }
 
 
@@ -46,20 +47,20 @@ class Skill(StrEnum):
 
 
 SKILL_LABELS: dict[str, tuple[str, str]] = {
-    Skill.first_aid: ("急救", "first aid"),
-    Skill.nursing: ("护理", "nursing"),
-    Skill.electrician: ("电工", "electrician"),
-    Skill.plumber: ("水暖工", "plumber"),
-    Skill.driver: ("驾驶", "driver"),
-    Skill.sign_language: ("手语", "sign language"),
-    Skill.counselling: ("心理疏导", "counselling"),
-    Skill.other: ("其他", "other"),
+    Skill.first_aid: _l("急救"),
+    Skill.nursing: _l("护理"),
+    Skill.electrician: _l("电工"),
+    Skill.plumber: _l("水暖工"),
+    Skill.driver: _l("驾驶"),
+    Skill.sign_language: _l("手语"),
+    Skill.counselling: _l("心理疏导"),
+    Skill.other: _l("其他"),
 }
 
 MEMBER_ROLES: dict[str, tuple[str, str]] = {
-    "leader": ("队长", "leader"),
-    "deputy": ("副队长", "deputy"),
-    "member": ("队员", "member"),
+    "leader": _l("队长"),
+    "deputy": _l("副队长"),
+    "member": _l("队员"),
 }
 
 

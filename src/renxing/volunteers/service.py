@@ -16,6 +16,7 @@ from renxing.db import contains
 from renxing.errors import Collector, FieldError, Invalid, NotFound
 from renxing.grid.models import GridUnit, Household, Level
 from renxing.grid.scope import path_ids, scope_clause, subtree_clause
+from renxing.i18n import _
 from renxing.listing import Page, paginate
 from renxing.people.masking import mask_phone
 from renxing.people.models import Resident
@@ -52,17 +53,17 @@ def check_availability(raw: Any, errors: Collector, field: str = "availability")
     if raw in (None, "", {}):
         return None
     if not isinstance(raw, dict):
-        errors.add(field, "须为 星期→时段列表 / must map weekday to a list of HH:MM-HH:MM", value=raw)
+        errors.add(field, _("须为 星期→时段列表"), value=raw)
         return None
     out: dict[str, list[str]] = {}
     for day, slots in raw.items():
         if str(day) not in {str(i) for i in range(7)}:
-            errors.add(field, "星期须为 0（周一）到 6 / weekday must be 0 (Monday) to 6", value=day)
+            errors.add(field, _("星期须为 0（周一）到 6"), value=day)
             continue
         if isinstance(slots, str):
             slots = [s for s in slots.replace("，", ",").split(",") if s.strip()]
         if not isinstance(slots, list):
-            errors.add(field, "时段须为列表 / slots must be a list", value=slots)
+            errors.add(field, _("时段须为列表"), value=slots)
             continue
         good = []
         for slot in slots:
@@ -70,7 +71,7 @@ def check_availability(raw: Any, errors: Collector, field: str = "availability")
             if not m or (m.group(1), m.group(2)) >= (m.group(3), m.group(4)):
                 errors.add(
                     field,
-                    "时段格式为 HH:MM-HH:MM 且开始早于结束 / slot must be HH:MM-HH:MM, start before end",
+                    _("时段格式为 HH:MM-HH:MM 且开始早于结束"),
                     value=slot,
                 )
                 continue
@@ -123,7 +124,7 @@ def team_query(actor: Principal, *, unit_path: str | None = None, q: str | None 
         stmt = stmt.where(subtree_clause(VolunteerTeam.path, unit_path))
     if kind:
         if kind not in TEAM_KIND_LABELS:
-            raise Invalid("未知队伍类型 / unknown team kind", [FieldError("kind", "unknown", value=kind)])
+            raise Invalid(_("未知队伍类型"), [FieldError("kind", "unknown", value=kind)])
         stmt = stmt.where(VolunteerTeam.kind == kind)
     if q and q.strip():
         stmt = stmt.where(contains(VolunteerTeam.name, q.strip()))
@@ -143,7 +144,7 @@ def list_teams(
     today: date | None = None,
 ) -> Page[TeamRow]:
     if sort not in TEAM_SORTS:
-        raise Invalid("排序字段无效 / bad sort", [FieldError("sort", f"one of {', '.join(TEAM_SORTS)}", value=sort)])
+        raise Invalid(_("排序字段无效"), [FieldError("sort", f"one of {', '.join(TEAM_SORTS)}", value=sort)])
     stmt = team_query(actor, unit_path=unit_path, q=q, kind=kind).order_by(TEAM_SORTS[sort], VolunteerTeam.id)
     result = paginate(session, stmt, page, size)
     ids = [t.id for t in result.items]
@@ -178,11 +179,11 @@ def get_team(session: Session, actor: Principal, team_id: int) -> VolunteerTeam:
     actor.require(Perm.volunteers_read)
     team = session.get(VolunteerTeam, team_id)
     if team is None:
-        raise NotFound(f"队伍不存在 / team {team_id} not found")
+        raise NotFound(_("队伍不存在").format(team_id=team_id))
     if not actor.is_global and not (
         actor.covers_path(team.path) or any(p.startswith(team.path) for p in actor.scope_paths)
     ):
-        raise NotFound(f"队伍不存在 / team {team_id} not found")
+        raise NotFound(_("队伍不存在").format(team_id=team_id))
     return team
 
 
@@ -190,7 +191,7 @@ def _writable_team(session: Session, actor: Principal, team_id: int) -> Voluntee
     actor.require(Perm.volunteers_write)
     team = get_team(session, actor, team_id)
     if not actor.covers_path(team.path):
-        raise NotFound(f"队伍不存在 / team {team_id} not found")
+        raise NotFound(_("队伍不存在").format(team_id=team_id))
     return team
 
 
@@ -208,19 +209,19 @@ def create_team(
     errors = Collector()
     unit = session.get(GridUnit, unit_id)
     if unit is None or not actor.covers_path(unit.path):
-        errors.add("unit_id", "社区不存在或不在您的范围内 / community not found in your scope", value=unit_id)
+        errors.add("unit_id", _("社区不存在或不在您的范围内"), value=unit_id)
     elif unit.level != Level.community.value:
-        errors.add("unit_id", "队伍须建在社区一级 / a team belongs to a community", value=unit.level)
+        errors.add("unit_id", _("队伍须建在社区一级"), value=unit.level)
     if not name or not name.strip():
-        errors.add("name", "队名必填 / name is required")
+        errors.add("name", _("队名必填"))
     elif len(name.strip()) > 80:
-        errors.add("name", "队名过长 / name too long (80)")
+        errors.add("name", _("队名过长"))
     if kind not in TEAM_KIND_LABELS:
-        errors.add("kind", f"类型须为 / kind must be one of {', '.join(TeamKind)}", value=kind)
+        errors.add("kind", _("类型须为").format(join=", ".join(TeamKind)), value=kind)
     errors.raise_if_any()
     assert unit is not None
     if name.strip() in set(session.scalars(select(VolunteerTeam.name).where(VolunteerTeam.unit_id == unit.id))):
-        raise Invalid("同名队伍已存在 / a team of that name exists", [FieldError("name", "duplicate", value=name)])
+        raise Invalid(_("同名队伍已存在"), [FieldError("name", "duplicate", value=name)])
     team = VolunteerTeam(
         unit_id=unit.id,
         path=unit.path,
@@ -258,7 +259,7 @@ def list_members(
 ) -> Page[TeamMember]:
     get_team(session, actor, team_id)
     if sort not in MEMBER_SORTS:
-        raise Invalid("排序字段无效 / bad sort", [FieldError("sort", f"one of {', '.join(MEMBER_SORTS)}", value=sort)])
+        raise Invalid(_("排序字段无效"), [FieldError("sort", f"one of {', '.join(MEMBER_SORTS)}", value=sort)])
     stmt = member_query(actor, team_id, q=q).order_by(TeamMember.active.desc(), MEMBER_SORTS[sort], TeamMember.id)
     return paginate(session, stmt, page, size)
 
@@ -313,11 +314,11 @@ def present_member(
 def get_member(session: Session, actor: Principal, member_id: int) -> TeamMember:
     m = session.get(TeamMember, member_id)
     if m is None:
-        raise NotFound(f"队员不存在 / member {member_id} not found")
+        raise NotFound(_("队员不存在").format(member_id=member_id))
     try:
         get_team(session, actor, m.team_id)
     except NotFound:
-        raise NotFound(f"队员不存在 / member {member_id} not found") from None
+        raise NotFound(_("队员不存在").format(member_id=member_id)) from None
     return m
 
 
@@ -326,13 +327,13 @@ def _check_skill(
 ) -> None:
     field = "skills" if i is None else f"skills[{i}]"
     if skill not in SKILL_LABELS:
-        errors.add(f"{field}.skill", f"技能须为 / skill must be one of {', '.join(Skill)}", value=skill)
+        errors.add(f"{field}.skill", _("技能须为").format(join=", ".join(Skill)), value=skill)
     if cert is not None and len(cert) > 40:
-        errors.add(f"{field}.certificate_no", "证书编号过长 / certificate number too long (40)")
+        errors.add(f"{field}.certificate_no", _("证书编号过长"))
     if issued and expires and expires < issued:
-        errors.add(f"{field}.expires_on", "到期早于发证 / expires before it was issued", value=expires)
+        errors.add(f"{field}.expires_on", _("到期早于发证"), value=expires)
     if issued and issued > date.today():
-        errors.add(f"{field}.issued_on", "发证日期在未来 / issued in the future", value=issued)
+        errors.add(f"{field}.issued_on", _("发证日期在未来"), value=issued)
 
 
 def add_member(
@@ -361,37 +362,37 @@ def add_member(
     if resident_id is not None:
         resident = session.get(Resident, resident_id)
         if resident is None or resident.deleted_at is not None or not actor.covers_path(resident.path):
-            errors.add(
-                "resident_id", "居民不存在或不在您的范围内 / resident not found in your scope", value=resident_id
-            )
+            errors.add("resident_id", _("居民不存在或不在您的范围内"), value=resident_id)
             resident = None
         elif not resident.path.startswith(team.path):
-            errors.add("resident_id", "居民不属于本队所在社区 / resident lives outside the team's community")
+            errors.add("resident_id", _("居民不属于本队所在社区"))
             resident = None
         elif session.scalar(
             select(TeamMember.id).where(TeamMember.team_id == team.id, TeamMember.resident_id == resident.id)
         ):
-            errors.add("resident_id", "已是本队队员 / already a member of this team", value=resident_id)
+            errors.add("resident_id", _("已是本队队员"), value=resident_id)
     else:
         if not name or not name.strip():
-            errors.add("name", "非本社区居民须填姓名 / name is required for people from outside")
+            errors.add("name", _("非本社区居民须填姓名"))
         elif len(name.strip()) > 60:
-            errors.add("name", "姓名过长 / name too long (60)")
+            errors.add("name", _("姓名过长"))
     clean_phone = None
     if phone:
         clean_phone = normalise_phone(phone)
         if clean_phone is None or not (MOBILE.match(clean_phone) or LANDLINE.match(clean_phone)):
-            errors.add("phone", "电话格式无效 / invalid phone number", value=phone)
+            errors.add("phone", _("电话格式无效"), value=phone)
     if role not in MEMBER_ROLES:
-        errors.add("role", f"队内角色须为 / role must be one of {', '.join(MEMBER_ROLES)}", value=role)
+        errors.add("role", _("队内角色须为").format(join=", ".join(MEMBER_ROLES)), value=role)
     if not isinstance(max_care, int) or not 0 <= max_care <= MAX_CARE_LIMIT:
-        errors.add("max_care", f"照护上限须在 0–{MAX_CARE_LIMIT} / max_care must be 0–{MAX_CARE_LIMIT}", value=max_care)
+        errors.add(
+            "max_care", _("照护上限须在 0–{max_care_limit}").format(max_care_limit=MAX_CARE_LIMIT), value=max_care
+        )
     if joined_on and joined_on > date.today():
-        errors.add("joined_on", "入队日期在未来 / joined in the future", value=joined_on)
+        errors.add("joined_on", _("入队日期在未来"), value=joined_on)
     if (lon is None) != (lat is None):
-        errors.add("lon", "经纬度须同时填写 / give both lon and lat")
+        errors.add("lon", _("经纬度须同时填写"))
     elif lon is not None and lat is not None and not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        errors.add("lon", "经纬度超出范围 / lon/lat out of range")
+        errors.add("lon", _("经纬度超出范围"))
     slots = check_availability(availability, errors)
     for i, sk in enumerate(skills or []):
         _check_skill(
@@ -478,11 +479,11 @@ def record_hours(
     _writable_team(session, actor, m.team_id)
     errors = Collector()
     if not 0 < hours <= 24:
-        errors.add("hours", "时长须在 0–24 小时 / hours must be more than 0 and at most 24", value=hours)
+        errors.add("hours", _("时长须在 0–24 小时"), value=hours)
     if served_on > date.today():
-        errors.add("served_on", "服务日期在未来 / date in the future", value=served_on)
+        errors.add("served_on", _("服务日期在未来"), value=served_on)
     if activity and len(activity) > 200:
-        errors.add("activity", "内容过长 / note too long (200)")
+        errors.add("activity", _("内容过长"))
     errors.raise_if_any()
     row = ServiceHours(
         member_id=m.id,
@@ -520,12 +521,12 @@ def hours_by_month(
     """Service hours per month and per team (or per member) over the last ``months``, newest first."""
     actor.require(Perm.volunteers_read)
     if per not in ("team", "member"):
-        raise Invalid("汇总方式无效 / bad grouping", [FieldError("per", "team or member", value=per)])
+        raise Invalid(_("汇总方式无效"), [FieldError("per", "team or member", value=per)])
     if not 1 <= months <= 60:
-        raise Invalid("月数须在 1–60 / months must be 1–60", [FieldError("months", "1..60", value=months)])
+        raise Invalid(_("月数须在 1–60"), [FieldError("months", "1..60", value=months)])
     today = today or date.today()
     start = date(today.year, today.month, 1)
-    for _ in range(months - 1):
+    for _month in range(months - 1):
         start = date(start.year - (start.month == 1), (start.month - 2) % 12 + 1, 1)
     # Columns, not ORM rows: a year of a street's hours is tens of thousands of entries.
     stmt = (
@@ -587,9 +588,7 @@ def expiring_skills(
     """Certificates expiring within ``within_days`` or expired in the last year, soonest first."""
     actor.require(Perm.volunteers_read)
     if not 1 <= within_days <= 3650:
-        raise Invalid(
-            "天数须在 1–3650 / days must be 1–3650", [FieldError("within_days", "1..3650", value=within_days)]
-        )
+        raise Invalid(_("天数须在 1–3650"), [FieldError("within_days", "1..3650", value=within_days)])
     today = today or date.today()
     stmt = (
         select(MemberSkill, TeamMember, VolunteerTeam)

@@ -13,6 +13,7 @@ one chunk is ever received. The answer names the field ``body``, as every 4xx do
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from renxing.config import Settings, get_settings
 from renxing.errors import FieldError, ServiceError
 from renxing.events.policy import MAX_PHOTO_BYTES, MAX_PHOTOS
+from renxing.i18n import _, _lp
 
 ENVELOPE = 256 * 1024  # multipart boundaries, part headers and the form's other fields
 
@@ -42,14 +44,13 @@ class Allowance:
 
     field: str
     files: Callable[[Settings], int]
-    zh: str
-    en: str
+    what: Any  # the files, as the message names them (a lazy label)
 
 
-PHOTOS = Allowance("photos", lambda s: MAX_PHOTOS * MAX_PHOTO_BYTES, "照片合计", "the photos are")
-PHOTO = Allowance("photo", lambda s: MAX_PHOTO_BYTES, "照片", "the photo is")
-MEDIA = Allowance("media", lambda s: MAX_PHOTO_BYTES, "照片", "the photo is")
-FILE = Allowance("file", lambda s: s.max_import_bytes, "文件", "the file is")
+PHOTOS = Allowance("photos", lambda s: MAX_PHOTOS * MAX_PHOTO_BYTES, _lp("too large", "照片合计"))
+PHOTO = Allowance("photo", lambda s: MAX_PHOTO_BYTES, _lp("too large", "照片"))
+MEDIA = Allowance("media", lambda s: MAX_PHOTO_BYTES, _lp("too large", "照片"))
+FILE = Allowance("file", lambda s: s.max_import_bytes, _lp("too large", "文件"))
 MULTIPART = ("multipart/form-data",)
 JSON = ("application/json", "application/geo+json")
 
@@ -73,15 +74,12 @@ def limit_for(method: str, path: str, content_type: str = "", settings: Settings
         for pattern, media_types, allowance in UPLOAD_ROUTES:
             if media_type in media_types and pattern.fullmatch(path):
                 files = allowance.files(s)
-                message = (
-                    f"{allowance.zh}超过 {_mb(files)}，请缩小或拆分 / "
-                    f"{allowance.en} larger than {_mb(files)}: make it smaller or split it"
-                )
+                message = _("{what}超过 {mb}，请缩小或拆分").format(what=allowance.what, mb=_mb(files))
                 return BodyTooLarge(
                     message, [FieldError(allowance.field, message)], max(s.max_body_bytes, files + ENVELOPE)
                 )
     limit = s.max_body_bytes
-    message = f"请求内容超过 {_mb(limit)} / the request body is larger than {_mb(limit)}"
+    message = _("请求内容超过 {mb}").format(mb=_mb(limit))
     return BodyTooLarge(message, [FieldError("body", message, value=str(limit))], limit)
 
 

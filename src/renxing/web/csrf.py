@@ -13,6 +13,7 @@ import secrets
 from fastapi import Request, Response
 
 from renxing.errors import FieldError, Forbidden
+from renxing.i18n import _
 
 PRE_COOKIE = "rx_csrf"
 API_HEADER = "X-CSRF-Token"
@@ -28,7 +29,7 @@ def check(request: Request, submitted: str | None) -> None:
     row = getattr(request.state, "auth_session", None)
     expected = row.csrf_token if row is not None else request.cookies.get(PRE_COOKIE)
     if not _same(expected, submitted):
-        raise Forbidden("表单已过期，请刷新后重试 / form expired (CSRF check failed), reload and retry")
+        raise Forbidden(_("表单已过期，请刷新后重试"))
 
 
 def is_api_write(request: Request) -> bool:
@@ -38,9 +39,8 @@ def is_api_write(request: Request) -> bool:
 def check_api_header(request: Request, expected: str) -> None:
     """An API write authenticated by the session cookie: the session's token must be in the header."""
     if is_api_write(request) and not _same(expected, request.headers.get(API_HEADER)):
-        message = (
-            f"用会话 Cookie 调用接口写入时须带 {API_HEADER} 请求头（页面 meta csrf-token 的值）"
-            f" / a write with the session cookie needs the {API_HEADER} header (the page's csrf-token meta)"
+        message = _("用会话 Cookie 调用接口写入时须带 {api_header} 请求头（页面 meta csrf-token 的值）").format(
+            api_header=API_HEADER
         )
         raise Forbidden(message, [FieldError(API_HEADER, message)])
 

@@ -13,6 +13,7 @@ from renxing.auth import throttle
 from renxing.auth.models import AuthSession
 from renxing.auth.principal import Principal
 from renxing.errors import FieldError, NotAuthenticated, UnsupportedMediaType
+from renxing.i18n import _
 from renxing.web import csrf
 
 SESSION_COOKIE = "rx_session"
@@ -34,7 +35,7 @@ DB = Annotated[Session, Depends(db_session, scope="function")]
 def _login(request: Request, session: Session, bearer: str | None) -> tuple[Principal, AuthSession]:
     token = bearer or request.cookies.get(SESSION_COOKIE)
     if not token:
-        raise NotAuthenticated("请先登录 / please log in")
+        raise NotAuthenticated(_("请先登录"))
     principal, row = auth_service.resolve_token(session, token)
     if not bearer:
         csrf.check_api_header(request, row.csrf_token)
@@ -98,8 +99,7 @@ def api_body_guard(request: Request) -> None:
     media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if _is_json(media_type) or media_type in _form_types(request.scope.get("route")):
         return
-    message = (
-        f"请求体须为 JSON（Content-Type: application/json），收到 {media_type or '无类型'}"
-        f" / the request body must be JSON (Content-Type: application/json), got {media_type or 'none'}"
+    message = _("请求体须为 JSON（Content-Type: application/json），收到 {media_type}").format(
+        media_type=media_type or _("无类型")
     )
     raise UnsupportedMediaType(message, [FieldError("body", message, value=media_type or None)])

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from renxing.bounds import INT_MAX, Day, DbInt, Id, Moment, valid_id
 from renxing.errors import FieldError, Invalid
+from renxing.i18n import _
 from renxing.listing import MAX_SEARCH, ListQuery
 
 # Page numbers and sizes: the offset (page - 1) * size of any allowed page stays far inside the
@@ -27,7 +28,7 @@ def form_id(value: object, field: str) -> int | None:
         return None
     number = int(text)
     if not valid_id(number):
-        raise Invalid("编号超出范围 / id out of range", [FieldError(field, "not an id", value=text)])
+        raise Invalid(_("编号超出范围"), [FieldError(field, "not an id", value=text)])
     return number
 
 
