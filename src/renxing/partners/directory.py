@@ -1,0 +1,35 @@
+"""Partner organizations as other domains read them: by id, or the active ones of a community.
+
+No permission check here: the calling service has checked its own (drills linking partners to an
+activity of a community, evaluation rating the organizations that served a resident).
+"""
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from renxing.partners.models import Organization
+
+
+def organization(session: Session, org_id: int) -> Organization | None:
+    return session.get(Organization, org_id)
+
+
+def organizations(session: Session, org_ids: Iterable[int]) -> list[Organization]:
+    """The organizations with these ids, by name."""
+    ids = sorted(set(org_ids))
+    if not ids:
+        return []
+    return list(session.scalars(select(Organization).where(Organization.id.in_(ids)).order_by(Organization.name)))
+
+
+def active_in_community(session: Session, community_path: str) -> list[Organization]:
+    """The active organizations registered at a community, by kind and name."""
+    return list(
+        session.scalars(
+            select(Organization)
+            .where(Organization.path == community_path, Organization.active.is_(True))
+            .order_by(Organization.kind, Organization.name, Organization.id)
+        )
+    )
