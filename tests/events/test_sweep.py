@@ -12,6 +12,7 @@ from renxing.config import get_settings
 from renxing.db import make_engine, transaction
 from renxing.events import sweep
 from renxing.events.models import Report, ReportEvent, insert_reports
+from renxing.grid.models import GridUnit
 from renxing.notify.models import Notification
 from tests.kit.events_world import later
 
@@ -106,7 +107,7 @@ def test_many_reports_in_many_places_in_one_sweep(ev):
                     "token": f"t{i}",
                     "unit_id": unit,
                     "household_id": None,
-                    "path": s.get(sweep.GridUnit, unit).path,
+                    "path": s.get(GridUnit, unit).path,
                 }
             )
         insert_reports(s, rows)

@@ -25,7 +25,7 @@ found by the service's point-in-polygon index and routed by the service's routin
 (:func:`renxing.events.service.route_place`); every step is checked against the transition
 table and who may take it; deadlines, next looks and escalations follow
 :mod:`renxing.events.deadlines` and the sweep (one rung of the ladder from
-:func:`renxing.events.sweep.unit_ladders` per overdue step, a step's length of grace,
+:func:`renxing.events.ladders.unit_ladders` per overdue step, a step's length of grace,
 auto-closing seven days after resolution). Times are drawn so that most steps meet their
 deadline and some do not. The result is written in bulk (the service path, one report at a
 time, would take minutes for thousands of reports), with the timeline, followers and inbox
@@ -63,7 +63,7 @@ from renxing.auth.principal import SYSTEM, Principal
 from renxing.config import get_settings
 from renxing.db import utcnow
 from renxing.demo import report_texts as texts
-from renxing.events import catalog, deadlines, routing, service, sweep
+from renxing.events import catalog, deadlines, ladders, routing, service
 from renxing.events.deadlines import Minutes, Rung
 from renxing.events.defaults import PRIVATE_CATEGORIES
 from renxing.events.models import (
@@ -1485,9 +1485,7 @@ class _Life:
         base_lat = s.lat if s.lat is not None else self._unit_point()[1]
         lon = round(base_lon + self.rng.uniform(-0.00012, 0.00012), 6)
         lat = round(base_lat + self.rng.uniform(-0.0001, 0.0001), 6)
-        distance = (
-            round(haversine_m(lon, lat, s.lon, s.lat), 1) if s.lon is not None and s.lat is not None else None
-        )
+        distance = round(haversine_m(lon, lat, s.lon, s.lat), 1) if s.lon is not None and s.lat is not None else None
         self.on_site_at = t
         note = self.rng.choice(texts.CHECK_IN_NOTES) if self.rng.random() < 0.5 else None
         self._step(t, actor, Action.check_in, note=note, lon=lon, lat=lat, data={"distance_m": distance})
@@ -1864,11 +1862,11 @@ def _context(session: Session, seed: int, street: _Street, until: datetime, tz: 
     }
     names = {c.code: c.name_zh for c in session.scalars(select(EventCategory))}
     on = until.date()
-    ladders = sweep.unit_ladders(session, list(street.buildings) + list(street.areas) + list(street.compounds), on)
-    rungs = sweep.household_rungs(session, list(street.households), on)
+    unit_rungs = ladders.unit_ladders(session, list(street.buildings) + list(street.areas) + list(street.compounds), on)
+    rungs = ladders.household_rungs(session, list(street.households), on)
     rng = _local_rng(seed, "speed")
     speed = {uid: math.exp(rng.gauss(0, 0.3)) for uid in sorted(street.principals)}
-    return _Context(street, until, tz, transitions, minutes, names, ladders, rungs, speed, seed)
+    return _Context(street, until, tz, transitions, minutes, names, unit_rungs, rungs, speed, seed)
 
 
 def _involved(lives: list[_Life]) -> set[int]:
