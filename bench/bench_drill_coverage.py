@@ -4,7 +4,7 @@ Target (issue: organization and culture): under 1 s. A synthetic street (five co
 buildings) gets 5,000 activities over the last 15 months (some outside the window, a few
 cancelled, a third aimed at an area or a building) and attendance at a realistic scale: about
 three in four residents take part, in one to several activities each (~190,000 sign-ins).
-Timed: ``drills.service.coverage_report`` for the whole street as the coverage page calls it
+Timed: ``drills.reach.coverage_report`` for the whole street as the coverage page calls it
 (two grouped queries and the activities' targets, then the roll-up over the grid paths with
 numpy), and the first page of residents not yet reached, the vulnerable first. Runs on SQLite
 and, when reachable, on PostgreSQL.
@@ -25,9 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import median, postgres_db, sqlite_db, synthetic_register, timed
 from renxing.auth.principal import SYSTEM
 from renxing.db import transaction, utcnow
-from renxing.drills import service
+from renxing.drills import invitations, reach
 from renxing.drills.models import Activity, ActivityTarget, Attendance
 from renxing.grid.models import GridUnit
+from renxing.listing import ListQuery
 from renxing.people.models import Resident
 
 TARGET_S = 1.0
@@ -106,11 +107,11 @@ def run(engine, label: str) -> None:
 
     def coverage():
         with transaction(engine) as s:
-            return service.coverage_report(s, SYSTEM, ids["street"])
+            return reach.coverage_report(s, SYSTEM, ids["street"])
 
     def invite():
         with transaction(engine) as s:
-            _, page = service.not_reached(s, SYSTEM, ids["community"], 1, 50)
+            _, page = invitations.not_reached(s, SYSTEM, ids["community"], ListQuery(page=1, size=50))
             return page.total
 
     rep = coverage()

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from renxing.auth.principal import SYSTEM
 from renxing.db import transaction
 from renxing.demo.build import build_demo
-from renxing.drills import service as drills
+from renxing.drills import reach as drills
 from renxing.drills.models import Activity
 from renxing.evaluation import service as evaluation
 from renxing.evaluation.models import Rating

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from renxing.auth.principal import SYSTEM
 from renxing.db import transaction, utcnow
 from renxing.drills import coverage as cov
-from renxing.drills import service
+from renxing.drills import reach as service
 from tests.kit.client import login
 from tests.kit.drills_world import activity, attend
 

@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 from renxing.db import utcnow
-from renxing.drills.service import signin_token
+from renxing.drills.signin import signin_token
 from tests.kit.client import CSRF, page_login
 from tests.kit.drills_world import activity, attend, count_attendance, org
 
@@ -160,7 +160,7 @@ def test_evaluation_pages(engine, world, client):
 
 
 def test_calendar_month_parameter():
-    from renxing.drills.pages import _month
+    from renxing.drills.views import parse_month as _month
 
     assert _month("2026-03") == (2026, 3)
     assert _month("2026-3") == (2026, 3)

@@ -7,7 +7,7 @@ from renxing.auth import service as auth_service
 from renxing.auth.policy import Role
 from renxing.auth.principal import SYSTEM
 from renxing.db import transaction, utcnow
-from renxing.drills.service import signin_token
+from renxing.drills.signin import signin_token
 from renxing.people.models import Resident
 from tests.kit.client import login
 from tests.kit.drills_world import activity, count_attendance, org

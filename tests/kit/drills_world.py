@@ -7,7 +7,7 @@ from sqlalchemy import Engine, func, select
 
 from renxing.auth.principal import SYSTEM
 from renxing.db import transaction, utcnow
-from renxing.drills import service as drills
+from renxing.drills import activities as drills
 from renxing.drills.models import Activity, ActivityPartner, ActivityTarget, Attendance
 from renxing.drills.schemas import ActivityIn
 from renxing.grid.models import GridUnit

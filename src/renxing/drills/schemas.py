@@ -60,3 +60,145 @@ class SelfSignIn(BaseModel):
 
 class StaffSignIn(BaseModel):
     resident_ids: list[Id] = Field(min_length=1, max_length=500)
+
+
+# ---- answers ----------------------------------------------------------------------------
+
+ISO = "ISO 8601 with the zone"
+
+
+class ActivityRow(BaseModel):
+    """An activity as lists show it."""
+
+    id: int
+    unit_id: int = Field(description="the community")
+    kind: str
+    hazard: str
+    title: str
+    starts_at: str = Field(description=ISO)
+    ends_at: str = Field(description=ISO)
+    place: str | None
+    status: str = Field(description="planned, done, cancelled")
+    attendance: int = Field(description="residents signed in")
+
+
+class PartnerRef(BaseModel):
+    id: int
+    name: str
+    kind: str
+
+
+class TargetRef(BaseModel):
+    id: int
+    name: str
+    level: str
+
+
+class ActivityOut(ActivityRow):
+    """One activity with its partners and the units it is meant for (none: the whole community)."""
+
+    community: str
+    place_unit_id: int | None
+    lon: float | None
+    lat: float | None
+    organizer_user_id: int | None
+    organizer_team_id: int | None
+    notes: str | None
+    partners: list[PartnerRef]
+    targets: list[TargetRef]
+
+
+class SigninCodeOut(BaseModel):
+    activity_id: int
+    token: str = Field(description="the code in the link; it cannot be made up from the id")
+    url: str = Field(description="the sign-in page for residents' phones")
+    svg: str = Field(description="the QR code of the url, an inline SVG")
+
+
+class SignInOut(BaseModel):
+    activity_id: int
+    title: str
+    resident: str = Field(description="the name of the resident signed in, masked")
+    status: str = Field(description="signed, or already when they had signed in before")
+
+
+class AttendanceRow(BaseModel):
+    resident_id: int
+    name: str = Field(description="in the clear for roles that meet people, masked otherwise")
+    signed_at: str = Field(description=ISO)
+    method: str = Field(description="qr, list, staff")
+
+
+class AttendancePage(BaseModel):
+    """The residents signed in that the user may see, one page; ``signed_in`` counts everyone."""
+
+    items: list[AttendanceRow]
+    total: int
+    page: int
+    size: int
+    pages: int
+    signed_in: int
+
+
+class StaffSignInOut(BaseModel):
+    added: int
+    already: int = Field(description="had signed in before")
+
+
+class UploadOut(StaffSignInOut):
+    rows: int = Field(description="residents named by the sheet")
+
+
+class Done(BaseModel):
+    ok: bool
+
+
+class UnitRef(BaseModel):
+    id: int
+    name: str
+    level: str
+    path: str
+
+
+class UnitCoverageOut(BaseModel):
+    id: int
+    path: str
+    name: str
+    level: str
+    depth: int = Field(description="levels below the unit asked for")
+    residents: int
+    reached: int = Field(description="residents who took part in a live activity in the window")
+    reach: float | None = Field(description="reached ÷ residents; null where nobody lives")
+    needed: int = Field(description="more residents to reach before the target is met")
+    activities: int = Field(description="live activities meant for the unit, a part of it or a unit around it")
+    standing: str = Field(description="ok, behind, lagging, empty")
+
+
+class CommunityCoverageOut(UnitCoverageOut):
+    activity_target: int = Field(description="activities a community should hold in the window")
+
+
+class CoverageOut(BaseModel):
+    """Rolling 12-month coverage of a unit's subtree against the targets."""
+
+    unit: UnitRef
+    since: str = Field(description=ISO)
+    until: str = Field(description=ISO)
+    reach_target: float
+    activity_target: int
+    lag_ratio: float
+    total: UnitCoverageOut | None = Field(description="the unit asked for")
+    communities: list[CommunityCoverageOut]
+    units: list[UnitCoverageOut] = Field(description="every unit of the subtree, in grid order")
+    lagging: list[UnitCoverageOut] = Field(description="buildings below the target, the worst first")
+
+
+class InviteeOut(BaseModel):
+    """A resident not reached, masked as lists are."""
+
+    id: int
+    name: str
+    household: str = Field(description="building and room")
+    age: int | None
+    tags: list[str] = Field(description="vulnerability tags the role may see")
+    phone: str | None = Field(description="masked")

@@ -20,12 +20,12 @@ from renxing.care.models import CarePlan, CareVisit
 from renxing.config import get_settings
 from renxing.db import utcnow
 from renxing.drills.models import Activity, ActivityPartner, Attendance, Status
-from renxing.drills.service import community_of
 from renxing.errors import FieldError, Forbidden, Invalid, NotFound
 from renxing.evaluation import report as rpt
 from renxing.evaluation.models import DIMENSIONS, Rating, TargetKind
 from renxing.events.models import Report
 from renxing.grid.models import GridUnit, Level
+from renxing.grid.scope import community_of
 from renxing.i18n import _, _l, in_each_lang
 from renxing.partners.models import KIND_LABELS as ORG_KIND_LABELS
 from renxing.partners.models import Organization

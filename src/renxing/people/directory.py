@@ -1,0 +1,55 @@
+"""Residents of the register as other domains look them up, without querying its table.
+
+No permission check and no masking here: the calling service has checked its own and masks what
+it shows (drills matching a sign-in or a sign-in sheet to a resident of the community, evaluation
+finding the rater). Removed residents (``deleted_at`` set) are never returned.
+"""
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from renxing.grid.scope import subtree_clause
+from renxing.people.models import Resident
+
+CHUNK = 500  # names per query: far below every database's limit on bound parameters
+
+
+def living_resident(session: Session, resident_id: int) -> Resident | None:
+    """A resident of the register, None when missing or removed."""
+    r = session.get(Resident, resident_id)
+    return None if r is None or r.deleted_at is not None else r
+
+
+def residents_named(session: Session, under_path: str, names: Iterable[str]) -> list[Resident]:
+    """The residents living under a grid path whose name is one of ``names``."""
+    wanted = sorted(set(names))
+    found: list[Resident] = []
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        found += session.scalars(
+            select(Resident).where(
+                subtree_clause(Resident.path, under_path), Resident.deleted_at.is_(None), Resident.name.in_(chunk)
+            )
+        )
+    return found
+
+
+def residents_by_name_and_phone_end(
+    session: Session, under_path: str, name: str, digits: str, *, limit: int = 20
+) -> list[Resident]:
+    """The residents living under a grid path with this exact name whose phone ends in ``digits``."""
+    stmt = select(Resident).where(
+        subtree_clause(Resident.path, under_path),
+        Resident.deleted_at.is_(None),
+        Resident.name == name,
+        Resident.phone.like(f"%{digits}"),
+    )
+    return list(session.scalars(stmt.limit(limit)))
+
+
+def resident_path(session: Session, resident_id: int) -> str | None:
+    """The building path of a resident, removed ones too (records kept elsewhere still belong to
+    the place they lived); None when there is no such resident."""
+    return session.scalar(select(Resident.path).where(Resident.id == resident_id))
