@@ -31,6 +31,7 @@ from renxing.people import api as people_api
 from renxing.people import import_api
 from renxing.people import pages as people_pages
 from renxing.people import rights_api as people_rights_api
+from renxing.signals.bus import bus as signals
 from renxing.space import api as space_api
 from renxing.space import pages as space_pages
 from renxing.space import planning_api as space_planning_api
@@ -62,6 +63,7 @@ def create_app(engine: Engine | None = None, *, upgrade: bool = True) -> FastAPI
         dependencies=[Depends(api_body_guard)],  # API writes: JSON bodies, forms only where a route takes them
         responses=ERROR_RESPONSES,  # every operation documents its errors in the app's own shape
     )
+    signals.ensure_wired()  # who listens to which domain event, settled before the first request
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
     app.add_exception_handler(ServiceError, errors.service_error)

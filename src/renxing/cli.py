@@ -23,6 +23,7 @@ from renxing.errors import FieldError, ServiceError
 from renxing.events.sweep import run_sweep
 from renxing.people import exporter, importer
 from renxing.people.cli import privacy_app
+from renxing.signals.cli import signals_app
 from renxing.space.cli import register as register_space_commands
 
 app = typer.Typer(help="韧性 Renxing — resilient governance of urban communities", no_args_is_help=True)
@@ -31,6 +32,7 @@ user_app = typer.Typer(help="User accounts", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(privacy_app, name="privacy")
+app.add_typer(signals_app, name="signals")
 console = Console()
 
 

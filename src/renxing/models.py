@@ -20,6 +20,7 @@ from renxing.grid.models import Building, GridUnit, Household, Responsibility
 from renxing.notify.models import Notification, NotificationContact, NotificationDelivery
 from renxing.partners.models import Organization
 from renxing.people.models import Resident
+from renxing.signals.models import OutboxRow
 from renxing.space.models import (
     EvacScenario,
     HazardZone,
@@ -55,6 +56,7 @@ __all__ = [
     "NotificationContact",
     "NotificationDelivery",
     "Organization",
+    "OutboxRow",
     "Passage",
     "Rating",
     "Report",

@@ -126,6 +126,7 @@ def _raise(session: Session, actor: Principal, plan: CarePlan, visit: CareVisit,
         at=now,
     )
     publish(session, flagged)  # the closed loop raises the report; its answer links it to the visit
+    session.expire(visit, ["report_id"])  # written by that answer's subscriber: read it again
     audit.record(session, actor, "update", "care_visit", visit.id, summary=f"raised report {visit.report_id}")
 
 

@@ -31,7 +31,9 @@ Reading (report_view, inbox, list_reports, stats, hotspots) lives in
 :mod:`renxing.events.queries`, what the public may read in :mod:`renxing.events.publication`,
 the escalation sweep in :mod:`renxing.events.sweep`,
 categories, deadlines and rules in :mod:`renxing.events.catalog`, the seed configuration in
-:mod:`renxing.events.defaults`, and notifications in :mod:`renxing.notify.service`.
+:mod:`renxing.events.defaults`. Every step is announced as a domain event
+(:mod:`renxing.signals.catalog`: ``events.report_submitted``, ``events.report_transitioned``,
+``events.report_escalated``); the inbox messages are written by their subscribers.
 """
 
 import secrets
@@ -86,8 +88,10 @@ from renxing.geo import outlines, sphere
 from renxing.grid import service as grid_service
 from renxing.grid.models import GridUnit, Household, Level
 from renxing.grid.scope import path_ids, scope_clause
-from renxing.notify import service as notify
 from renxing.people.service import LANDLINE, MOBILE, normalise_phone
+from renxing.signals.bus import bus as signals
+from renxing.signals.bus import publish
+from renxing.signals.catalog import ReportEscalated, ReportSubmitted, ReportTransitioned
 
 NEAREST_BUILDING_M = 100.0
 MERGE_RADIUS_M = 50.0
@@ -534,22 +538,24 @@ def submit_report(
             _store_photo(session, report, photo, "report", submitted_id, now)
         session.flush()
     # The remaining rows need nothing back: on PostgreSQL they travel in one round trip.
-    with pipelined(session, enabled=not notify.reads_back()):
+    # The subscribers' writes (the handler's message) join the block when none reads back.
+    with pipelined(session, enabled=signals.writes_only(ReportSubmitted)):
         conn.execute(_INSERT_SCHEDULE, {"report_id": report_id, **schedule})
         if not cleaned:
             conn.execute(_INSERT_EVENTS, events)
         if follower is not None:
             conn.execute(_INSERT_FOLLOWER, {"report_id": report_id, **follower})
         conn.execute(_INSERT_AUDIT, {"entity_id": report_id, **entry})
-        notify.push(
-            session,
-            [decision.user_id],
-            title=f"新事件待受理：{category.name_zh} #{report_id} / new report to accept",
-            body=f"{description[:200]}\n{values['address'] or ''}".strip(),
-            link=report_link(report_id),
-            topic="report.assign",
+        submitted = ReportSubmitted(
             report_id=report_id,
+            category=category.name_zh,
+            state=state.value,
+            handler_user_id=decision.user_id,
+            external_ref=data.external_ref,
+            summary=f"{description[:200]}\n{values['address'] or ''}".strip(),
+            link=report_link(report_id),
         )
+        publish(session, submitted)
     return report
 
 
@@ -741,8 +747,10 @@ def _apply(
     lon: float | None = None,
     lat: float | None = None,
     data: dict[str, Any] | None = None,
+    told: dict[str, Any] | None = None,
 ) -> ReportEvent:
-    """Move the report along ``row``, schedule its next look, and put the step on the timeline."""
+    """Move the report along ``row``, schedule its next look, put the step on the timeline and
+    announce it (``told``: the event's extra fields, e.g. the previous handler of a transfer)."""
     before = report.state
     report.state = row.to_state
     report.updated_at = now
@@ -780,6 +788,7 @@ def _apply(
         before={"state": before},
         after={"state": row.to_state, **({k: v for k, v in (data or {}).items() if not isinstance(v, list)})},
     )
+    _announce(session, actor, report, action.value, before, note=note, **(told or {}))
     return event
 
 
@@ -787,36 +796,26 @@ def _followers(session: Session, report_id: int) -> list[int]:
     return list(session.scalars(select(ReportFollower.user_id).where(ReportFollower.report_id == report_id)))
 
 
-def _tell(
-    session: Session,
-    actor: Principal,
-    report: Report,
-    title: str,
-    *,
-    body: str | None = None,
-    followers: bool = True,
-    handlers: bool = True,
-    extra: tuple[int | None, ...] = (),
-    topic: str,
+def _announce(
+    session: Session, actor: Principal, report: Report, action: str, from_state: str, *, note: str | None, **extra: Any
 ) -> None:
-    """Notify the reporters following the report and/or its handlers, never the actor."""
-    who: set[int | None] = set(extra)
-    if followers:
-        who |= set(_followers(session, report.id))
-    if handlers:
-        who |= {report.handler_user_id, report.escalated_to_user_id}
-    who.discard(actor.user_id)
+    """Publish the step; the subscribers decide whom it concerns (followers, handlers)."""
     cat = category_of(session, report.category_code)
-    name = cat.name_zh if cat else report.category_code
-    notify.push(
-        session,
-        list(who),
-        title=f"{title}：{name} #{report.id}",
-        body=body,
-        link=report_link(report.id),
-        topic=topic,
+    event = ReportTransitioned(
         report_id=report.id,
+        action=action,
+        from_state=from_state,
+        to_state=report.state,
+        category=cat.name_zh if cat else report.category_code,
+        actor_user_id=actor.user_id,
+        handler_user_id=report.handler_user_id,
+        escalated_to_user_id=report.escalated_to_user_id,
+        follower_ids=tuple(_followers(session, report.id)),
+        note=note,
+        link=report_link(report.id),
+        **extra,
     )
+    publish(session, event)
 
 
 def _note(text: str | None) -> str | None:
@@ -868,7 +867,6 @@ def assign(
     report.handler_user_id, report.handler_label, report.handler_kind = user.id, user_label(user), "user"
     report.assigned_at = now
     _apply(session, actor, report, row, Action.assign, now, note=_note(note), data={"to": report.handler_label})
-    _tell(session, actor, report, "新事件待受理 / new report to accept", followers=False, topic="report.assign")
     return report
 
 
@@ -906,24 +904,7 @@ def transfer(
         now,
         note=reason,
         data={"to": report.handler_label, "from_user_id": previous},
-    )
-    _tell(
-        session,
-        actor,
-        report,
-        "事件转办给您 / a report was transferred to you",
-        followers=False,
-        topic="report.transfer",
-    )
-    _tell(
-        session,
-        actor,
-        report,
-        "事件已转办 / your report was transferred",
-        handlers=False,
-        body=reason,
-        extra=(previous,),
-        topic="report.transfer",
+        told={"previous_handler_id": previous},
     )
     return report
 
@@ -938,7 +919,6 @@ def accept(
     if report.handler_user_id is None and actor.user_id is not None:
         report.handler_user_id, report.handler_label = actor.user_id, actor_label(actor)
     _apply(session, actor, report, row, Action.accept, now, note=_note(note))
-    _tell(session, actor, report, "事件已受理 / your report was accepted", handlers=False, topic="report.accept")
     return report
 
 
@@ -981,7 +961,6 @@ def check_in(
     )
     if cleaned:
         _store_photo(session, report, cleaned, "check_in", event.id, now)
-    _tell(session, actor, report, "处置人员已到场 / the handler is on site", handlers=False, topic="report.check_in")
     return report
 
 
@@ -1004,15 +983,6 @@ def resolve(
     event = _apply(session, actor, report, row, Action.resolve, now, note=note)
     if cleaned:
         _store_photo(session, report, cleaned, "resolve", event.id, now)
-    _tell(
-        session,
-        actor,
-        report,
-        "事件已办结，请评价 / resolved: was it solved? please rate it",
-        body=note,
-        handlers=False,
-        topic="report.resolve",
-    )
     return report
 
 
@@ -1024,7 +994,6 @@ def close(
     row = _transition(session, actor, report, kinds, Action.close)
     report.closed_at, report.close_reason = now, "staff"
     _apply(session, actor, report, row, Action.close, now, note=_note(note))
-    _tell(session, actor, report, "事件已关闭 / closed", topic="report.close")
     return report
 
 
@@ -1039,15 +1008,6 @@ def reject(
     report.reject_reason = reason
     report.closed_at = now
     _apply(session, actor, report, row, Action.reject, now, note=reason)
-    _tell(
-        session,
-        actor,
-        report,
-        "事件被退回 / your report was rejected",
-        body=reason,
-        handlers=False,
-        topic="report.reject",
-    )
     return report
 
 
@@ -1075,7 +1035,8 @@ def merge(
         raise Conflict("目标事件已结束，不能并入 / the original is finished; nothing can be merged into it")
     report.merged_into_id = target.id
     report.closed_at = now
-    _apply(session, actor, report, row, Action.merge, now, note=_note(note), data={"into": target.id})
+    told = {"other_report_id": target.id}
+    _apply(session, actor, report, row, Action.merge, now, note=_note(note), data={"into": target.id}, told=told)
     moved = [uid for uid in _followers(session, report.id) if session.get(ReportFollower, (target.id, uid)) is None]
     for uid in moved:
         session.add(ReportFollower(report_id=target.id, user_id=uid, reason="merged", since=now))
@@ -1094,22 +1055,7 @@ def merge(
     )
     target.updated_at = now
     session.flush()
-    _tell(
-        session,
-        actor,
-        report,
-        f"您的上报与 #{target.id} 合并处理 / merged into #{target.id}",
-        handlers=False,
-        topic="report.merge",
-    )
-    _tell(
-        session,
-        actor,
-        target,
-        f"重复事件 #{report.id} 已并入 / a duplicate was merged in",
-        followers=False,
-        topic="report.merge",
-    )
+    _announce(session, actor, target, Action.merged_in.value, target.state, note=None, other_report_id=report.id)
     return report
 
 
@@ -1136,15 +1082,6 @@ def _reopen(
     # A new round of deadlines from now: the problem is back.
     report.due_accept, report.due_on_site, report.due_resolve = deadlines.due_times(now, m)
     _apply(session, actor, report, row, Action.reopen, now, note=reason)
-    _tell(
-        session,
-        actor,
-        report,
-        "事件被重新打开 / a report was reopened",
-        body=reason,
-        followers=False,
-        topic="report.reopen",
-    )
 
 
 def feedback(
@@ -1177,15 +1114,8 @@ def feedback(
     data = {"solved": solved, "rating": rating}
     if solved:
         report.closed_at, report.close_reason = now, "feedback"
-        _apply(session, actor, report, row, Action.feedback, now, note=_note(comment), data=data)
-        _tell(
-            session,
-            actor,
-            report,
-            f"居民评价：已解决{'，' + str(rating) + '星' if rating else ''} / rated",
-            followers=False,
-            topic="report.feedback",
-        )
+        told = {"rating": rating}
+        _apply(session, actor, report, row, Action.feedback, now, note=_note(comment), data=data, told=told)
         return report
     _reopen(session, actor, report, row, _note(comment) or "居民反馈未解决 / not solved", now)
     escalate(session, report, now, reason="居民反馈未解决 / the reporter says it is not solved")
@@ -1211,15 +1141,17 @@ def escalate(session: Session, report: Report, now: datetime, *, reason: str) ->
             escalation_level=rung.level,
         )
     )
-    _tell(
-        session,
-        SYSTEM,
-        report,
-        "事件升级督办 / a report was escalated to you",
-        body=reason,
-        followers=False,
-        topic="report.escalate",
+    cat = category_of(session, report.category_code)
+    escalated = ReportEscalated(
+        report_id=report.id,
+        category=cat.name_zh if cat else report.category_code,
+        level=rung.level,
+        handler_user_id=report.handler_user_id,
+        escalated_to_user_id=report.escalated_to_user_id,
+        reason=reason,
+        link=report_link(report.id),
     )
+    publish(session, escalated)
     return True
 
 

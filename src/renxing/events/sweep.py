@@ -64,8 +64,8 @@ from renxing.events.deadlines import Minutes, next_rung
 from renxing.events.ladders import household_rungs, unit_ladders
 from renxing.events.models import ReportEvent, ReportFollower, SeverityDeadline, report_schedule, reports
 from renxing.events.policy import OPEN_STATES, STEP_OF_STATE, Action, State
-from renxing.notify import service as notify
-from renxing.notify.models import Notification
+from renxing.signals.bus import deliver_pending, publish
+from renxing.signals.catalog import EscalationDigest, ReportsAutoClosed
 
 log = logging.getLogger(__name__)
 LOCK_KEY = 0x52584556  # "RXEV": one sweep at a time per PostgreSQL database
@@ -249,22 +249,15 @@ def _auto_close(session: Session, now: datetime, result: SweepResult) -> None:
             ).where(d.c.state == State.resolved.value),
         )
     )
-    # In-app only: one message per follower and report, written set-based like the rest.
-    session.execute(
-        insert(Notification.__table__).from_select(
-            ["user_id", "title", "link", "topic", "report_id", "created_at"],
-            select(
-                f.c.user_id,
-                literal("事件已自动关闭 / report closed without feedback #") + cast(d.c.report_id, String),
-                literal("/reports/") + cast(d.c.report_id, String),
-                literal("report.auto_close"),
-                d.c.report_id,
-                literal(now, UTCDateTime()),
-            )
-            .select_from(d.join(f, f.c.report_id == d.c.report_id))
-            .where(d.c.state == State.resolved.value),
-        )
-    )
+    # Their followers are told: one event for the whole batch, one message per follower and report.
+    followers = session.execute(
+        select(d.c.report_id, f.c.user_id)
+        .select_from(d.join(f, f.c.report_id == d.c.report_id))
+        .where(d.c.state == State.resolved.value)
+    ).all()
+    if followers:
+        told = tuple((report_id, user_id, f"/reports/{report_id}") for report_id, user_id in followers)
+        publish(session, ReportsAutoClosed(followers=told, at=now))
     result.closed += (
         session.execute(
             update(reports)
@@ -407,20 +400,11 @@ def _climb(session: Session, now: datetime, minutes: dict[str, Minutes], result:
     else:
         digests = _climb_sqlite(session, now, result)
     for kind, user_id, n, first in sorted(digests, key=lambda d: (d[0] != "reached", d[1])):
-        if kind == "reached":
-            title = f"{n} 件事件超时，升级至您督办 / {n} overdue report(s) escalated to you"
-            link, topic = "/reports?escalated=me", "report.escalate"
-        else:
-            title = f"您有 {n} 件事件超时，已升级督办 / {n} of your reports are overdue and were escalated"
-            link, topic = "/reports/inbox", "report.overdue"
-        notify.push(
-            session,
-            [user_id],
-            title=title,
-            link=f"/reports/{first}" if n == 1 else link,
-            topic=topic,
-            report_id=first if n == 1 else None,
+        link = "/reports?escalated=me" if kind == "reached" else "/reports/inbox"
+        digest = EscalationDigest(
+            user_id=user_id, role=kind, count=n, first_report_id=first, link=f"/reports/{first}" if n == 1 else link
         )
+        publish(session, digest)
 
 
 def sweep(session: Session, now: datetime | None = None, *, limit: int | None = None) -> SweepResult:
@@ -509,8 +493,7 @@ def run_sweep(engine: Engine, now: datetime | None = None, *, batch: int = BATCH
         if result.due < batch:
             break
     total.seconds = time.perf_counter() - started
-    notify.dispatcher.join()
-    notify.deliver_pending(engine)
+    deliver_pending(engine)  # the outbox of domain events and the e-mail and webhook retries
     if total.changed:
         log.info("sweep: escalated %s, closed %s in %.3fs", total.escalated, total.closed, total.seconds)
     return total

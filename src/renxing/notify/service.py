@@ -10,15 +10,15 @@ pending delivery row each) in the caller's transaction, so they commit or roll b
 change they tell of. Nothing leaves the machine before the commit: an ``after_commit`` hook
 hands the new deliveries to a background :class:`Dispatcher` thread, and a failure there is
 recorded on the delivery row (status ``failed``, the error) without touching the report.
-:func:`deliver_pending` retries what is left (the escalation sweep calls it), so deliveries
-survive a restart too.
+:func:`deliver_pending` retries what is left (each delivery round of :mod:`renxing.signals`
+runs it, see :mod:`renxing.notify.subscribers`), so deliveries survive a restart too.
 """
 
 import logging
 import queue
 import threading
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, event, func, insert, or_, select, update
@@ -29,9 +29,9 @@ from renxing.auth.principal import Principal
 from renxing.config import get_settings
 from renxing.db import utcnow
 from renxing.errors import Collector, NotFound
+from renxing.listing import Page, paginate
 from renxing.notify import channels
 from renxing.notify.models import Notification, NotificationContact, NotificationDelivery
-from renxing.listing import Page, paginate
 
 log = logging.getLogger("renxing.notify")
 _OUTBOX = "renxing.notify.outbox"
@@ -120,6 +120,16 @@ def push(
         outbox["deliveries"].extend(d.id for d in deliveries)
         bind = session.get_bind()
         outbox["engine"] = getattr(bind, "engine", bind)
+    return len(rows)
+
+
+def push_each(session: Session, messages: list[dict[str, Any]], *, topic: str, at: datetime) -> int:
+    """Many messages, each with its own ``user_id``, ``title``, ``link`` and ``report_id``, in
+    the inbox only and in one statement (bulk changes such as the sweep's closings)."""
+    if not messages:
+        return 0
+    rows = [{"body": None, **m, "title": m["title"][:200], "topic": topic, "created_at": at} for m in messages]
+    session.connection().execute(_INSERT_INBOX, rows)
     return len(rows)
 
 

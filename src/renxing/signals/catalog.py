@@ -1,0 +1,100 @@
+"""The domain events of the application, declared on the application's bus.
+
+Each is a frozen dataclass of ids and plain values with a stable name ``<publisher>.<what
+happened>``; its docstring says when it is published. Payloads carry what the subscribers
+need and no more: ids, states, labels, and the free text only where a message shows it.
+Who listens is in :mod:`renxing.signals.wiring`; ``renxing signals catalog`` prints the table.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from renxing.signals.bus import Event, bus
+
+
+@bus.event("care.visit_flagged", publisher="care")
+@dataclass(frozen=True, kw_only=True)
+class VisitFlagged(Event):
+    """A care visit found a problem and the carer asked for it to be handled (困难求助), when
+    the visit is recorded or later from the visit. The closed loop raises a report at the
+    resident's household; its reference is ``care-visit-<visit_id>``."""
+
+    visit_id: int
+    household_id: int | None
+    description: str  # what was found, for whoever handles it
+    source: str  # who found it, shown as the reporter
+    at: datetime
+
+
+@bus.event("events.report_submitted", publisher="events")
+@dataclass(frozen=True, kw_only=True)
+class ReportSubmitted(Event):
+    """A report entered the closed loop from any channel, placed and routed (intake)."""
+
+    report_id: int
+    category: str  # the category's name
+    state: str  # submitted, or assigned when routing found a handler
+    handler_user_id: int | None
+    external_ref: str | None  # the raising system's or domain's reference, e.g. care-visit-12
+    summary: str  # the start of the description and the address, for the handler's message
+    link: str
+
+
+@bus.event("events.report_transitioned", publisher="events")
+@dataclass(frozen=True, kw_only=True)
+class ReportTransitioned(Event):
+    """A person's action moved a report along the transition table (assign, transfer, accept,
+    check_in, resolve, close, reject, merge, reopen, feedback), or a duplicate was merged into
+    it (merged_in). Handler and followers are those after the action."""
+
+    report_id: int
+    action: str
+    from_state: str
+    to_state: str
+    category: str
+    actor_user_id: int | None
+    handler_user_id: int | None
+    escalated_to_user_id: int | None
+    follower_ids: tuple[int, ...]
+    note: str | None  # the reason or note the actor wrote, when the step shows one
+    previous_handler_id: int | None = None  # transfer: who had it before
+    other_report_id: int | None = None  # merge: the original; merged_in: the duplicate
+    rating: int | None = None  # feedback: the reporter's stars
+    link: str
+
+
+@bus.event("events.report_escalated", publisher="events")
+@dataclass(frozen=True, kw_only=True)
+class ReportEscalated(Event):
+    """One report climbed a level of the responsibility chain at once (the reporter said it
+    was not solved); the sweep's escalations come as ``events.escalation_digest``."""
+
+    report_id: int
+    category: str
+    level: int
+    handler_user_id: int | None
+    escalated_to_user_id: int | None
+    reason: str
+    link: str
+
+
+@bus.event("events.escalation_digest", publisher="events")
+@dataclass(frozen=True, kw_only=True)
+class EscalationDigest(Event):
+    """The escalation sweep climbed overdue reports: one per person they climbed to
+    (``reached``) and one per handler whose reports they were (``handler``)."""
+
+    user_id: int
+    role: str  # reached | handler
+    count: int
+    first_report_id: int  # the lowest id among them
+    link: str  # that report when it is the only one, else the list to look at
+
+
+@bus.event("events.reports_auto_closed", publisher="events")
+@dataclass(frozen=True, kw_only=True)
+class ReportsAutoClosed(Event):
+    """The escalation sweep closed resolved reports left without feedback for seven days."""
+
+    followers: tuple[tuple[int, int, str], ...]  # (report id, user id, link) per follower of each report
+    at: datetime

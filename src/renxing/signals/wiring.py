@@ -1,0 +1,42 @@
+"""Who listens to what: every subscription of the application, in one place.
+
+The application's bus loads this module before its first publication, delivery or catalogue
+(:meth:`Bus.ensure_wired`), so the web app, the CLI, the scheduler and the tests all run with
+the same graph. Inline subscribers share the publisher's transaction; after-commit ones are
+delivered from the outbox in their own.
+"""
+
+from renxing.care import subscribers as care
+from renxing.events import subscribers as events
+from renxing.notify import subscribers as notify
+from renxing.signals.bus import Bus, Mode
+from renxing.signals.catalog import (
+    EscalationDigest,
+    ReportEscalated,
+    ReportsAutoClosed,
+    ReportSubmitted,
+    ReportTransitioned,
+    VisitFlagged,
+)
+
+
+def wire(bus: Bus) -> None:
+    # care → events: a visit's problem is raised as a report with the visit, or not at all.
+    bus.subscribe(VisitFlagged, events.raise_from_visit, name="events.raise_from_visit", mode=Mode.inline)
+    # events → care: the report raised from a visit is linked to it.
+    bus.subscribe(ReportSubmitted, care.link_visit, name="care.link_visit", mode=Mode.inline, writes_only=True)
+    # events → notify: the inbox message commits with the step it tells of. The handler's
+    # message only writes unless e-mail or webhooks are on (then it reads the new ids back).
+    bus.subscribe(
+        ReportSubmitted,
+        notify.tell_handler,
+        name="notify.tell_handler",
+        mode=Mode.inline,
+        writes_only=notify.writes_only,
+    )
+    bus.subscribe(ReportTransitioned, notify.tell_transition, name="notify.tell_transition", mode=Mode.inline)
+    bus.subscribe(ReportEscalated, notify.tell_escalation, name="notify.tell_escalation", mode=Mode.inline)
+    bus.subscribe(EscalationDigest, notify.tell_digest, name="notify.tell_digest", mode=Mode.inline)
+    bus.subscribe(ReportsAutoClosed, notify.tell_auto_closed, name="notify.tell_auto_closed", mode=Mode.inline)
+    # notify keeps its own outbox for e-mail and webhooks (sent outside any transaction).
+    bus.relay("notify.retry_deliveries", notify.retry_deliveries)
