@@ -240,7 +240,7 @@ def child(name: str, path: str, work: str) -> dict:
     os.environ["RENXING_MEDIA_DIR"] = os.path.join(work, "media")
     sys.path.insert(0, str(ROOT))
     from fastapi.testclient import TestClient
-    from tests.factories import PASSWORD, build_world
+    from tests.kit.factories import PASSWORD, build_world
 
     from renxing import migrate
     from renxing.app import create_app
