@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from renxing.auth import audit, throttle
 from renxing.auth.models import AuthSession, User, UserScope
 from renxing.auth.passwords import hash_password, needs_rehash, verify_password
-from renxing.auth.policy import Perm, Role
+from renxing.auth.policy import HOUSEHOLD_SCOPED, Perm, Role
 from renxing.auth.principal import Principal
 from renxing.config import get_settings
 from renxing.db import utcnow
@@ -21,6 +21,8 @@ from renxing.listing import Page, paginate
 from renxing.people.models import Resident
 
 MIN_PASSWORD = 8
+# Accounts whose scope is the household of the resident they are linked to.
+HOUSEHOLD_ROLES = sorted(r.value for r in HOUSEHOLD_SCOPED)
 
 
 def _hash_token(token: str) -> str:
@@ -115,7 +117,7 @@ def resolve_token(session: Session, token: str) -> tuple[Principal, AuthSession]
     found = session.execute(
         select(AuthSession, User, Household.id, Household.path)
         .join(User, User.id == AuthSession.user_id)
-        .outerjoin(Resident, and_(Resident.id == User.resident_id, User.role == Role.resident.value))
+        .outerjoin(Resident, and_(Resident.id == User.resident_id, User.role.in_(HOUSEHOLD_ROLES)))
         .outerjoin(Household, Household.id == Resident.household_id)
         .where(AuthSession.token_hash == _hash_token(token))
     ).first()
@@ -144,7 +146,7 @@ def principal_for(session: Session, user: User, *, household: tuple[int, str] | 
     role = Role(user.role)
     household_id = None
     scope_paths: tuple[str, ...] = ()
-    if role is Role.resident and user.resident_id is not None:
+    if role in HOUSEHOLD_SCOPED and user.resident_id is not None:
         if household is None:
             household = session.execute(
                 select(Household.id, Household.path)

@@ -7,7 +7,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from renxing.auth import audit
-from renxing.auth.policy import Perm, Role
+from renxing.auth.policy import Perm
 from renxing.auth.principal import Principal
 from renxing.errors import Collector, Conflict, Forbidden, NotFound
 from renxing.grid.models import DUTY_LEVEL, TREE_LEVELS, Building, Duty, GridUnit, Household, Level, Responsibility
@@ -116,7 +116,7 @@ def building_view(session: Session, actor: Principal, unit_id: int) -> BuildingV
         .group_by(Household.id)
         .order_by(Household.unit_no, Household.room)
     )
-    if actor.role is Role.resident:
+    if actor.household_only:
         stmt = stmt.where(Household.id == actor.household_id)
     elif not actor.covers_path(unit.path):
         raise Forbidden(_("楼栋不在您的网格范围内").format(unit_id=unit_id))
@@ -338,7 +338,7 @@ def _shown(actor: Principal, p: Responsibility) -> ChainPerson:
     # duty only; other roles see that a phone exists, masked.
     if actor.can(Perm.chain_contacts):
         phone, clear = p.phone, True
-    elif actor.role is Role.resident:
+    elif actor.household_only:
         phone, clear = None, False
     else:
         phone, clear = mask_phone(p.phone), False

@@ -8,7 +8,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from renxing.auth import audit
-from renxing.auth.policy import Field, Perm, Role, sees_birth_date
+from renxing.auth.policy import Field, Perm, sees_birth_date
 from renxing.auth.principal import Principal
 from renxing.db import contains, utcnow
 from renxing.errors import Collector, Conflict, FieldError, Invalid, NotFound
@@ -155,7 +155,7 @@ def visible_tags(actor: Principal) -> list[vulnerability.Tag]:
 def _scoped(actor: Principal) -> Select[tuple[Resident]]:
     actor.require(Perm.residents_read)
     stmt = select(Resident).where(Resident.deleted_at.is_(None))
-    if actor.role is Role.resident:
+    if actor.household_only:
         return stmt.where(Resident.household_id == (actor.household_id or -1))
     clause = scope_clause(Resident.path, actor)
     return stmt if clause is None else stmt.where(clause)
@@ -258,7 +258,7 @@ def _load(session: Session, actor: Principal, resident_id: int, *, deleted: bool
     # 404 rather than 403: whether someone lives outside one's scope is itself personal data.
     if r is None or (r.deleted_at is not None) != deleted:
         raise NotFound(_("居民不存在").format(resident_id=resident_id))
-    if actor.role is Role.resident:
+    if actor.household_only:
         if r.household_id != actor.household_id:
             raise NotFound(_("居民不存在").format(resident_id=resident_id))
     elif not actor.covers_path(r.path):
