@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from renxing.auth import service
 from renxing.auth.policy import ROLE_LABELS, Role
+from renxing.i18n import in_each_lang
 from renxing.web.deps import DB, SESSION_COOKIE, CurrentUser, client_address, oauth2
 from renxing.web.params import Id, PageNo, PageSize
 
@@ -35,13 +36,12 @@ def logout(request: Request, session: DB, actor: CurrentUser, bearer: Annotated[
 
 @router.get("/me", summary="The logged-in user, role and scope")
 def me(actor: CurrentUser) -> dict:
-    zh, en = ROLE_LABELS[actor.role]
     return {
         "id": actor.user_id,
         "username": actor.username,
         "display_name": actor.display_name,
         "role": actor.role.value,
-        "role_label": {"zh": zh, "en": en},
+        "role_label": in_each_lang(ROLE_LABELS[actor.role]),
         "scope_paths": list(actor.scope_paths),
         "household_id": actor.household_id,
     }

@@ -6,6 +6,8 @@ where its work needs it, and each such read is audited by the service layer.
 
 from enum import StrEnum
 
+from renxing.i18n import _lp
+
 
 class Role(StrEnum):
     resident = "resident"
@@ -18,15 +20,16 @@ class Role(StrEnum):
     sysadmin = "sysadmin"
 
 
+# Labels of the roles, in the language of the moment ("居民" is also the register: hence a context).
 ROLE_LABELS = {
-    Role.resident: ("居民", "Resident"),
-    Role.grid_worker: ("网格员", "Grid worker"),
-    Role.building_leader: ("楼栋长/党员", "Building leader / party member"),
-    Role.community_staff: ("社区工作者", "Community staff"),
-    Role.street_admin: ("街道管理员", "Street administrator"),
-    Role.volunteer: ("志愿者", "Volunteer"),
-    Role.partner: ("合作单位", "Partner organization"),
-    Role.sysadmin: ("系统管理员", "System administrator"),
+    Role.resident: _lp("role", "居民"),
+    Role.grid_worker: _lp("role", "网格员"),
+    Role.building_leader: _lp("role", "楼栋长/党员"),
+    Role.community_staff: _lp("role", "社区工作者"),
+    Role.street_admin: _lp("role", "街道管理员"),
+    Role.volunteer: _lp("role", "志愿者"),
+    Role.partner: _lp("role", "合作单位"),
+    Role.sysadmin: _lp("role", "系统管理员"),
 }
 
 
@@ -48,6 +51,7 @@ class Perm(StrEnum):
     drills_attend = "drills_attend"  # record attendance (by hand or an uploaded list)
     evaluation_rate = "evaluation_rate"  # residents rate the teams and organizations that served them
     evaluation_read = "evaluation_read"  # scorecards with comments (partners: their own only)
+    evaluation_read_all = "evaluation_read_all"  # every scorecard in scope, not only one's own organization's
     evaluation_report = "evaluation_report"  # the public satisfaction report: aggregates, no names
     volunteers_read = "volunteers_read"  # team rosters, skills, service hours
     volunteers_write = "volunteers_write"  # teams, members, skills and hours
@@ -106,6 +110,7 @@ WHO_MAY: dict[Perm, frozenset[Role]] = {
     Perm.drills_attend: frozenset({GRID, BLDG, STAFF, STREET}),
     Perm.evaluation_rate: frozenset({RES}),
     Perm.evaluation_read: frozenset({GRID, BLDG, STAFF, STREET, PARTNER}),  # partners: their own scorecard
+    Perm.evaluation_read_all: frozenset({GRID, BLDG, STAFF, STREET}),
     Perm.evaluation_report: frozenset({RES, GRID, BLDG, STAFF, STREET, VOL, PARTNER}),
     Perm.volunteers_read: frozenset({GRID, BLDG, STAFF, STREET, VOL}),
     Perm.volunteers_write: frozenset({STAFF}),
