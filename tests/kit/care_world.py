@@ -8,7 +8,7 @@ from sqlalchemy import select
 from renxing.auth.principal import SYSTEM
 from renxing.care.models import CarePlan
 from renxing.db import transaction
-from renxing.volunteers import service as vol
+from renxing.volunteers import members, teams
 
 
 @dataclass
@@ -25,10 +25,10 @@ class CareWorld:
 def care_world(engine, w) -> CareWorld:
     today = date.today()
     with transaction(engine) as s:
-        silver = vol.create_team(s, SYSTEM, unit_id=w.units["C1"], name="银发互助队", kind="silver_mutual_aid")
-        medical = vol.create_team(s, SYSTEM, unit_id=w.units["C1"], name="医疗服务队", kind="medical")
-        patrol = vol.create_team(s, SYSTEM, unit_id=w.units["C1"], name="治安巡逻队", kind="security_patrol")
-        nurse = vol.add_member(
+        silver = teams.create_team(s, SYSTEM, unit_id=w.units["C1"], name="银发互助队", kind="silver_mutual_aid")
+        medical = teams.create_team(s, SYSTEM, unit_id=w.units["C1"], name="医疗服务队", kind="medical")
+        patrol = teams.create_team(s, SYSTEM, unit_id=w.units["C1"], name="治安巡逻队", kind="security_patrol")
+        nurse = members.add_member(
             s,
             SYSTEM,
             medical.id,
@@ -45,8 +45,8 @@ def care_world(engine, w) -> CareWorld:
                 }
             ],
         )
-        helper = vol.add_member(s, SYSTEM, silver.id, resident_id=w.residents["wangxm"], max_care=2)
-        expired = vol.add_member(
+        helper = members.add_member(s, SYSTEM, silver.id, resident_id=w.residents["wangxm"], max_care=2)
+        expired = members.add_member(
             s,
             SYSTEM,
             silver.id,
@@ -56,7 +56,7 @@ def care_world(engine, w) -> CareWorld:
             lat=32.06,
             skills=[{"skill": "nursing", "issued_on": date(2020, 1, 1), "expires_on": today - timedelta(days=1)}],
         )
-        patroller = vol.add_member(s, SYSTEM, patrol.id, name="孙巡逻", lon=118.79, lat=32.06, max_care=5)
+        patroller = members.add_member(s, SYSTEM, patrol.id, name="孙巡逻", lon=118.79, lat=32.06, max_care=5)
         return CareWorld(silver.id, medical.id, patrol.id, nurse.id, helper.id, expired.id, patroller.id)
 
 

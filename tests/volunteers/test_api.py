@@ -5,8 +5,9 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from renxing.db import transaction
+from renxing.volunteers.members import check_availability
 from renxing.volunteers.models import MemberSkill, ServiceHours, TeamMember, VolunteerTeam
-from renxing.volunteers.service import check_availability, valid_skills
+from renxing.volunteers.skills import valid_skills
 from tests.kit.client import login
 
 

@@ -1,17 +1,27 @@
 """JSON routes of the volunteer teams under /api/v1/volunteers."""
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from renxing.grid.service import get_unit
 from renxing.i18n import in_each_lang
-from renxing.volunteers import service
+from renxing.volunteers import hours, members, skills, teams
 from renxing.volunteers.models import TEAM_KIND_LABELS, VolunteerTeam
+from renxing.volunteers.schemas import (
+    ExpiringOut,
+    HoursAddedOut,
+    MemberOut,
+    MonthHoursOut,
+    SkillAddedOut,
+    TeamOut,
+    TeamRowOut,
+)
 from renxing.web.deps import DB, CurrentUser
-from renxing.web.params import Day, DbInt, Id, PageNo, PageSize
+from renxing.web.params import Day, DbInt, Id, ListParams
+from renxing.web.schemas import PageOut
 
 router = APIRouter(prefix="/api/v1/volunteers", tags=["volunteers"])
 
@@ -70,73 +80,77 @@ def team_dict(t: VolunteerTeam, **extra: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/teams", summary="Volunteer teams visible to the user, one page")
+@router.get("/teams", summary="Volunteer teams visible to the user, one page", response_model=PageOut[TeamRowOut])
 def list_teams(
     session: DB,
     actor: CurrentUser,
+    query: ListParams,
     unit_id: Id | None = None,
-    q: str | None = None,
-    kind: str | None = None,
-    sort: str = Query("name", description="name, kind, -created"),
-    page: PageNo = 1,
-    size: PageSize | None = None,
+    kind: Annotated[str | None, Query(description="a team kind")] = None,
 ) -> dict:
+    """Sort keys: name, kind, created (``-`` before a key for descending, e.g. ``-created``)."""
     path = get_unit(session, actor, unit_id).path if unit_id is not None else None
-    result = service.list_teams(session, actor, unit_path=path, q=q, kind=kind, sort=sort, page=page, size=size)
+    query.filters["kind"] = kind
+    result = teams.list_teams(session, actor, query, unit_path=path)
     return result.to_dict(
         [team_dict(r.team, members=r.members, hours_12m=r.hours_12m, community=r.community) for r in result.items]
     )
 
 
-@router.post("/teams", status_code=201, summary="Found a team in a community")
+@router.post("/teams", status_code=201, summary="Found a team in a community", response_model=TeamOut)
 def create_team(data: TeamIn, session: DB, actor: CurrentUser) -> dict:
-    return team_dict(service.create_team(session, actor, **data.model_dump()))
+    return team_dict(teams.create_team(session, actor, **data.model_dump()))
 
 
-@router.get("/teams/{team_id}", summary="One team")
+@router.get("/teams/{team_id}", summary="One team", response_model=TeamOut)
 def get_team(team_id: Id, session: DB, actor: CurrentUser) -> dict:
-    return team_dict(service.get_team(session, actor, team_id))
+    return team_dict(teams.get_team(session, actor, team_id))
 
 
-@router.get("/teams/{team_id}/members", summary="A team's roster, one page")
-def list_members(
-    team_id: Id,
-    session: DB,
-    actor: CurrentUser,
-    q: str | None = None,
-    sort: str = Query("name", description="name, joined, -joined"),
-    page: PageNo = 1,
-    size: PageSize | None = None,
-) -> dict:
-    result = service.list_members(session, actor, team_id, q=q, sort=sort, page=page, size=size)
+@router.get("/teams/{team_id}/members", summary="A team's roster, one page", response_model=PageOut[MemberOut])
+def list_members(team_id: Id, session: DB, actor: CurrentUser, query: ListParams) -> dict:
+    """Active members first; sort keys: name, joined (``-joined``: newest first)."""
+    result = members.list_members(session, actor, team_id, query)
     ids = [m.id for m in result.items]
-    skills = service.skills_of(session, ids)
-    hours = service.member_hours(session, ids, date.today() - timedelta(days=365))
-    return result.to_dict([service.present_member(m, actor, skills[m.id], hours=hours.get(m.id)) for m in result.items])
+    held = skills.skills_of(session, ids)
+    served = hours.member_hours(session, ids, date.today() - timedelta(days=365))
+    return result.to_dict([members.present_member(m, actor, held[m.id], hours=served.get(m.id)) for m in result.items])
 
 
-@router.post("/teams/{team_id}/members", status_code=201, summary="Add a member (a resident or someone from outside)")
+@router.post(
+    "/teams/{team_id}/members",
+    status_code=201,
+    summary="Add a member (a resident or someone from outside)",
+    response_model=MemberOut,
+)
 def add_member(team_id: Id, data: MemberIn, session: DB, actor: CurrentUser) -> dict:
     values = data.model_dump()
     values["skills"] = [s.model_dump() for s in data.skills]
-    m = service.add_member(session, actor, team_id, **values)
-    return service.present_member(m, actor, service.skills_of(session, [m.id])[m.id])
+    m = members.add_member(session, actor, team_id, **values)
+    return members.present_member(m, actor, skills.skills_of(session, [m.id])[m.id])
 
 
-@router.post("/members/{member_id}/skills", status_code=201, summary="Add a skill with its certificate")
+@router.post(
+    "/members/{member_id}/skills",
+    status_code=201,
+    summary="Add a skill with its certificate",
+    response_model=SkillAddedOut,
+)
 def add_skill(member_id: Id, data: SkillIn, session: DB, actor: CurrentUser) -> dict:
-    s = service.add_skill(session, actor, member_id, **data.model_dump())
+    s = members.add_skill(session, actor, member_id, **data.model_dump())
     return {"id": s.id, "member_id": s.member_id, "skill": s.skill, "expires_on": s.expires_on}
 
 
-@router.post("/members/{member_id}/hours", status_code=201, summary="Record service hours")
+@router.post(
+    "/members/{member_id}/hours", status_code=201, summary="Record service hours", response_model=HoursAddedOut
+)
 def record_hours(member_id: Id, data: HoursIn, session: DB, actor: CurrentUser) -> dict:
-    h = service.record_hours(session, actor, member_id, **data.model_dump())
+    h = hours.record_hours(session, actor, member_id, **data.model_dump())
     return {"id": h.id, "member_id": h.member_id, "team_id": h.team_id, "served_on": h.served_on, "hours": h.hours}
 
 
-@router.get("/hours", summary="Service hours per month and team (or member)")
-def hours(
+@router.get("/hours", summary="Service hours per month and team (or member)", response_model=list[MonthHoursOut])
+def hours_per_month(
     session: DB,
     actor: CurrentUser,
     team_id: Id | None = None,
@@ -144,12 +158,14 @@ def hours(
     per: str = Query("team", description="team or member"),
     months: DbInt = 12,
 ) -> list[dict]:
-    rows = service.hours_by_month(session, actor, team_id=team_id, member_id=member_id, per=per, months=months)
+    rows = hours.hours_by_month(session, actor, team_id=team_id, member_id=member_id, per=per, months=months)
     return [{"month": r.month, "id": r.key, "name": r.name, "hours": r.hours, "entries": r.entries} for r in rows]
 
 
-@router.get("/skills/expiring", summary="Certificates expiring soon (or lately expired)")
-def expiring(session: DB, actor: CurrentUser, within_days: DbInt = service.EXPIRING_DAYS) -> list[dict]:
+@router.get(
+    "/skills/expiring", summary="Certificates expiring soon (or lately expired)", response_model=list[ExpiringOut]
+)
+def expiring(session: DB, actor: CurrentUser, within_days: DbInt = skills.EXPIRING_DAYS) -> list[dict]:
     return [
         {
             "member_id": e.member.id,
@@ -161,5 +177,5 @@ def expiring(session: DB, actor: CurrentUser, within_days: DbInt = service.EXPIR
             "expires_on": e.skill.expires_on,
             "days_left": e.days_left,
         }
-        for e in service.expiring_skills(session, actor, within_days=within_days)
+        for e in skills.expiring_skills(session, actor, within_days=within_days)
     ]

@@ -3,7 +3,8 @@
 from fastapi import APIRouter, Request
 
 from renxing.i18n import _l
-from renxing.volunteers import service
+from renxing.listing import ListQuery
+from renxing.volunteers import views
 from renxing.volunteers.models import MEMBER_ROLES, SKILL_LABELS, TEAM_KIND_LABELS
 from renxing.web.deps import DB, CurrentUser
 from renxing.web.params import Id, PageNo
@@ -25,7 +26,8 @@ def roster(
     sort: str = "name",
     page: PageNo = 1,
 ):
-    data = service.roster_page(session, actor, q=q, kind=kind or None, sort=sort, page=page, size=20)
+    query = ListQuery(page=page, size=20, sort=sort, q=q, filters={"kind": kind or None})
+    data = views.roster_page(session, actor, query)
     return render(
         request, "volunteers_list.html", {"data": data, "q": q or "", "kind": kind or "", "sort": sort, **LABELS}
     )
@@ -33,5 +35,5 @@ def roster(
 
 @router.get("/volunteers/{team_id}")
 def team(request: Request, team_id: Id, session: DB, actor: CurrentUser, q: str | None = None, page: PageNo = 1):
-    data = service.team_page(session, actor, team_id, q=q, page=page, size=30)
+    data = views.team_page(session, actor, team_id, ListQuery(page=page, size=30, q=q))
     return render(request, "volunteers_team.html", {"data": data, "q": q or "", "WEEKDAYS": WEEKDAYS, **LABELS})
