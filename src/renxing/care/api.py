@@ -10,11 +10,24 @@ from pydantic import BaseModel, ConfigDict, Field
 from renxing.care import assigning, matching, plans, visits
 from renxing.care import coverage as care_coverage
 from renxing.care.models import CareVisit
+from renxing.care.schemas import (
+    AssignedOut,
+    AssignmentEndedOut,
+    CoverageOut,
+    OverdueOut,
+    PlanDetailOut,
+    PlanOut,
+    ProposalOut,
+    UncoveredOut,
+    VisitOut,
+    WhatIfOut,
+)
 from renxing.db import utcnow
 from renxing.events import idempotency
-from renxing.listing import Page
+from renxing.listing import ListQuery, Page
 from renxing.web.deps import DB, CurrentUser
-from renxing.web.params import Id, Moment, PageNo, PageSize
+from renxing.web.params import Id, ListParams, Moment, PageNo, PageSize
+from renxing.web.schemas import PageOut
 
 router = APIRouter(prefix="/api/v1/care", tags=["care"])
 
@@ -104,64 +117,59 @@ def _page(result: Page[plans.PlanRow]) -> dict:
     return result.to_dict([plan_dict(r) for r in result.items])
 
 
-@router.get("/plans", summary="Care plans in scope (a carer: their own), one page")
+@router.get("/plans", summary="Care plans in scope (a carer: their own), one page", response_model=PageOut[PlanOut])
 def list_plans(
     session: DB,
     actor: CurrentUser,
+    query: ListParams,
     unit_id: Id | None = None,
-    q: str | None = None,
-    status: str = "active",
+    status: Annotated[str, Query(description="active or closed")] = "active",
     overdue: bool = False,
-    sort: str = Query("due", description="due, name, building"),
-    page: PageNo = 1,
-    size: PageSize | None = None,
 ) -> dict:
-    return _page(
-        plans.list_plans(
-            session,
-            actor,
-            unit_id=unit_id,
-            q=q,
-            status=status,
-            overdue_only=overdue,
-            sort=sort,
-            page=page,
-            size=size,
-        )
-    )
+    """Sort keys: due (next visit, the default), name, building; ``-`` before a key reverses it."""
+    return _page(plans.list_plans(session, actor, query, unit_id=unit_id, status=status, overdue_only=overdue))
 
 
-@router.get("/mine", summary="My care list: the residents I care for")
+@router.get("/mine", summary="My care list: the residents I care for", response_model=PageOut[PlanOut])
 def my_list(session: DB, actor: CurrentUser, page: PageNo = 1, size: PageSize | None = None) -> dict:
-    return _page(plans.list_plans(session, actor, only_mine=True, page=page, size=size))
+    return _page(plans.list_plans(session, actor, ListQuery(page=page, size=size), only_mine=True))
 
 
-@router.post("/plans", status_code=201, summary="Open a care plan (frequency and needs by default from the register)")
+@router.post(
+    "/plans",
+    status_code=201,
+    summary="Open a care plan (frequency and needs by default from the register)",
+    response_model=PlanOut,
+)
 def create_plan(data: PlanIn, session: DB, actor: CurrentUser) -> dict:
     plan = plans.create_plan(session, actor, **data.model_dump())
     row, _ = plans.get_plan(session, actor, plan.id)
     return plan_dict(row)
 
 
-@router.get("/plans/{plan_id}", summary="One care plan with its recent visits")
+@router.get("/plans/{plan_id}", summary="One care plan with its recent visits", response_model=PlanDetailOut)
 def get_plan(plan_id: Id, session: DB, actor: CurrentUser) -> dict:
     row, visits = plans.get_plan(session, actor, plan_id)
     return {**plan_dict(row), "visits": [visit_dict(v) for v in visits]}
 
 
-@router.patch("/plans/{plan_id}", summary="Change frequency, emergency flag or close a plan")
+@router.patch("/plans/{plan_id}", summary="Change frequency, emergency flag or close a plan", response_model=PlanOut)
 def update_plan(plan_id: Id, patch: PlanPatch, session: DB, actor: CurrentUser) -> dict:
     plans.update_plan(session, actor, plan_id, **patch.model_dump(exclude_unset=True))
     row, _ = plans.get_plan(session, actor, plan_id)
     return plan_dict(row)
 
 
-@router.get("/uncovered", summary="Vulnerable residents nobody cares for, in a unit")
+@router.get("/uncovered", summary="Vulnerable residents nobody cares for, in a unit", response_model=list[UncoveredOut])
 def uncovered(unit_id: Id, session: DB, actor: CurrentUser) -> list[dict]:
     return [{**u.resident, "plan_id": u.plan_id} for u in matching.uncovered(session, actor, unit_id)]
 
 
-@router.post("/proposals", summary="Propose carers for every uncovered resident (optimal, explained per pair)")
+@router.post(
+    "/proposals",
+    summary="Propose carers for every uncovered resident (optimal, explained per pair)",
+    response_model=ProposalOut,
+)
 def propose(data: ProposeIn, session: DB, actor: CurrentUser) -> dict:
     p = matching.propose_assignments(session, actor, data.unit_id)
     return {
@@ -186,20 +194,30 @@ def propose(data: ProposeIn, session: DB, actor: CurrentUser) -> dict:
     }
 
 
-@router.post("/assignments", status_code=201, summary="Assign carers in one action (all or nothing)")
+@router.post(
+    "/assignments",
+    status_code=201,
+    summary="Assign carers in one action (all or nothing)",
+    response_model=AssignedOut,
+)
 def assign(data: AssignIn, session: DB, actor: CurrentUser) -> dict:
     pairs = [assigning.PairIn(**p.model_dump()) for p in data.pairs]
     done = assigning.assign(session, actor, pairs)
     return {"assigned": len(done), "ids": [a.id for a in done], "plan_ids": sorted({a.plan_id for a in done})}
 
 
-@router.post("/assignments/{assignment_id}/end", summary="End a carer's assignment")
+@router.post("/assignments/{assignment_id}/end", summary="End a carer's assignment", response_model=AssignmentEndedOut)
 def end_assignment(assignment_id: Id, data: EndIn, session: DB, actor: CurrentUser) -> dict:
     a = plans.end_assignment(session, actor, assignment_id, reason=data.reason)
     return {"id": a.id, "plan_id": a.plan_id, "until": a.until}
 
 
-@router.post("/plans/{plan_id}/visits", status_code=201, summary="Record a visit; a problem may be raised at once")
+@router.post(
+    "/plans/{plan_id}/visits",
+    status_code=201,
+    summary="Record a visit; a problem may be raised at once",
+    response_model=VisitOut,
+)
 def record_visit(
     plan_id: Id,
     data: VisitIn,
@@ -224,12 +242,14 @@ def record_visit(
     return answer
 
 
-@router.post("/visits/{visit_id}/raise", summary="Raise a visit's problem into the closed loop")
+@router.post(
+    "/visits/{visit_id}/raise", summary="Raise a visit's problem into the closed loop", response_model=VisitOut
+)
 def raise_problem(visit_id: Id, session: DB, actor: CurrentUser) -> dict:
     return visit_dict(visits.raise_problem(session, actor, visit_id))
 
 
-@router.get("/visits", summary="Visits of the plans in scope, newest first")
+@router.get("/visits", summary="Visits of the plans in scope, newest first", response_model=PageOut[VisitOut])
 def list_visits(
     session: DB,
     actor: CurrentUser,
@@ -238,11 +258,16 @@ def list_visits(
     page: PageNo = 1,
     size: PageSize | None = None,
 ) -> dict:
-    result = visits.list_visits(session, actor, plan_id=plan_id, problems_only=problems, page=page, size=size)
+    filters = {"plan_id": plan_id, "found": "problem" if problems else None}
+    result = visits.list_visits(session, actor, ListQuery(page=page, size=size, filters=filters))
     return result.to_dict([visit_dict(v, name) for v, name in result.items])
 
 
-@router.get("/overdue", summary="Plans whose visit is overdue, with carers and grid workers")
+@router.get(
+    "/overdue",
+    summary="Plans whose visit is overdue, with carers and grid workers",
+    response_model=list[OverdueOut],
+)
 def overdue(session: DB, actor: CurrentUser, unit_id: Id | None = None, mine: bool = False) -> list[dict]:
     return [
         {**plan_dict(o.row), "days_overdue": o.days_overdue, "grid_workers": o.grid_workers}
@@ -270,7 +295,12 @@ def _unit(u: Any, names: dict[int, str], positions: dict[int, tuple[float, float
     return out
 
 
-@router.get("/coverage", summary="Coverage and overlap per area and building")
+@router.get(
+    "/coverage",
+    summary="Coverage and overlap per area and building",
+    response_model=CoverageOut,
+    response_model_exclude_unset=True,  # only buildings with a position carry lon and lat
+)
 def coverage(unit_id: Id, session: DB, actor: CurrentUser) -> dict:
     v = care_coverage.coverage(session, actor, unit_id)
     rep = v.report
@@ -308,7 +338,7 @@ def coverage(unit_id: Id, session: DB, actor: CurrentUser) -> dict:
     }
 
 
-@router.get("/what-if", summary="Coverage with N more volunteers of a skill in an area")
+@router.get("/what-if", summary="Coverage with N more volunteers of a skill in an area", response_model=WhatIfOut)
 def what_if(
     unit_id: Id,
     session: DB,

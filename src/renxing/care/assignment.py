@@ -45,17 +45,18 @@ from ortools.graph.python import min_cost_flow
 
 from renxing.errors import Collector, FieldError, Invalid
 from renxing.geo.metric import LocalPlane
+from renxing.i18n import Label, _, _l, bilingual, ngettext
 
 # Skills a carer can hold, as the care domain names them, with labels for the explanations.
-SKILL_LABELS: dict[str, tuple[str, str]] = {
-    "nursing": ("护理", "nursing"),
-    "sign_language": ("手语", "sign language"),
-    "first_aid": ("急救", "first aid"),
-    "counselling": ("心理疏导", "counselling"),
-    "electrician": ("电工", "electrician"),
-    "plumber": ("水暖", "plumbing"),
-    "driver": ("驾驶", "driving"),
-    "rehabilitation": ("康复", "rehabilitation"),
+SKILL_LABELS: dict[str, Label] = {
+    "nursing": _l("护理"),
+    "sign_language": _l("手语"),
+    "first_aid": _l("急救"),
+    "counselling": _l("心理疏导"),
+    "electrician": _l("电工"),
+    "plumber": _l("水暖"),
+    "driver": _l("驾驶"),
+    "rehabilitation": _l("康复"),
 }
 
 # Which skill a resident's condition calls for. Keys are the register's values: special needs
@@ -69,17 +70,17 @@ NEED_SKILLS: dict[str, str] = {
     "精神": "counselling",  # psycho-social disability
 }
 
-KIND_LABELS: dict[str, tuple[str, str]] = {
-    "volunteer": ("志愿者", "volunteer"),
-    "party_member": ("党员", "party member"),
-    "neighbour": ("邻居", "neighbour"),
-    "grid_worker": ("网格员", "grid worker"),
+KIND_LABELS: dict[str, Label] = {
+    "volunteer": _l("志愿者"),
+    "party_member": _l("党员"),
+    "neighbour": _l("邻居"),
+    "grid_worker": _l("网格员"),
 }
 
-REASONS: dict[str, str] = {
-    "no_skilled_carer": "没有具备所需技能的照护人 / no carer has the needed skills",
-    "none_within_reach": "具备技能的照护人都不在可达范围内 / no carer with the skills within reach",
-    "all_full": "可达且具备技能的照护人都已满员 / all carers with the skills within reach are full",
+REASONS: dict[str, Label] = {
+    "no_skilled_carer": _l("没有具备所需技能的照护人"),
+    "none_within_reach": _l("具备技能的照护人都不在可达范围内"),
+    "all_full": _l("可达且具备技能的照护人都已满员"),
 }
 
 CANDIDATES_SHOWN = 5
@@ -240,10 +241,16 @@ class WhatIf:
     @property
     def summary(self) -> str:
         b, a = self.before, self.after
-        return (
-            f"覆盖 {b.covered}/{b.total}（{b.coverage:.0%}）→ {a.covered}/{a.total}（{a.coverage:.0%}），"
-            f"新增覆盖 {len(self.newly_covered)} 人 / coverage {b.covered}/{b.total} ({b.coverage:.0%}) → "
-            f"{a.covered}/{a.total} ({a.coverage:.0%}), {len(self.newly_covered)} newly covered"
+        return _(
+            "覆盖 {covered}/{total}（{coverage:.0%}）→ {covered2}/{total2}（{coverage2:.0%}），新增覆盖 {len} 人"
+        ).format(
+            covered=b.covered,
+            total=b.total,
+            coverage=b.coverage,
+            covered2=a.covered,
+            total2=a.total,
+            coverage2=a.coverage,
+            len=len(self.newly_covered),
         )
 
 
@@ -280,36 +287,34 @@ def to_xy(plane: LocalPlane, lon: float, lat: float) -> tuple[float, float]:
     return (lon - plane.lon0) * plane.kx, (lat - plane.lat0) * plane.ky
 
 
-def skill_label(skill: str) -> tuple[str, str]:
-    return SKILL_LABELS.get(skill, (skill, skill.replace("_", " ")))
+def skill_label(skill: str) -> str:
+    return str(SKILL_LABELS[skill]) if skill in SKILL_LABELS else skill.replace("_", " ")
+
+
+def skill_list(skills: Iterable[str]) -> str:
+    """Skill names joined as the language joins a list (、 or a comma)."""
+    return _("、").join(skill_label(s) for s in skills)
 
 
 def explain(distance_m: float, same_building: bool, same_area: bool, skills: Iterable[str]) -> str:
-    """``同楼栋，步行约 120 米，具备护理技能 / same building, ~120 m walk, has nursing skill``."""
-    if same_building:
-        zh, en = "同楼栋", "same building"
-    elif same_area:
-        zh, en = "同片区", "same area"
-    else:
-        zh, en = "跨片区", "another area"
-    if distance_m < 10:
-        zh += "，步行不到 10 米"
-        en += ", under 10 m walk"
-    elif distance_m < 1000:
-        m = int(round(distance_m, -1))
-        zh += f"，步行约 {m} 米"
-        en += f", ~{m} m walk"
-    else:
-        km = f"{distance_m / 1000:.1f}"
-        zh += f"，步行约 {km} 公里"
-        en += f", ~{km} km walk"
-    labels = [skill_label(s) for s in sorted(skills)]
-    if labels:
-        zh += f"，具备{'、'.join(z for z, _ in labels)}技能"
-        names = [e for _, e in labels]
-        joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-        en += f", has {joined} skill" + ("s" if len(names) > 1 else "")
-    return f"{zh} / {en}"
+    """``同楼栋，步行约 120 米，具备护理技能 / same building, ~120 m walk, has nursing skill``: the
+    reason an assignment keeps, for readers of either language."""
+    skills = sorted(skills)
+
+    def words() -> str:
+        parts = [_("同楼栋") if same_building else _("同片区") if same_area else _("跨片区")]
+        if distance_m < 10:
+            parts.append(_("步行不到 10 米"))
+        elif distance_m < 1000:
+            parts.append(_("步行约 {m} 米").format(m=int(round(distance_m, -1))))
+        else:
+            parts.append(_("步行约 {km} 公里").format(km=f"{distance_m / 1000:.1f}"))
+        if skills:
+            has = ngettext("具备{skills}技能", "具备{skills}技能", len(skills))
+            parts.append(has.format(skills=skill_list(skills)))
+        return _("，").join(parts)
+
+    return bilingual(words)
 
 
 # --- the solver -------------------------------------------------------------------------------------
@@ -320,44 +325,44 @@ def _validate(problem: Problem) -> None:
     _validate_residents(problem.residents, errors)
     _validate_carers(problem.carers, errors)
     _validate_settings(problem, errors)
-    errors.raise_if_any("照护分配输入有误 / invalid assignment input")
+    errors.raise_if_any(_("照护分配输入有误"))
 
 
 def _validate_residents(residents: Sequence[Vulnerable], errors: Collector) -> None:
     seen: set = set()
     for i, r in enumerate(residents):
         if r.id in seen:
-            errors.add("residents", "居民重复 / duplicate resident", i + 1, r.id)
+            errors.add("residents", _("居民重复"), i + 1, r.id)
         seen.add(r.id)
         if not (math.isfinite(r.x) and math.isfinite(r.y)):
-            errors.add("residents", "位置无效 / invalid position", i + 1, r.id)
+            errors.add("residents", _("位置无效"), i + 1, r.id)
 
 
 def _validate_carers(carers: Sequence[Carer], errors: Collector) -> None:
     seen: set = set()
     for i, c in enumerate(carers):
         if c.id in seen:
-            errors.add("carers", "照护人重复 / duplicate carer", i + 1, c.id)
+            errors.add("carers", _("照护人重复"), i + 1, c.id)
         seen.add(c.id)
         if not (math.isfinite(c.x) and math.isfinite(c.y)):
-            errors.add("carers", "位置无效 / invalid position", i + 1, c.id)
+            errors.add("carers", _("位置无效"), i + 1, c.id)
         if c.capacity < 0:
-            errors.add("capacity", "剩余照护容量不能为负 / remaining capacity cannot be negative", i + 1, c.capacity)
+            errors.add("capacity", _("剩余照护容量不能为负"), i + 1, c.capacity)
 
 
 def _validate_settings(problem: Problem, errors: Collector) -> None:
     """Weights, the distance cap and a given distance matrix."""
     w = problem.weights
     if w.unit_m <= 0 or w.other_building_m < 0 or w.other_area_m < 0:
-        errors.add("weights", "权重须为非负、单位须为正 / weights must be ≥ 0 and the unit > 0")
+        errors.add("weights", _("权重须为非负、单位须为正"))
     if problem.max_distance_m is not None and not problem.max_distance_m >= 0:
-        errors.add("max_distance_m", "最大距离须为非负 / max distance must be ≥ 0", value=problem.max_distance_m)
+        errors.add("max_distance_m", _("最大距离须为非负"), value=problem.max_distance_m)
     if isinstance(problem.distance, np.ndarray):
         shape = (len(problem.residents), len(problem.carers))
         if problem.distance.shape != shape:
-            errors.add("distance", f"距离矩阵应为 {shape} / distance matrix must be {shape}")
+            errors.add("distance", _("距离矩阵应为 {shape}").format(shape=shape))
         elif (problem.distance < 0).any():
-            errors.add("distance", "距离不能为负 / distances cannot be negative")
+            errors.add("distance", _("距离不能为负"))
 
 
 def _distances(problem: Problem) -> np.ndarray:
@@ -368,8 +373,8 @@ def _distances(problem: Problem) -> np.ndarray:
             d = np.array([[float(fn(r, c)) for c in car] for r in res], dtype=np.float64).reshape(len(res), len(car))
             if (d < 0).any():
                 raise Invalid(
-                    "照护分配输入有误 / invalid assignment input",
-                    [FieldError("distance", "距离不能为负 / distances cannot be negative")],
+                    _("照护分配输入有误"),
+                    [FieldError("distance", _("距离不能为负"))],
                 )
         else:
             d = problem.distance.astype(np.float64, copy=True)
@@ -414,7 +419,7 @@ def _potentials(n_nodes: int, tails: np.ndarray, heads: np.ndarray, caps: np.nda
     if len(h) == 0:
         return pi
     nodes, starts = np.unique(h, return_index=True)
-    for _ in range(n_nodes + 1):
+    for _round in range(n_nodes + 1):
         best = np.minimum.reduceat(pi[t] + w, starts)
         now = pi[nodes]
         if not (best < now).any():
@@ -600,30 +605,21 @@ def _reasons(res, car, d, elig, reach, covered, max_m) -> list[Uncovered]:
         if not any_elig[i]:
             missing = tuple(sorted(r.needs - held))
             if missing:
-                names = [skill_label(s) for s in missing]
-                msg = (
-                    f"没有照护人具备{'、'.join(z for z, _ in names)}技能 / "
-                    f"no carer has the {', '.join(e for _, e in names)} skill"
-                )
+                msg = _("没有照护人具备{skills}技能").format(skills=skill_list(missing))
             else:
-                names = [skill_label(s) for s in sorted(r.needs)]
-                msg = (
-                    f"没有照护人同时具备{'、'.join(z for z, _ in names)}技能 / "
-                    f"no single carer has all of: {', '.join(e for _, e in names)}"
-                )
+                msg = _("没有照护人同时具备{skills}技能").format(skills=skill_list(sorted(r.needs)))
             out.append(Uncovered(r.id, "no_skilled_carer", msg, missing_skills=missing))
         elif not any_reach[i]:
             nearest = float(d[i][elig[i]].min())
-            msg = REASONS["none_within_reach"]
+            msg = str(REASONS["none_within_reach"])
             if math.isfinite(nearest) and max_m is not None:
-                msg = (
-                    f"具备技能的照护人都在 {max_m:.0f} 米以外（最近约 {nearest:.0f} 米） / "
-                    f"no carer with the skills within {max_m:.0f} m (nearest ~{nearest:.0f} m)"
+                msg = _("具备技能的照护人都在 {max_m:.0f} 米以外（最近约 {nearest:.0f} 米）").format(
+                    max_m=max_m, nearest=nearest
                 )
             out.append(Uncovered(r.id, "none_within_reach", msg, nearest_m=nearest if math.isfinite(nearest) else None))
         else:
             cands = tuple(car[j].id for j in in_reach[i])
-            out.append(Uncovered(r.id, "all_full", REASONS["all_full"], candidates=cands))
+            out.append(Uncovered(r.id, "all_full", str(REASONS["all_full"]), candidates=cands))
     return out
 
 
@@ -665,12 +661,12 @@ def what_if(
     """
     errors = Collector()
     if extra_carers < 0 or extra_carers > 10_000:
-        errors.add("extra_carers", "新增人数须在 0–10000 / must be 0–10000", value=extra_carers)
+        errors.add("extra_carers", _("新增人数须在 0–10000"), value=extra_carers)
     if capacity < 1:
-        errors.add("capacity", "每人至少照护 1 人 / capacity must be ≥ 1", value=capacity)
+        errors.add("capacity", _("每人至少照护 1 人"), value=capacity)
     if isinstance(base.distance, np.ndarray):
-        errors.add("distance", "假设分析不支持固定距离矩阵 / a what-if needs positions or a callback")
-    errors.raise_if_any("假设分析输入有误 / invalid what-if input")
+        errors.add("distance", _("假设分析不支持固定距离矩阵"))
+    errors.raise_if_any(_("假设分析输入有误"))
     skills = frozenset([skill] if isinstance(skill, str) else (skill or ()))
     if position is None:
         pool = [r for r in base.residents if area is None or r.area_id == area] or list(base.residents)

@@ -9,12 +9,13 @@ from sqlalchemy.orm import Session
 from renxing.bounds import valid_id
 from renxing.care import assignment as opt
 from renxing.care.models import CareAssignment, CarePlan, CarerKind
+from renxing.care.residents import party_members
 from renxing.care.scope import open_assignment
 from renxing.grid.models import GridUnit
 from renxing.grid.scope import path_ids
-from renxing.people.models import Resident
-from renxing.volunteers.models import TeamKind, TeamMember, VolunteerTeam
-from renxing.volunteers.service import skills_of, valid_skills
+from renxing.volunteers import directory as volunteers
+from renxing.volunteers.models import TeamMember, VolunteerTeam
+from renxing.volunteers.skills import skills_of, valid_skills
 
 CARER_KIND_LABELS = opt.KIND_LABELS
 
@@ -40,14 +41,15 @@ def carer_loads(session: Session, today: date) -> dict[str, int]:
     return {carer_key(m, u): n for m, u, n in rows}
 
 
-def member_kind(m: TeamMember, team: VolunteerTeam, resident: Resident | None) -> str:
-    if team.kind == TeamKind.party or (resident is not None and resident.party_member):
+def member_kind(team: VolunteerTeam, party_member: bool) -> str:
+    """A member of a party team, or a party member in any team, cares as a party member."""
+    if party_member or volunteers.is_party_team(team):
         return CarerKind.party_member
     return CarerKind.volunteer
 
 
 def service_kind(team: VolunteerTeam | None) -> str:
-    return "medical" if team is not None and team.kind == TeamKind.medical else "visit"
+    return "medical" if team is not None and volunteers.is_medical_team(team) else "visit"
 
 
 @dataclass
@@ -72,17 +74,10 @@ class CarerInfo:
 
 def community_carers(session: Session, community: GridUnit, today: date) -> list[CarerInfo]:
     """Active members of the community's active teams, with valid skills and current load."""
-    rows = session.execute(
-        select(TeamMember, VolunteerTeam)
-        .join(VolunteerTeam, VolunteerTeam.id == TeamMember.team_id)
-        .where(VolunteerTeam.path == community.path, VolunteerTeam.active.is_(True), TeamMember.active.is_(True))
-        .order_by(TeamMember.id)
-    ).all()
-    members = [m for m, _ in rows]
-    skills = skills_of(session, [m.id for m in members])
-    res_ids = [m.resident_id for m in members if m.resident_id]
-    residents = {r.id: r for r in session.scalars(select(Resident).where(Resident.id.in_(res_ids)))} if res_ids else {}
-    bld_ids = {m.building_id for m in members if m.building_id}
+    rows = volunteers.active_members_in_community(session, community.path)
+    skills = skills_of(session, [m.id for m, _ in rows])
+    party = party_members(session, [m.resident_id for m, _ in rows if m.resident_id])
+    bld_ids = {m.building_id for m, _ in rows if m.building_id}
     buildings = {u.id: u for u in session.scalars(select(GridUnit).where(GridUnit.id.in_(bld_ids)))} if bld_ids else {}
     loads = carer_loads(session, today)
     out = []
@@ -93,7 +88,7 @@ def community_carers(session: Session, community: GridUnit, today: date) -> list
             CarerInfo(
                 key=carer_key(member_id=m.id),
                 name=m.name,
-                kind=member_kind(m, team, residents.get(m.resident_id) if m.resident_id else None),
+                kind=member_kind(team, m.resident_id in party),
                 team=team,
                 member=m,
                 skills=valid_skills(skills.get(m.id, []), today),

@@ -18,7 +18,7 @@ from renxing.care.residents import Places, kinds_of, present_resident, vulnerabl
 from renxing.care.scope import care_unit, open_assignment
 from renxing.grid.models import GridUnit, Level
 from renxing.grid.scope import community_of
-from renxing.volunteers.models import TeamMember, VolunteerTeam
+from renxing.volunteers import directory as volunteers
 
 
 @dataclass
@@ -50,25 +50,7 @@ def coverage(session: Session, actor: Principal, unit_id: int, *, today: date | 
         b, a = places.building(r), places.area(r)
         kinds = [k for k in kinds_of(r, today) if health or k not in rules.HEALTH_KINDS]
         recips.append(cov.CareRecipient(r.id, b.id if b else None, a.id if a else None, frozenset(kinds)))
-    ids = [r.id for r in residents]
-    links = []
-    team_names: dict[int, str] = {}
-    carer_names: dict[str, str] = {}
-    if ids:
-        rows = session.execute(
-            select(CarePlan.resident_id, CareAssignment, TeamMember, VolunteerTeam)
-            .join(CareAssignment, CareAssignment.plan_id == CarePlan.id)
-            .outerjoin(TeamMember, TeamMember.id == CareAssignment.member_id)
-            .outerjoin(VolunteerTeam, VolunteerTeam.id == TeamMember.team_id)
-            .where(CarePlan.status == "active", CarePlan.resident_id.in_(ids), open_assignment(today))
-        ).all()
-        for rid, a, m, team in rows:
-            key = carer_key(a.member_id, a.user_id)
-            links.append(cov.CareLink(rid, key, team.id if team else None, service_kind(team)))
-            if team:
-                team_names[team.id] = team.name
-            if m:
-                carer_names[key] = m.name
+    links, team_names, carer_names = _care_links(session, [r.id for r in residents], today)
     infos = []
     if community is not None:
         for c in community_carers(session, community, today):
@@ -101,3 +83,31 @@ def coverage(session: Session, actor: Principal, unit_id: int, *, today: date | 
         carer_names,
         cov.counts_by_kind(report),
     )
+
+
+def _care_links(
+    session: Session, resident_ids: list[int], today: date
+) -> tuple[list[cov.CareLink], dict[int, str], dict[str, str]]:
+    """The open assignments of these residents' active plans as links, with team and carer names."""
+    links: list[cov.CareLink] = []
+    team_names: dict[int, str] = {}
+    carer_names: dict[str, str] = {}
+    if not resident_ids:
+        return links, team_names, carer_names
+    rows = session.execute(
+        select(CarePlan.resident_id, CareAssignment)
+        .join(CareAssignment, CareAssignment.plan_id == CarePlan.id)
+        .where(CarePlan.status == "active", CarePlan.resident_id.in_(resident_ids), open_assignment(today))
+    ).all()
+    members = {
+        m.id: (m, t) for m, t in volunteers.members_with_teams(session, [a.member_id for _, a in rows if a.member_id])
+    }
+    for rid, a in rows:
+        m, team = members.get(a.member_id, (None, None)) if a.member_id else (None, None)
+        key = carer_key(a.member_id, a.user_id)
+        links.append(cov.CareLink(rid, key, team.id if team else None, service_kind(team)))
+        if team:
+            team_names[team.id] = team.name
+        if m:
+            carer_names[key] = m.name
+    return links, team_names, carer_names

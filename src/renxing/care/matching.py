@@ -18,6 +18,7 @@ from renxing.config import get_settings
 from renxing.errors import FieldError, Invalid
 from renxing.grid.models import GridUnit, Level
 from renxing.grid.scope import community_of
+from renxing.i18n import _
 from renxing.people.models import Resident
 from renxing.volunteers.models import SKILL_LABELS as VOLUNTEER_SKILLS
 
@@ -106,9 +107,7 @@ def _problem(
 ) -> tuple[GridUnit, list[Resident], Places, list[CarerInfo], opt.Problem]:
     community = community_of(session, unit.path)
     if community is None:
-        raise Invalid(
-            "须在社区或其下级单元内 / pick a community or a unit inside one", [FieldError("unit_id", "no community")]
-        )
+        raise Invalid(_("须在社区或其下级单元内"), [FieldError("unit_id", "no community")])
     residents = uncovered_residents(session, actor, unit, today)
     places = Places.load(session, residents)
     carers = [c for c in community_carers(session, community, today) if c.free > 0 and c.lon is not None]
@@ -163,7 +162,7 @@ def propose_assignments(session: Session, actor: Principal, unit_id: int, *, tod
     ]
     for r in residents:  # residents without any position never reach the optimiser
         if r.id not in placed and all(g.resident["id"] != r.id for g in gaps):
-            gaps.append(ProposedGap(present_resident(r, clear, places, today), "no_position", "没有位置 / no position"))
+            gaps.append(ProposedGap(present_resident(r, clear, places, today), "no_position", _("没有位置")))
     audit_health(session, actor, residents, clear)
     return Proposal(community, pairs, gaps, round(result.total_distance_m, 1), len(carers), result.stats)
 
@@ -184,13 +183,13 @@ def what_if(
     today = today or date.today()
     unit = care_unit(session, actor, unit_id)
     if skill is not None and skill not in VOLUNTEER_SKILLS:
-        raise Invalid("未知技能 / unknown skill", [FieldError("skill", "unknown", value=skill)])
+        raise Invalid(_("未知技能"), [FieldError("skill", "unknown", value=skill)])
     if area_id is not None:
         area = session.get(GridUnit, area_id)
         if area is None or area.level != Level.area.value or not area.path.startswith(unit.path):
             raise Invalid(
-                "片区不在该单元内 / area not inside the unit",
+                _("片区不在该单元内"),
                 [FieldError("area_id", "not an area here", value=area_id)],
             )
-    _, _, _, _, problem = _problem(session, actor, unit, today)
+    problem = _problem(session, actor, unit, today)[-1]
     return opt.what_if(problem, extra, skill=skill, area=area_id, capacity=capacity)

@@ -13,10 +13,11 @@ from renxing.care.assignment import KIND_LABELS as CARER_KIND_LABELS
 from renxing.config import get_settings
 from renxing.db import utcnow
 from renxing.errors import FieldError, Invalid
+from renxing.i18n import _
+from renxing.listing import ListQuery
 from renxing.volunteers.models import SKILL_LABELS
 from renxing.web import csrf
 from renxing.web.deps import DB, CurrentUser
-from renxing.web.i18n import register
 from renxing.web.pagekit import PostedForm
 from renxing.web.params import Id, PageNo, form_id
 from renxing.web.templating import render
@@ -58,7 +59,7 @@ def care_propose(request: Request, session: DB, actor: CurrentUser, form: Posted
     csrf.check(request, str(form.get("csrf_token") or ""))
     unit_id = form_id(form.get("unit_id"), "unit_id")
     if unit_id is None:
-        raise Invalid("须选择单元 / pick a unit", [FieldError("unit_id", "required")])
+        raise Invalid(_("须选择单元"), [FieldError("unit_id", "required")])
     return _proposal_page(request, session, actor, unit_id)
 
 
@@ -70,7 +71,7 @@ def care_assign(request: Request, session: DB, actor: CurrentUser, form: PostedF
     carers = form.getlist("carer")
     reasons = form.getlist("reason")
     if len(residents) != len(carers) or not all(str(r).isdigit() for r in residents):
-        raise Invalid("表单不完整 / incomplete form", [FieldError("pairs", "resident_id and carer per pair")])
+        raise Invalid(_("表单不完整"), [FieldError("pairs", "resident_id and carer per pair")])
     pairs = [
         assigning.PairIn(form_id(r, "resident_id"), str(c), reason=str(reasons[i]) if i < len(reasons) else None)
         for i, (r, c) in enumerate(zip(residents, carers, strict=True))
@@ -88,7 +89,7 @@ def care_assign(request: Request, session: DB, actor: CurrentUser, form: PostedF
 
 @router.get("/care/mine")
 def my_care(request: Request, session: DB, actor: CurrentUser, page: PageNo = 1):
-    data = plans.list_plans(session, actor, only_mine=True, page=page, size=30)
+    data = plans.list_plans(session, actor, ListQuery(page=page, size=30), only_mine=True)
     return render(
         request,
         "care_mine.html",
@@ -113,7 +114,7 @@ def visit_save(request: Request, plan_id: Id, session: DB, actor: CurrentUser, f
         try:
             visited_at = datetime.fromisoformat(values["visited_at"]).replace(tzinfo=ZoneInfo(get_settings().timezone))
         except ValueError:
-            errors["visited_at"] = "时间格式无效 / invalid time"
+            errors["visited_at"] = _("时间格式无效")
     if not errors:
         try:
             visit = visits.record_visit(
@@ -186,76 +187,3 @@ def coverage_page(
             **LABELS,
         },
     )
-
-
-register(
-    {
-        "定点关怀": "Care for the vulnerable",
-        "我的关怀对象": "My care list",
-        "关怀覆盖地图": "Care coverage map",
-        "无人照护的关怀对象": "Vulnerable residents nobody cares for",
-        "推荐照护人": "Propose carers",
-        "全部安排": "Assign all",
-        "走访逾期": "Overdue visits",
-        "关怀对象": "Vulnerable residents",
-        "关怀计划": "Care plans",
-        "地址": "Address",
-        "类别": "Kinds",
-        "所需技能": "Needed skills",
-        "照护人": "Carer",
-        "说明": "Why",
-        "步行距离": "Walk",
-        "上次走访": "Last visit",
-        "应访日期": "Due",
-        "逾期天数": "Days overdue",
-        "网格员": "Grid worker",
-        "无法安排": "Cannot be covered",
-        "原因": "Reason",
-        "记录走访": "Record a visit",
-        "走访时间": "Visited at",
-        "情况": "Found",
-        "问题类别": "Problem",
-        "记录": "Notes",
-        "立即上报社区（困难求助）": "Raise it to the community now (needs help)",
-        "保存走访": "Save visit",
-        "已逾期": "overdue",
-        "从未走访": "never visited",
-        "已安排 {n} 位照护人": "{n} carers assigned",
-        "走访已记录": "Visit recorded",
-        "已上报，事件编号": "Raised as report",
-        "覆盖率": "Covered",
-        "片区": "Area",
-        "楼栋": "Building",
-        "已覆盖": "Covered",
-        "未覆盖": "Uncovered",
-        "重复服务": "Over-served",
-        "照护人负荷": "Carers' load",
-        "已安排": "Assigned",
-        "上限": "Limit",
-        "负荷": "Load",
-        "服务类型": "Service",
-        "队伍": "Teams",
-        "同片区未覆盖": "Uncovered in the same area",
-        "按类别": "By kind",
-        "范围": "Scope",
-        "居民": "Resident",
-        "人": "people",
-        "可用照护人": "Carers available",
-        "总步行距离": "Total walk",
-        "米": "m",
-        "照护安排有误": "The assignment has errors",
-        "没有需要安排的关怀对象": "Nobody is left without a carer",
-        "暂无关怀对象": "Nobody to care for yet",
-        "对象总数": "Vulnerable",
-        "进行中的计划": "Active plans",
-        "覆盖": "Coverage",
-        "返回": "Back",
-        "每": "every",
-        "假设分析：再增加志愿者": "What if more volunteers joined",
-        "人数": "How many",
-        "任意技能": "Any skill",
-        "任意片区": "Any area",
-        "计算": "Compute",
-        "天一次": "days",
-    }
-)

@@ -3,10 +3,13 @@
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Float, case, func, literal, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from renxing.auth import audit
 from renxing.auth.models import User
@@ -15,20 +18,20 @@ from renxing.auth.principal import Principal
 from renxing.care import rules
 from renxing.care.carers import CARER_KIND_LABELS, carer_key
 from renxing.care.models import CareAssignment, CarePlan, CareVisit
-from renxing.care.residents import Places, audit_health, kinds_of, needs_of, present_resident
+from renxing.care.residents import Places, audit_health, kinds_of, needs_of, present_resident, residents_by_id
 from renxing.care.rules import NOTE_MAX
 from renxing.care.scope import care_unit, carer_clause, load_plan, open_assignment, plan_scope
 from renxing.config import get_settings
-from renxing.db import contains, utcnow
+from renxing.db import UTCDateTime, utcnow
 from renxing.errors import Collector, FieldError, Invalid, NotFound
 from renxing.grid import service as grid
 from renxing.grid.models import Duty
 from renxing.grid.scope import subtree_clause
-from renxing.listing import Page, check_page
+from renxing.i18n import _, in_each_lang
+from renxing.listing import ListQuery, ListSpec, Page, list_page
+from renxing.people.directory import living_resident
 from renxing.people.models import Resident
-from renxing.volunteers.models import TeamMember, VolunteerTeam
-
-PLAN_SORTS = ("due", "name", "building")
+from renxing.volunteers import directory as volunteers
 
 
 @dataclass
@@ -51,22 +54,26 @@ def _carers_of(session: Session, plan_ids: list[int], today: date) -> dict[int, 
     out: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if not plan_ids:
         return out
-    rows = session.execute(
-        select(CareAssignment, TeamMember, VolunteerTeam, User)
-        .outerjoin(TeamMember, TeamMember.id == CareAssignment.member_id)
-        .outerjoin(VolunteerTeam, VolunteerTeam.id == TeamMember.team_id)
-        .outerjoin(User, User.id == CareAssignment.user_id)
-        .where(CareAssignment.plan_id.in_(plan_ids), open_assignment(today))
-        .order_by(CareAssignment.id)
-    ).all()
-    for a, m, team, user in rows:
+    rows = list(
+        session.execute(
+            select(CareAssignment, User)
+            .outerjoin(User, User.id == CareAssignment.user_id)
+            .where(CareAssignment.plan_id.in_(plan_ids), open_assignment(today))
+            .order_by(CareAssignment.id)
+        ).all()
+    )
+    members = {
+        m.id: (m, t) for m, t in volunteers.members_with_teams(session, [a.member_id for a, _ in rows if a.member_id])
+    }
+    for a, user in rows:
+        m, team = members.get(a.member_id, (None, None)) if a.member_id else (None, None)
         out[a.plan_id].append(
             {
                 "assignment_id": a.id,
                 "key": carer_key(a.member_id, a.user_id),
                 "name": m.name if m else (user.display_name or user.username if user else "?"),
                 "kind": a.carer_kind,
-                "kind_label": CARER_KIND_LABELS.get(a.carer_kind, (a.carer_kind, a.carer_kind)),
+                "kind_label": list(in_each_lang(CARER_KIND_LABELS.get(a.carer_kind, a.carer_kind)).values()),
                 "team": team.name if team else None,
                 "team_id": team.id if team else None,
                 "since": a.since.isoformat(),
@@ -96,9 +103,7 @@ def _last_visits(session: Session, plan_ids: list[int]) -> dict[int, datetime]:
 def plan_rows(
     session: Session, actor: Principal, plans: list[CarePlan], today: date, *, audit_clear: bool = True
 ) -> list[PlanRow]:
-    residents = {
-        r.id: r for r in session.scalars(select(Resident).where(Resident.id.in_([p.resident_id for p in plans])))
-    }
+    residents = residents_by_id(session, [p.resident_id for p in plans])
     places = Places.load(session, list(residents.values()))
     clear = actor.clear_fields()
     carers = _carers_of(session, [p.id for p in plans], today)
@@ -119,64 +124,83 @@ def plan_rows(
     return out
 
 
+class day_number(FunctionElement):
+    """A moment as a (fractional) number of days, so that due dates computed from it sort and
+    compare in SQL the same way on SQLite and PostgreSQL."""
+
+    type = Float()
+    inherit_cache = True
+    name = "day_number"
+
+
+@compiles(day_number)
+def _day_number_sqlite(element, compiler, **kw):
+    return f"julianday({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(day_number, "postgresql")
+def _day_number_postgresql(element, compiler, **kw):
+    return f"(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) / 86400.0)"
+
+
+def _due_day(emergency_mode: bool):
+    """A plan's next visit as a day number: last visit (or the plan's start) plus the effective
+    frequency (``rules.effective_frequency``, ``rules.due_at``)."""
+    last = (
+        select(func.max(CareVisit.visited_at))
+        .where(CareVisit.plan_id == CarePlan.id)
+        .correlate(CarePlan)
+        .scalar_subquery()
+    )
+    every = (
+        literal(rules.EMERGENCY_DAYS)
+        if emergency_mode
+        else case((CarePlan.emergency.is_(True), rules.EMERGENCY_DAYS), else_=CarePlan.frequency_days)
+    )
+    return day_number(func.coalesce(last, CarePlan.created_at)) + every
+
+
+@cache
+def plan_list(emergency_mode: bool) -> ListSpec:
+    """The care plan list: due first by default (the due date depends on the emergency mode)."""
+    return ListSpec(
+        sorts={"due": _due_day(emergency_mode), "name": Resident.name, "building": CarePlan.path},
+        default_sort="due",
+        tiebreaker=CarePlan.id,
+        search=(Resident.name,),
+    )
+
+
 def list_plans(
     session: Session,
     actor: Principal,
+    query: ListQuery | None = None,
     *,
     unit_id: int | None = None,
-    q: str | None = None,
     status: str = "active",
     only_mine: bool = False,
     overdue_only: bool = False,
-    sort: str = "due",
-    page: int = 1,
-    size: int | None = None,
     now: datetime | None = None,
 ) -> Page[PlanRow]:
     """Care plans this actor may see, one page. ``only_mine``: the actor's own care list."""
+    query = query or ListQuery()
     now = now or utcnow()
     today = now.date()
-    if sort not in PLAN_SORTS:
-        raise Invalid("排序字段无效 / bad sort", [FieldError("sort", f"one of {', '.join(PLAN_SORTS)}", value=sort)])
     if status not in ("active", "closed"):
-        raise Invalid("状态无效 / bad status", [FieldError("status", "active or closed", value=status)])
-    page, size = check_page(page, size)
+        raise Invalid(_("状态无效"), [FieldError("status", "active or closed", value=status)])
+    spec = plan_list(get_settings().care_emergency_mode)
     stmt = select(CarePlan).join(Resident, Resident.id == CarePlan.resident_id).where(CarePlan.status == status)
     if only_mine:
         actor.require(Perm.care_own)
         stmt = stmt.where(carer_clause(actor, today))
-    else:
-        clause = plan_scope(actor, today)
-        if clause is not None:
-            stmt = stmt.where(clause)
+    elif (clause := plan_scope(actor, today)) is not None:
+        stmt = stmt.where(clause)
     if unit_id is not None:
         stmt = stmt.where(subtree_clause(CarePlan.path, care_unit(session, actor, unit_id).path))
-    if q and q.strip():
-        stmt = stmt.where(contains(Resident.name, q.strip()))
-    # Due dates depend on the last visit, so sorting and the overdue filter work on the whole
-    # (scoped) list; the rows of one page are then presented.
-    plans = list(session.scalars(stmt.order_by(CarePlan.path, CarePlan.id)))
-    last = _last_visits(session, [p.id for p in plans])
-    emergency = get_settings().care_emergency_mode
-
-    def due(p: CarePlan) -> datetime:
-        freq = rules.effective_frequency(p.frequency_days, plan_emergency=p.emergency, emergency_mode=emergency)
-        return rules.due_at(last.get(p.id), p.created_at, freq)
-
     if overdue_only:
-        plans = [p for p in plans if due(p) < now]
-    if sort == "due":
-        plans.sort(key=lambda p: (due(p), p.id))
-    elif sort == "name":
-        names = dict(
-            session.execute(
-                select(Resident.id, Resident.name).where(Resident.id.in_([p.resident_id for p in plans]))
-            ).all()
-        )
-        plans.sort(key=lambda p: (names.get(p.resident_id, ""), p.id))
-    total = len(plans)
-    chunk = plans[(page - 1) * size : page * size]
-    return Page(plan_rows(session, actor, chunk, today), total, page, size)
+        stmt = stmt.where(spec.sorts["due"] < day_number(literal(now, UTCDateTime())))
+    result = list_page(session, stmt, spec, query)
+    return Page(plan_rows(session, actor, result.items, today), result.total, result.page, result.size)
 
 
 def get_plan(
@@ -234,18 +258,16 @@ def create_plan(
     note: str | None = None,
 ) -> CarePlan:
     actor.require(Perm.care_write)
-    r = session.get(Resident, resident_id)
-    if r is None or r.deleted_at is not None or not actor.covers_path(r.path):
-        raise NotFound(f"居民不存在 / resident {resident_id} not found")
+    r = living_resident(session, resident_id)
+    if r is None or not actor.covers_path(r.path):
+        raise NotFound(_("居民不存在").format(resident_id=resident_id))
     errors = Collector()
     if frequency_days is not None and not 1 <= frequency_days <= 90:
-        errors.add("frequency_days", "走访间隔须在 1–90 天 / frequency must be 1–90 days", value=frequency_days)
+        errors.add("frequency_days", _("走访间隔须在 1–90 天"), value=frequency_days)
     if active_plan(session, r.id) is not None:
-        errors.add(
-            "resident_id", "该居民已有进行中的关怀计划 / the resident already has an active plan", value=resident_id
-        )
+        errors.add("resident_id", _("该居民已有进行中的关怀计划"), value=resident_id)
     if note and len(note) > NOTE_MAX:
-        errors.add("note", f"备注过长 / note too long ({NOTE_MAX})")
+        errors.add("note", _("备注过长").format(note_max=NOTE_MAX))
     errors.raise_if_any()
     return new_plan(session, actor, r, date.today(), frequency_days=frequency_days, emergency=emergency, note=note)
 
@@ -262,14 +284,14 @@ def update_plan(
     actor.require(Perm.care_write)
     plan = load_plan(session, actor, plan_id)
     if not actor.covers_path(plan.path):
-        raise NotFound(f"关怀计划不存在 / care plan {plan_id} not found")
+        raise NotFound(_("关怀计划不存在").format(plan_id=plan_id))
     errors = Collector()
     if frequency_days is not None and not 1 <= frequency_days <= 90:
-        errors.add("frequency_days", "走访间隔须在 1–90 天 / frequency must be 1–90 days", value=frequency_days)
+        errors.add("frequency_days", _("走访间隔须在 1–90 天"), value=frequency_days)
     if status is not None and status not in ("active", "closed"):
-        errors.add("status", "状态须为 active 或 closed / status must be active or closed", value=status)
+        errors.add("status", _("状态须为 active 或 closed"), value=status)
     if status == "active" and plan.status == "closed" and active_plan(session, plan.resident_id) is not None:
-        errors.add("status", "该居民已有进行中的关怀计划 / the resident already has an active plan")
+        errors.add("status", _("该居民已有进行中的关怀计划"))
     errors.raise_if_any()
     before = audit.snapshot(plan)
     if frequency_days is not None:
@@ -296,15 +318,15 @@ def end_assignment(
     actor.require(Perm.care_write)
     a = session.get(CareAssignment, assignment_id)
     if a is None:
-        raise NotFound(f"照护安排不存在 / assignment {assignment_id} not found")
+        raise NotFound(_("照护安排不存在").format(assignment_id=assignment_id))
     plan = load_plan(session, actor, a.plan_id)
     if not actor.covers_path(plan.path):
-        raise NotFound(f"照护安排不存在 / assignment {assignment_id} not found")
+        raise NotFound(_("照护安排不存在").format(assignment_id=assignment_id))
     if a.until is not None and a.until < date.today():
-        raise Invalid("该安排已结束 / the assignment has ended", [FieldError("assignment_id", "ended")])
+        raise Invalid(_("该安排已结束"), [FieldError("assignment_id", "ended")])
     a.until = date.today()
     if reason:
-        a.reason = ((a.reason or "") + f"\n结束 / ended: {reason.strip()}")[:NOTE_MAX]
+        a.reason = ((a.reason or "") + _("结束").format(strip=reason.strip()))[:NOTE_MAX]
     audit.record(session, actor, "update", "care_assignment", a.id, summary="ended", after=audit.snapshot(a))
     return a
 
@@ -328,17 +350,8 @@ def overdue(
     """Plans whose next visit is past due (last visit + frequency < now), most overdue first, each
     with its carers and the grid workers of the resident's area (from the responsibility chain)."""
     now = now or utcnow()
-    page = list_plans(
-        session,
-        actor,
-        unit_id=unit_id,
-        only_mine=only_mine,
-        overdue_only=True,
-        sort="due",
-        page=1,
-        size=min(limit, get_settings().max_page_size),
-        now=now,
-    )
+    first = ListQuery(page=1, size=min(limit, get_settings().max_page_size), sort="due")
+    page = list_plans(session, actor, first, unit_id=unit_id, only_mine=only_mine, overdue_only=True, now=now)
     workers: dict[int | None, list[str]] = {}
     out = []
     for row in page.items:

@@ -125,3 +125,19 @@ def audit_health(session: Session, actor: Principal, residents: list[Resident], 
     for r in residents:
         if r.bedridden or r.disability_kind or r.special_needs:
             audit.record(session, actor, "read_personal", "resident", r.id, summary="health (care)")
+
+
+def party_members(session: Session, resident_ids: list[int]) -> set[int]:
+    """Which of these residents are party members (a member carer's kind depends on it)."""
+    if not resident_ids:
+        return set()
+    return set(
+        session.scalars(select(Resident.id).where(Resident.id.in_(resident_ids), Resident.party_member.is_(True)))
+    )
+
+
+def residents_by_id(session: Session, resident_ids: list[int]) -> dict[int, Resident]:
+    """Residents by id, removed ones too (a plan outlives a removal until it is closed)."""
+    if not resident_ids:
+        return {}
+    return {r.id: r for r in session.scalars(select(Resident).where(Resident.id.in_(sorted(set(resident_ids)))))}

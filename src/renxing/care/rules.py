@@ -3,27 +3,28 @@
 from datetime import date, datetime, timedelta
 
 from renxing.care.assignment import required_skills
+from renxing.i18n import Label, _l
 from renxing.people.vulnerability import age_on
 
 # Kinds of vulnerability that call for a care plan, in the order the tables show them.
-KIND_LABELS: dict[str, tuple[str, str]] = {
-    "elderly_alone": ("独居老人", "elderly living alone"),
-    "aged80": ("80岁以上", "aged 80+"),
-    "bedridden": ("卧床", "bedridden"),
-    "disabled": ("残疾", "disability"),
-    "special_needs": ("特殊需求", "special needs"),
+KIND_LABELS: dict[str, Label] = {
+    "elderly_alone": _l("独居老人"),
+    "aged80": _l("80岁以上"),
+    "bedridden": _l("卧床"),
+    "disabled": _l("残疾"),
+    "special_needs": _l("特殊需求"),
 }
 # Kinds that reveal health and so are masked like the health field.
 HEALTH_KINDS = frozenset({"bedridden", "disabled", "special_needs"})
 
-FOUND_LABELS = {"ok": ("一切正常", "all well"), "problem": ("发现问题", "problem found")}
-PROBLEM_CATEGORIES: dict[str, tuple[str, str]] = {
-    "health": ("身体不适", "health"),
-    "living": ("生活困难", "daily living"),
-    "safety": ("居家安全", "home safety"),
-    "mental": ("情绪心理", "mood"),
-    "absent": ("多次联系不上", "cannot be reached"),
-    "other": ("其他", "other"),
+FOUND_LABELS = {"ok": _l("一切正常"), "problem": _l("发现问题")}
+PROBLEM_CATEGORIES: dict[str, Label] = {
+    "health": _l("身体不适"),
+    "living": _l("生活困难"),
+    "safety": _l("居家安全"),
+    "mental": _l("情绪心理"),
+    "absent": _l("多次联系不上"),
+    "other": _l("其他"),
 }
 
 EMERGENCY_DAYS = 1

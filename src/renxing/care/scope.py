@@ -11,7 +11,8 @@ from renxing.care.models import CareAssignment, CarePlan
 from renxing.errors import Forbidden, NotFound
 from renxing.grid.models import GridUnit
 from renxing.grid.scope import scope_clause, unit_in_scope
-from renxing.volunteers.models import TeamMember
+from renxing.i18n import _
+from renxing.volunteers.directory import member_ids_of_account
 
 
 def open_assignment(today: date):
@@ -20,7 +21,7 @@ def open_assignment(today: date):
 
 def carer_clause(actor: Principal, today: date):
     """Plans the actor cares for: as a team member linked to their account, or as a user."""
-    members = select(TeamMember.id).where(TeamMember.user_id == (actor.user_id or -1))
+    members = member_ids_of_account(actor.user_id or -1)
     return CarePlan.id.in_(
         select(CareAssignment.plan_id).where(
             open_assignment(today),
@@ -36,16 +37,16 @@ def plan_scope(actor: Principal, today: date | None = None):
         return scope_clause(CarePlan.path, actor)
     if actor.can(Perm.care_own):
         return carer_clause(actor, today)
-    raise Forbidden(f"角色无此权限 / role {actor.role.value} may not {Perm.care_read.value}")
+    raise Forbidden(_("角色无此权限").format(value=actor.role.value, value2=Perm.care_read.value))
 
 
 def load_plan(session: Session, actor: Principal, plan_id: int) -> CarePlan:
     plan = session.get(CarePlan, plan_id)
     clause = plan_scope(actor)
     if plan is None:
-        raise NotFound(f"关怀计划不存在 / care plan {plan_id} not found")
+        raise NotFound(_("关怀计划不存在").format(plan_id=plan_id))
     if clause is not None and not session.scalar(select(CarePlan.id).where(CarePlan.id == plan_id, clause)):
-        raise NotFound(f"关怀计划不存在 / care plan {plan_id} not found")
+        raise NotFound(_("关怀计划不存在").format(plan_id=plan_id))
     return plan
 
 
@@ -54,4 +55,4 @@ def care_unit(session: Session, actor: Principal, unit_id: int) -> GridUnit:
     try:
         return unit_in_scope(session, actor, unit_id)
     except Forbidden:
-        raise NotFound(f"网格单元不存在 / grid unit {unit_id} not found") from None
+        raise NotFound(_("网格单元不存在").format(unit_id=unit_id)) from None

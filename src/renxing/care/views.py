@@ -21,6 +21,7 @@ from renxing.errors import NotFound
 from renxing.grid import service as grid
 from renxing.grid.models import GridUnit, Level
 from renxing.grid.scope import path_ids, scope_clause, subtree_clause
+from renxing.i18n import _
 
 
 def care_units(session: Session, actor: Principal) -> list[GridUnit]:
@@ -114,7 +115,7 @@ def coverage_page(
     if unit_id is None:
         unit_id = next((u.id for u in units if u.level != Level.street.value), units[0].id if units else None)
     if unit_id is None:
-        raise NotFound("没有可查看的单元 / no unit to show")
+        raise NotFound(_("没有可查看的单元"))
     view = coverage(session, actor, unit_id)
     areas = [u for u in session.scalars(select(GridUnit).where(GridUnit.id.in_(list(view.report.areas))))]
     areas.sort(key=lambda u: u.path)
