@@ -10,7 +10,7 @@ from renxing.db import transaction
 from renxing.demo.build import build_demo
 from renxing.drills import reach as drills
 from renxing.drills.models import Activity
-from renxing.evaluation import service as evaluation
+from renxing.evaluation import served as evaluation
 from renxing.evaluation.models import Rating
 from renxing.partners.models import Organization
 
@@ -35,5 +35,5 @@ def test_demo_drills(engine):
         # Teams are rated by the people they visit and by those who came to their activities.
         assert {"care_visit", "activity"} <= {r.basis for r in ratings if r.target_kind == "team"}
         for r in ratings[:: max(1, len(ratings) // 40)]:
-            target = evaluation._target(s, r.target_kind, r.target_id)
+            target = evaluation.target(s, r.target_kind, r.target_id)
             assert evaluation.service_basis(s, r.resident_id, target, UNTIL) is not None

@@ -14,7 +14,7 @@ from renxing.auth.principal import SYSTEM
 from renxing.care.models import CarePlan, CareVisit
 from renxing.db import transaction, utcnow
 from renxing.evaluation.models import Rating
-from renxing.evaluation.service import period_of
+from renxing.evaluation.periods import period_of
 from renxing.events.models import insert_reports
 from renxing.people.models import Resident
 from tests.kit.client import login

@@ -24,7 +24,7 @@ from renxing.config import get_settings
 from renxing.db import utcnow
 from renxing.drills.models import Activity, ActivityPartner, ActivityTarget, Attendance
 from renxing.evaluation.models import Rating
-from renxing.evaluation.service import period_of
+from renxing.evaluation.periods import period_of
 from renxing.events.models import Report
 from renxing.grid.models import GridUnit, Level
 from renxing.partners.models import Organization

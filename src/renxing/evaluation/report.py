@@ -8,6 +8,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from matplotlib import font_manager
 from matplotlib.backends.backend_pdf import PdfPages
@@ -87,7 +88,14 @@ def _fmt(value: float | None) -> str:
 
 def _draw(fig: Figure, report: SatisfactionReport) -> None:
     font = cjk_font()
-    fp = {"fontproperties": font} if font is not None else {}
+    # Keyword arguments of every text call: the CJK font when there is one.
+    fp: dict[str, Any] = {"fontproperties": font} if font is not None else {}
+    _heading(fig, report, fp)
+    _bars(fig, report, font, fp)
+    _table(fig, report, font, fp)
+
+
+def _heading(fig: Figure, report: SatisfactionReport, fp: dict[str, Any]) -> None:
     fig.text(0.5, 0.955, f"{report.community} 公众满意度报告", ha="center", va="top", fontsize=18, weight="bold", **fp)
     fig.text(
         0.5,
@@ -107,7 +115,11 @@ def _draw(fig: Figure, report: SatisfactionReport) -> None:
     )
     fig.text(0.08, 0.895, summary, ha="left", va="top", fontsize=9, **fp)
 
-    # Bar chart: the three dimensions per organization (at most 12, the most rated first).
+
+def _bars(
+    fig: Figure, report: SatisfactionReport, font: font_manager.FontProperties | None, fp: dict[str, Any]
+) -> None:
+    """The three dimensions per organization (at most 12, the most rated first)."""
     shown = sorted(report.rows, key=lambda r: -r.count)[:12]
     ax = fig.add_axes((0.1, 0.53, 0.85, 0.3))
     if shown:
@@ -122,7 +134,13 @@ def _draw(fig: Figure, report: SatisfactionReport) -> None:
         ax.set_xticklabels([_short(r.name) for r in shown], rotation=30, ha="right", fontsize=7, **fp)
         ax.set_ylim(0, 5)
         ax.set_ylabel("均分 mean score", fontsize=8, **fp)
-        legend = {"fontsize": 7, "loc": "lower center", "bbox_to_anchor": (0.5, 1.0), "ncols": 3, "frameon": False}
+        legend: dict[str, Any] = {
+            "fontsize": 7,
+            "loc": "lower center",
+            "bbox_to_anchor": (0.5, 1.0),
+            "ncols": 3,
+            "frameon": False,
+        }
         ax.legend(prop=font, **legend) if font is not None else ax.legend(**legend)
         ax.grid(axis="y", color="#ddd", linewidth=0.6)
         ax.set_axisbelow(True)
@@ -132,7 +150,11 @@ def _draw(fig: Figure, report: SatisfactionReport) -> None:
         ax.axis("off")
         ax.text(0.5, 0.5, _("本期暂无评价"), ha="center", va="center", **fp)
 
-    # Table of every organization.
+
+def _table(
+    fig: Figure, report: SatisfactionReport, font: font_manager.FontProperties | None, fp: dict[str, Any]
+) -> None:
+    """Every organization (the first 24; the rest are in the workbook)."""
     tab = fig.add_axes((0.06, 0.05, 0.88, 0.38))
     tab.axis("off")
     fig.text(0.5, 0.02, "韧性社区治理平台 · Renxing", ha="center", fontsize=7, color="#888", **fp)
@@ -162,7 +184,7 @@ def _draw(fig: Figure, report: SatisfactionReport) -> None:
             cell.set_edgecolor("#c8d0da")
             if row == 0:
                 cell.set_facecolor("#ddebf7")
-                cell.get_text().set_weight("bold")
+                cell.get_text().set_fontweight("bold")
         if len(report.rows) > 24:
             tab.text(
                 0, -0.02, _("另有 {value} 个组织见 Excel 版").format(value=len(report.rows) - 24), fontsize=7, **fp

@@ -5,11 +5,12 @@ activity of a community, evaluation rating the organizations that served a resid
 """
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renxing.partners.models import Organization
+from renxing.partners.models import KIND_LABELS, Organization
 
 
 def organization(session: Session, org_id: int) -> Organization | None:
@@ -22,6 +23,11 @@ def organizations(session: Session, org_ids: Iterable[int]) -> list[Organization
     if not ids:
         return []
     return list(session.scalars(select(Organization).where(Organization.id.in_(ids)).order_by(Organization.name)))
+
+
+def kind_label(kind: str) -> Any:
+    """The label of an organization kind (lazy: shown in the reader's language), or the kind itself if unknown."""
+    return KIND_LABELS.get(kind, kind)
 
 
 def active_in_community(session: Session, community_path: str) -> list[Organization]:
