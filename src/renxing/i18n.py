@@ -6,7 +6,7 @@ variable: the web sets it per request, other code chooses one with :func:`use_la
 Module-level constants use ``_l`` so they are translated each time they are shown.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
@@ -24,11 +24,14 @@ EXTRA_KEYWORDS = {"_l": None, "_lp": ((1, "c"), 2), "bilingual": None}
 # Stored text written for readers of either language: "中文 / English".
 STORED_SEPARATOR = " / "
 
+# A label: a lazy message (``_l``) that becomes text in the language of the moment.
+Label = LazyProxy
+
 _lang: ContextVar[str] = ContextVar("lang", default=DEFAULT_LANG)
 
 
 def normalise(lang: str | None) -> str | None:
-    """"en", "en-GB", "zh_CN" → a language we have, or None for anything else."""
+    """ "en", "en-GB", "zh_CN" → a language we have, or None for anything else."""
     if not lang:
         return None
     base = lang.strip().replace("_", "-").split("-")[0].lower()
@@ -116,22 +119,31 @@ def localized(zh: str, en: str | None) -> str:
     return en if current_lang() == "en" and en else zh
 
 
-def bilingual(message: str, **values: object) -> str:
+def bilingual(message: "str | LazyProxy | Callable[[], str]", **values: object) -> str:
     """Text stored for readers of either language (an inbox title, a timeline note, an audit summary),
-    written once in both from the catalog; :func:`stored` shows the reader's half."""
-    zh = message.format(**values)
-    with use_lang("en"):
-        en = gettext(message).format(**values)
+    written once in both from the catalog; :func:`stored` shows the reader's half. ``message`` is a
+    catalog message (formatted with ``values``), a lazy label, or a function that words the text."""
+    texts = []
+    for lang in LANGS:
+        with use_lang(lang):
+            if callable(message) and not isinstance(message, LazyProxy):
+                texts.append(message())
+            elif isinstance(message, LazyProxy):
+                texts.append(str(message))
+            else:
+                texts.append(gettext(message).format(**values) if values else gettext(message))
+    zh, en = texts
     return zh if en == zh else f"{zh}{STORED_SEPARATOR}{en}"
 
 
 def stored(text: str | None) -> str:
-    """The reader's half of a stored bilingual text; other stored text as it is."""
+    """The reader's half of a stored bilingual text; a stored Chinese catalog message (older rows
+    name a channel so) in the reader's language; other stored text as it is."""
     if not text:
         return ""
     zh, sep, en = str(text).partition(STORED_SEPARATOR)
     if not sep:
-        return str(text)
+        return gettext(zh)
     return en if current_lang() == "en" else zh
 
 

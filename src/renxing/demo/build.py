@@ -30,6 +30,7 @@ from renxing.demo.population import REFERENCE_DATE
 from renxing.demo.world import DutySpec, Node, World, generate
 from renxing.errors import Conflict, FieldError, Invalid
 from renxing.grid.models import TREE_LEVELS, Building, GridUnit, Household, Level, Responsibility
+from renxing.i18n import _, _l, bilingual
 from renxing.people.models import Resident
 from renxing.people.vulnerability import age_on
 
@@ -52,12 +53,12 @@ DEMO_ACCOUNTS: list[tuple[str, str, str, str]] = [
 ]
 
 _STAGES = (
-    "写入网格 / grid units",
-    "写入楼栋 / buildings",
-    "写入住户 / households",
-    "写入居民 / residents",
-    "写入账号 / accounts",
-    "写入责任链 / responsibility chain",
+    _l("写入网格"),
+    _l("写入楼栋"),
+    _l("写入住户"),
+    _l("写入居民"),
+    _l("写入账号"),
+    _l("写入责任链"),
 )
 
 
@@ -127,7 +128,7 @@ def build_demo(
     """Generate the demo street for ``seed`` and write it into a migrated, empty database,
     with months of reports ending at ``until`` (default: now; see :mod:`renxing.demo.reports`)."""
     if not 0 < scale <= 10:
-        raise Invalid("比例应在 0 到 10 之间 / scale must be in (0, 10]", [FieldError("scale", "0 < scale ≤ 10")])
+        raise Invalid(_("比例应在 0 到 10 之间"), [FieldError("scale", "0 < scale ≤ 10")])
     report = progress or (lambda _label, _done, _total: None)
     total = len(COMMUNITIES) + len(_STAGES)
     started = time.perf_counter()
@@ -138,7 +139,7 @@ def build_demo(
     def community_done(name: str) -> None:
         nonlocal done
         done += 1
-        report(f"生成 {name} / generating", done, total)
+        report(_("生成 {name}").format(name=name), done, total)
 
     world = generate(seed, scale, on_community=community_done)
     # Argon2 is slow on purpose: hash once, every demo account shares the password.
@@ -163,8 +164,14 @@ def build_demo(
             "demo",
             writer.unit_ids[id(world.street)],
             summary=(
-                f"演示数据 / demo data: seed={seed} scale={scale}, {summary.residents} residents, "
-                f"{summary.households} households, {summary.buildings} buildings"
+                bilingual(
+                    "演示数据",
+                    seed=seed,
+                    scale=scale,
+                    residents=summary.residents,
+                    households=summary.households,
+                    buildings=summary.buildings,
+                )
             ),
             after={
                 "seed": seed,
@@ -182,7 +189,7 @@ def build_demo(
 
 def _require_empty(session: Session) -> None:
     if session.scalar(select(GridUnit.id).limit(1)) is not None:
-        raise Conflict("数据库非空 / database not empty; use a fresh database")
+        raise Conflict(_("数据库非空"))
 
 
 def _centre(geometry: dict) -> tuple[float, float]:
@@ -206,7 +213,7 @@ class _Writer:
 
     def _done(self, label: str) -> None:
         self.step += 1
-        self.tick(label)
+        self.tick(str(label))
 
     def _insert(self, model: Any, rows: list[dict[str, Any]]) -> list[int]:
         if not rows:
@@ -363,7 +370,7 @@ def _summarise(world: World, writer: _Writer, seed: int, scale: float) -> DemoSu
                 code=community.code,
                 name=community.name,
                 kind=community.kind or "",
-                kind_label=KIND_LABELS.get(community.kind or "", ("", ""))[0],
+                kind_label=str(KIND_LABELS.get(community.kind or "", "")),
                 compounds=levels.count(Level.compound),
                 areas=levels.count(Level.area),
                 buildings=levels.count(Level.building),

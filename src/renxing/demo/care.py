@@ -43,6 +43,7 @@ from renxing.events import sweep
 from renxing.events.models import reports as reports_table
 from renxing.grid.models import GridUnit, Household, Level
 from renxing.grid.scope import path_ids, subtree_clause
+from renxing.i18n import bilingual
 from renxing.people.models import Resident
 from renxing.people.vulnerability import age_on
 from renxing.volunteers.models import MemberSkill, ServiceHours, TeamKind, TeamMember, VolunteerTeam
@@ -229,7 +230,7 @@ def _teams(
             name=name,
             kind=kind.value,
             contact=f"社区党群服务中心 {rng.randint(80000000, 89999999)}",
-            description=f"{note}等志愿服务，由社区党委统筹 / led by the community party committee",
+            description=bilingual("{note}等志愿服务，由社区党委统筹", note=note),
             active=True,
         )
         session.add(team)
@@ -588,8 +589,15 @@ def add_care(session: Session, *, seed: int = 2023, until: datetime | None = Non
         "demo_care",
         None,
         summary=(
-            f"演示志愿与关怀 / demo teams and care: {n_teams} teams, {n_members} members, {plans} plans, "
-            f"{covered} covered, {visits} visits, {reports} reports"
+            bilingual(
+                "演示志愿与关怀",
+                n_teams=n_teams,
+                n_members=n_members,
+                plans=plans,
+                covered=covered,
+                visits=visits,
+                reports=reports,
+            )
         ),
     )
     summary.seconds = round((datetime.now(UTC) - started).total_seconds(), 2)

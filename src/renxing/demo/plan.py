@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from renxing.demo.geo import Rect
 from renxing.demo.population import Demography
+from renxing.i18n import _l
 
 STREET_CODE = "QX"
 STREET_NAME = "鼓楼区清溪路街道"
@@ -53,11 +54,11 @@ class CommunityPlan:
 
 
 KIND_LABELS = {
-    "old_estate": ("老旧小区", "1980s old estate"),
-    "highrise": ("高层商品房", "high-rise commercial housing"),
-    "mixed": ("新老混合", "mixed old and new"),
-    "resettlement": ("安置房", "resettlement housing"),
-    "riverside": ("滨河单位大院", "riverside work-unit compounds"),
+    "old_estate": _l("老旧小区"),
+    "highrise": _l("高层商品房"),
+    "mixed": _l("新老混合"),
+    "resettlement": _l("安置房"),
+    "riverside": _l("滨河单位大院"),
 }
 
 WALKUP_1980S = BuildingType(

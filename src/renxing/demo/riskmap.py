@@ -21,6 +21,7 @@ from renxing.auth.principal import SYSTEM
 from renxing.demo import geo
 from renxing.grid.models import GridUnit, Level
 from renxing.grid.scope import subtree_clause
+from renxing.i18n import bilingual
 from renxing.space.models import FeatureLayer, HazardZone, MapFeature, Road, Shelter, ShelterStatus
 
 _ORIGIN = (geo.ORIGIN_LON, geo.ORIGIN_LAT)
@@ -127,7 +128,7 @@ def add_resources(session: Session, *, seed: int = 2023) -> int:
         "import",
         "space.demo",
         None,
-        summary=f"演示应急资源点 / demo emergency resources: {len(added)} POIs",
+        summary=bilingual("演示应急资源点", len=len(added)),
         after={"pois": len(added)},
     )
     return len(added)

@@ -103,7 +103,7 @@ def not_reached(
     session: DB, actor: CurrentUser, unit_id: Id | None = None, page: PageNo = 1, size: PageSize | None = None
 ) -> dict:
     _root, result = invitations.not_reached(session, actor, unit_id, ListQuery(page=page, size=size))
-    return result.to_dict(invitations.invite_rows(session, actor, [r for r, _score in result.items]))
+    return result.to_dict(invitations.invite_rows(session, actor, [r for r, _urgency in result.items]))
 
 
 @router.get(

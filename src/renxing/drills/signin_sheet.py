@@ -78,9 +78,9 @@ def _columns(headers: list[Any]) -> dict[str, int]:
                 where.setdefault(key, i)
     errors = Collector()
     if "name" not in where:
-        errors.add("姓名", "缺少“姓名”列 / the 姓名 (name) column is missing", row=1)
+        errors.add("姓名", _("缺少“姓名”列"), row=1)
     if "id_number" not in where and "phone" not in where:
-        errors.add("身份证号", "需要“身份证号”或“手机号”列 / a 身份证号 or 手机号 column is needed", row=1)
+        errors.add("身份证号", _("需要“身份证号”或“手机号”列"), row=1)
     errors.raise_if_any(_("表头有误"))
     return where
 

@@ -200,5 +200,5 @@ def coverage_context(session: Session, actor: Principal, unit_id: int | None, pa
         query = ListQuery(page=page, size=INVITE_PAGE)
         _root, result = invitations.not_reached(session, actor, cov["unit"]["id"], query)
         ctx["invite"] = result
-        ctx["invite_rows"] = invitations.invite_rows(session, actor, [r for r, _score in result.items])
+        ctx["invite_rows"] = invitations.invite_rows(session, actor, [r for r, _urgency in result.items])
     return ctx

@@ -32,6 +32,7 @@ from renxing.events.policy import HandlerKind
 from renxing.events.schemas import CategoryIn, CategoryPatch, DeadlinePatch, RuleIn, RulePatch
 from renxing.grid.models import DUTY_LEVEL, Duty, GridUnit
 from renxing.grid.scope import scope_clause
+from renxing.i18n import _
 
 HANDLER_KINDS = ("grid_worker", "party_chain", "property", "utility", "police", "volunteer_team", "community", "other")
 PLACE_LEVELS = ("household", "building", "area", "compound", "community")
@@ -39,19 +40,13 @@ PLACE_LEVELS = ("household", "building", "area", "compound", "community")
 
 def _require_config(actor: Principal) -> None:
     if not (actor.can(Perm.settings_community) or actor.can(Perm.settings_street)):
-        raise Forbidden(
-            "只有社区工作者和街道管理员可以配置 / only community staff and street administrators configure this"
-        )
+        raise Forbidden(_("只有社区工作者和街道管理员可以配置"))
 
 
 def _require_street(actor: Principal) -> None:
     """Categories and deadlines drive routing and escalation in every community of the street."""
     if not actor.can(Perm.settings_street):
-        raise Forbidden(
-            "此项为街道统一设置，由街道管理员维护，社区不能修改或覆盖 / "
-            "this is a street-wide setting owned by the street administrator; a community may not change "
-            "or override it"
-        )
+        raise Forbidden(_("此项为街道统一设置，由街道管理员维护，社区不能修改或覆盖"))
 
 
 # ---- categories -------------------------------------------------------------------------
@@ -67,17 +62,17 @@ def list_categories(session: Session, *, include_inactive: bool = False) -> list
 def get_category(session: Session, code: str) -> EventCategory:
     cat = session.scalar(select(EventCategory).where(EventCategory.code == code))
     if cat is None:
-        raise NotFound(f"类别不存在 / category {code} not found")
+        raise NotFound(_("类别不存在").format(code=code))
     return cat
 
 
 def _check_category(session: Session, values: dict[str, Any], errors: Collector) -> None:
     sev = values.get("default_severity")
     if sev is not None and session.get(SeverityDeadline, sev) is None:
-        errors.add("default_severity", "紧急程度无效 / unknown severity", value=sev)
+        errors.add("default_severity", _("紧急程度无效"), value=sev)
     kind = values.get("handler_kind")
     if kind is not None and kind not in HANDLER_KINDS:
-        errors.add("handler_kind", f"应为 / one of {', '.join(HANDLER_KINDS)}", value=kind)
+        errors.add("handler_kind", _("应为").format(join=", ".join(HANDLER_KINDS)), value=kind)
 
 
 def create_category(session: Session, actor: Principal, data: CategoryIn) -> EventCategory:
@@ -87,7 +82,7 @@ def create_category(session: Session, actor: Principal, data: CategoryIn) -> Eve
     _check_category(session, values, errors)
     errors.raise_if_any()
     if session.scalar(select(EventCategory.id).where(EventCategory.code == data.code)) is not None:
-        raise Conflict(f"类别编码已存在 / category {data.code} exists")
+        raise Conflict(_("类别编码已存在").format(code=data.code))
     cat = EventCategory(**values, editable=True)
     session.add(cat)
     session.flush()
@@ -99,7 +94,7 @@ def update_category(session: Session, actor: Principal, code: str, patch: Catego
     _require_street(actor)
     cat = get_category(session, code)
     if not cat.editable and not actor.is_system:
-        raise Forbidden(f"类别 {code} 由系统维护 / category {code} is maintained by the system")
+        raise Forbidden(_("类别 {code} 由系统维护").format(code=code))
     changes = patch.model_dump(exclude_unset=True)
     errors = Collector()
     _check_category(session, changes, errors)
@@ -127,15 +122,15 @@ def update_deadline(session: Session, actor: Principal, severity: str, patch: De
     _require_street(actor)
     row = session.get(SeverityDeadline, severity)
     if row is None:
-        raise NotFound(f"紧急程度不存在 / severity {severity} not found")
+        raise NotFound(_("紧急程度不存在").format(severity=severity))
     changes = patch.model_dump(exclude_unset=True)
     merged = {k: changes.get(k, getattr(row, k)) for k in ("accept_minutes", "on_site_minutes", "resolve_minutes")}
     errors = Collector()
     for key, value in merged.items():
         if value is None or not 1 <= value <= 60 * 24 * 90:
-            errors.add(key, "应为1分钟到90天 / must be 1 minute to 90 days", value=value)
+            errors.add(key, _("应为1分钟到90天"), value=value)
     if not errors.errors and not merged["accept_minutes"] <= merged["on_site_minutes"] <= merged["resolve_minutes"]:
-        errors.add("on_site_minutes", "须满足 受理 ≤ 到场 ≤ 办结 / accept ≤ on site ≤ resolve")
+        errors.add("on_site_minutes", _("须满足 受理 ≤ 到场 ≤ 办结"))
     errors.raise_if_any()
     before = audit.snapshot(row, list(merged))
     for key, value in merged.items():
@@ -166,49 +161,49 @@ def _check_rule(session: Session, actor: Principal, v: dict[str, Any]) -> None:
         v.get("category_code") is not None
         and session.scalar(select(EventCategory.id).where(EventCategory.code == v["category_code"])) is None
     ):
-        errors.add("category_code", "未知的事件类别 / unknown category", value=v["category_code"])
+        errors.add("category_code", _("未知的事件类别"), value=v["category_code"])
     if v.get("level") is not None and v["level"] not in PLACE_LEVELS:
-        errors.add("level", f"应为 / one of {', '.join(PLACE_LEVELS)}", value=v["level"])
+        errors.add("level", _("应为").format(join=", ".join(PLACE_LEVELS)), value=v["level"])
     _check_handler(session, v, errors)
     unit = None
     if v.get("unit_id") is not None:
         unit = session.get(GridUnit, v["unit_id"])
         if unit is None:
-            errors.add("unit_id", "网格单元不存在 / unit not found", value=v["unit_id"])
+            errors.add("unit_id", _("网格单元不存在"), value=v["unit_id"])
     if not -1000 <= int(v.get("priority") or 0) <= 100000:
-        errors.add("priority", "优先级超出范围 / priority out of range", value=v.get("priority"))
+        errors.add("priority", _("优先级超出范围"), value=v.get("priority"))
     errors.raise_if_any()
     if unit is None:
         if not actor.can(Perm.settings_street):
-            raise Forbidden("全局规则须由街道管理员设置 / only a street administrator sets rules for every place")
+            raise Forbidden(_("全局规则须由街道管理员设置"))
     elif not actor.covers_path(unit.path):
-        raise Forbidden("网格单元不在您的范围内 / the unit is outside your scope")
+        raise Forbidden(_("网格单元不在您的范围内"))
 
 
 def _check_handler(session: Session, v: dict[str, Any], errors: Collector) -> None:
     """Whom the rule hands reports to: a duty of the chain, a staff account, or an organization."""
     kind = v.get("handler_kind")
     if kind not in {k.value for k in HandlerKind}:
-        errors.add("handler_kind", "应为 duty, user, partner, team / must be duty, user, partner or team", value=kind)
+        errors.add("handler_kind", _("应为 duty, user, partner, team"), value=kind)
     elif kind == HandlerKind.duty.value:
         try:
             Duty(v.get("duty") or "")
         except ValueError:
-            errors.add("duty", f"应为 / one of {', '.join(d.value for d in DUTY_LEVEL)}", value=v.get("duty"))
+            errors.add("duty", _("应为").format(join=", ".join(d.value for d in DUTY_LEVEL)), value=v.get("duty"))
     elif kind == HandlerKind.user.value and v.get("user_id") is None:
-        errors.add("user_id", "须指定人员 / a user is required")
+        errors.add("user_id", _("须指定人员"))
     elif kind in (HandlerKind.partner.value, HandlerKind.team.value) and not (v.get("org_name") or "").strip():
-        errors.add("org_name", "须填写单位或队伍名称 / the organization or team name is required")
+        errors.add("org_name", _("须填写单位或队伍名称"))
     if v.get("user_id") is not None:
         user = session.get(User, v["user_id"])
         if user is None or not user.is_active or user.role == Role.resident.value:
-            errors.add("user_id", "须为在用的工作人员账号 / an active staff account", value=v["user_id"])
+            errors.add("user_id", _("须为在用的工作人员账号"), value=v["user_id"])
 
 
 def _get_rule(session: Session, actor: Principal, rule_id: int) -> RoutingRule:
     rule = session.get(RoutingRule, rule_id)
     if rule is None:
-        raise NotFound(f"规则不存在 / rule {rule_id} not found")
+        raise NotFound(_("规则不存在").format(rule_id=rule_id))
     return rule
 
 

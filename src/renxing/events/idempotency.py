@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from renxing.db import utcnow
 from renxing.errors import Conflict, FieldError, Invalid
 from renxing.events.models import IdempotencyKey
+from renxing.i18n import _
 
 HEADER = "Idempotency-Key"
 FORM_FIELD = "idempotency_key"  # for Open311 clients and forms, which cannot set headers
@@ -55,10 +56,7 @@ def read_key(*values: Any) -> str | None:
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
         if not isinstance(value, str) or not _KEY.match(value.strip()):
-            msg = (
-                f"幂等键须为 1 到 {MAX_KEY} 个可见 ASCII 字符 / "
-                f"an idempotency key is 1 to {MAX_KEY} visible ASCII characters"
-            )
+            msg = _("幂等键须为 1 到 {max_key} 个可见 ASCII 字符").format(max_key=MAX_KEY)
             raise Invalid(msg, [FieldError(HEADER, msg, value=str(value)[:40])])
         return value.strip()
     return None
@@ -93,10 +91,10 @@ def begin(session: Session, client: str, key: str, fp: str, *, now: datetime | N
         )
     ).one()
     if row.fingerprint != fp:
-        msg = "此幂等键已用于另一个不同的请求 / this idempotency key was already used with a different request"
+        msg = _("此幂等键已用于另一个不同的请求")
         raise Conflict(msg, [FieldError(HEADER, msg, value=key[:40])])
     if row.report_id is None and row.answer is None:  # claimed but never finished: nothing to repeat
-        msg = "此幂等键的请求未完成，请换一个键 / the request with this key did not finish; use a new key"
+        msg = _("此幂等键的请求未完成，请换一个键")
         raise Conflict(msg, [FieldError(HEADER, msg, value=key[:40])])
     return Prior(row.report_id, row.answer)
 

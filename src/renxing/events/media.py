@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from renxing.config import get_settings
 from renxing.errors import Collector
+from renxing.i18n import _, _l
 
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 DECODE_BUDGET = 64 * 1024 * 1024  # bytes of decoded pixels one photo may take (4096×4096 RGB)
@@ -42,7 +43,7 @@ DECODE_SLOTS = 2  # photos decoded at once in one process (the machine has few c
 _SLOTS = threading.BoundedSemaphore(DECODE_SLOTS)
 _BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2}  # Pillow keeps others in 4
 _PENDING = "renxing.media.written"
-_UNREADABLE = "不是有效的图片（只接受 JPEG、PNG、WebP）/ not a readable image: JPEG, PNG or WebP only"
+_UNREADABLE = _l("不是有效的图片（只接受 JPEG、PNG、WebP）")
 
 
 @dataclass(frozen=True)
@@ -60,10 +61,16 @@ class PhotoError(ValueError):
 
 
 def _too_many_pixels(limit: int, size: tuple[int, int] | None = None) -> PhotoError:
-    zh, en = (f"（{size[0]}×{size[1]}）", f" ({size[0]}×{size[1]})") if size else ("", "")
+    if size is None:
+        return PhotoError(
+            _("图片像素过多，上限 {tens_of_thousands} 万像素，请缩小后再传").format(
+                tens_of_thousands=limit // 10_000, limit=limit
+            )
+        )
     return PhotoError(
-        f"图片像素过多{zh}，上限 {limit // 10_000} 万像素，请缩小后再传 / "
-        f"image has too many pixels{en}, at most {limit:,}: scale it down"
+        _("图片像素过多（{width}×{height}），上限 {tens_of_thousands} 万像素，请缩小后再传").format(
+            width=size[0], height=size[1], tens_of_thousands=limit // 10_000, limit=limit
+        )
     )
 
 
@@ -118,9 +125,9 @@ def _decode(raw: bytes) -> tuple[Image.Image, str, bytes | None]:
     elif width * height * per_pixel > DECODE_BUDGET:
         side = int((DECODE_BUDGET // per_pixel) ** 0.5)
         raise PhotoError(
-            f"PNG/WebP 图片过大（{width}×{height}），最多约 {side}×{side}，请缩小或存为 JPEG / "
-            f"PNG or WebP too large to process ({width}×{height}; about {side}×{side} at most): "
-            "scale it down or save it as JPEG"
+            _("PNG/WebP 图片过大（{width}×{height}），最多约 {side}×{side}，请缩小或存为 JPEG").format(
+                width=width, height=height, side=side
+            )
         )
     icc = im.info.get("icc_profile")
     try:
@@ -137,9 +144,9 @@ def _decode(raw: bytes) -> tuple[Image.Image, str, bytes | None]:
 
 def clean_photo(raw: bytes, max_bytes: int) -> CleanPhoto:
     if len(raw) > max_bytes:
-        raise PhotoError(f"照片超过 {max_bytes // (1024 * 1024)} MB / photo larger than {max_bytes} bytes")
+        raise PhotoError(_("照片超过 {mb} MB").format(mb=max_bytes // (1024 * 1024), max_bytes=max_bytes))
     if not raw:
-        raise PhotoError("空文件 / empty file")
+        raise PhotoError(_("空文件"))
     clean, fmt, icc = _decode(raw)
     clean.info = {}  # drops exif, xmp, comments and PNG text chunks
     out = io.BytesIO()
@@ -163,7 +170,7 @@ def check_photos(
 ) -> list[CleanPhoto]:
     """Every photo cleaned, or a field error per bad one (all reported at once)."""
     if len(photos) > max_count:
-        errors.add(field, f"最多 {max_count} 张照片 / at most {max_count} photos", value=len(photos))
+        errors.add(field, _("最多 {max_count} 张照片").format(max_count=max_count), value=len(photos))
         return []
     out = []
     for i, raw in enumerate(photos):

@@ -8,6 +8,7 @@ and tests can refer to them without string typos.
 from enum import StrEnum
 
 from renxing.auth.policy import Perm, Role, has_perm
+from renxing.i18n import _l, _lp
 
 
 class Severity(StrEnum):
@@ -100,35 +101,35 @@ MAX_PHOTOS = 6
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 
 SEVERITY_LABELS = {
-    Severity.urgent: ("紧急", "urgent"),
-    Severity.high: ("较急", "high"),
-    Severity.normal: ("一般", "normal"),
-    Severity.low: ("较缓", "low"),
+    Severity.urgent: _l("紧急"),
+    Severity.high: _l("较急"),
+    Severity.normal: _l("一般"),
+    Severity.low: _l("较缓"),
 }
 CHANNEL_LABELS = {
-    Channel.resident_app: ("居民上报", "resident app"),
-    Channel.patrol: ("巡查上报", "patrol"),
-    Channel.phone: ("电话登记", "phone call"),
-    Channel.api: ("接口", "API"),
-    Channel.open311: ("Open311", "Open311"),
-    Channel.internal: ("系统生成", "internal"),
+    Channel.resident_app: _lp("channel", "居民上报"),
+    Channel.patrol: _lp("channel", "巡查上报"),
+    Channel.phone: _lp("channel", "电话登记"),
+    Channel.api: _lp("channel", "接口"),
+    Channel.open311: _lp("channel", "Open311"),
+    Channel.internal: _lp("channel", "系统生成"),
 }
 ACTION_LABELS = {
-    Action.submit: ("上报", "submitted"),
-    Action.route: ("分派", "routed"),
-    Action.assign: ("指派", "assigned"),
-    Action.transfer: ("转办", "transferred"),
-    Action.accept: ("受理", "accepted"),
-    Action.check_in: ("到场", "on site"),
-    Action.resolve: ("办结", "resolved"),
-    Action.close: ("关闭", "closed"),
-    Action.reject: ("退回", "rejected"),
-    Action.merge: ("合并", "merged"),
-    Action.merged_in: ("并入重复件", "duplicate merged in"),
-    Action.reopen: ("重新打开", "reopened"),
-    Action.feedback: ("评价", "feedback"),
-    Action.escalate: ("升级督办", "escalated"),
-    Action.auto_close: ("超时未评价自动关闭", "closed without feedback"),
+    Action.submit: _lp("action", "上报"),
+    Action.route: _lp("action", "分派"),
+    Action.assign: _lp("action", "指派"),
+    Action.transfer: _lp("action", "转办"),
+    Action.accept: _lp("action", "受理"),
+    Action.check_in: _lp("action", "到场"),
+    Action.resolve: _lp("action", "办结"),
+    Action.close: _lp("action", "关闭"),
+    Action.reject: _lp("action", "退回"),
+    Action.merge: _lp("action", "合并"),
+    Action.merged_in: _lp("action", "并入重复件"),
+    Action.reopen: _lp("action", "重新打开"),
+    Action.feedback: _lp("action", "评价"),
+    Action.escalate: _lp("action", "升级督办"),
+    Action.auto_close: _lp("action", "超时未评价自动关闭"),
 }
 
 

@@ -36,6 +36,7 @@ from renxing.events.policy import OPEN_STATES, ActorKind, State
 from renxing.events.scrub import PRIVATE_CHANNELS, may_publish, scrub
 from renxing.grid.models import Building, GridUnit
 from renxing.grid.scope import path_ids
+from renxing.i18n import _
 from renxing.people.models import Resident
 
 MAX_PUBLIC_TEXT = 2000
@@ -149,12 +150,12 @@ def public_view(session: Session, report: Report) -> dict[str, Any] | None:
 def _reasons(report: Report, category: EventCategory | None) -> list[str]:
     out = []
     if report.channel in PRIVATE_CHANNELS:
-        out.append("由其他业务生成（如关怀走访、传感器），不公开 / raised by another domain (a visit, a sensor)")
+        out.append(_("由其他业务生成（如关怀走访、传感器），不公开"))
     if not report.public_consent:
-        out.append("上报人未同意公开 / the reporter did not agree to publication")
+        out.append(_("上报人未同意公开"))
     if category is None or category.private:
         name = category.name_zh if category else report.category_code
-        out.append(f"类别「{name}」不公开 / the category is private")
+        out.append(_("类别「{name}」不公开").format(name=name))
     return out
 
 
@@ -197,10 +198,10 @@ def set_public_text(
     now = now or utcnow()
     report, kinds = service.load_report(session, actor, report_id, for_update=True)
     if not may_moderate(actor, kinds):
-        raise Forbidden("只有辖区社区工作者和街道管理员可以编辑公开内容 / only staff of the place moderate")
+        raise Forbidden(_("只有辖区社区工作者和街道管理员可以编辑公开内容"))
     text = (text or "").strip()
     if len(text) > MAX_PUBLIC_TEXT:
-        msg = f"公开内容过长 / the public text is too long (at most {MAX_PUBLIC_TEXT})"
+        msg = _("公开内容过长").format(max_public_text=MAX_PUBLIC_TEXT)
         raise Invalid(msg, [FieldError("text", msg, value=len(text))])
     names = known_names(session, [report])[report.id]
     old = session.get(ReportPublicText, report.id)
@@ -222,7 +223,7 @@ def set_public_text(
             "moderate",
             "report",
             report.id,
-            summary="公开内容 / public text" if text else "撤下公开内容 / public text withdrawn",
+            summary=_("公开内容") if text else _("撤下公开内容"),
             before={"public_text": scrub(old_text, names) or None},
             after={"public_text": scrub(text, names) or None},
         )

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from renxing.events.policy import HandlerKind
+from renxing.i18n import N_, bilingual
 
 DUTY_ZH = {
     "secretary": "社区书记",
@@ -116,16 +117,15 @@ def fallback(holders: list[Holder], staff: list[Staff], steps: list[str]) -> Dec
     for duty in ["grid_worker", *FALLBACK_CHAIN]:
         h, anyone = _with_account(holders, duty)
         if h is not None:
-            steps.append(f"兜底：{holder_label(h)} / fallback: {duty}")
+            steps.append(bilingual("兜底：{holder_label}", holder_label=holder_label(h), duty=duty))
             return Decision(h.user_id, holder_label(h), HandlerKind.duty.value, None, steps)
-        steps.append(
-            f"{DUTY_ZH[duty]}{'无账号' if anyone else '空缺'} / no {duty} {'with an account' if anyone else 'assigned'}"
-        )
+        why = N_("{duty}无账号") if anyone else N_("{duty}空缺")
+        steps.append(bilingual(why, duty=DUTY_ZH[duty], code=duty))
     if staff:
         s = staff[0]
-        steps.append(f"兜底：社区工作者 {s.label} / fallback: community staff")
+        steps.append(bilingual("兜底：社区工作者 {label}", label=s.label))
         return Decision(s.user_id, s.label, HandlerKind.user.value, None, steps)
-    steps.append("无人可分派，待人工指派 / nobody found: waiting for staff to assign")
+    steps.append(bilingual("无人可分派，待人工指派"))
     return Decision(None, None, None, None, steps)
 
 
@@ -133,31 +133,44 @@ def route(place: Place, rules: list[Rule], holders: list[Holder], staff: list[St
     """Pick the handler of a report; ``holders`` is the place's chain, ``staff`` those covering it."""
     steps: list[str] = []
     for rule in sorted((r for r in rules if matches(r, place)), key=order_key):
-        tag = f"规则 #{rule.id}"
         kind = rule.handler_kind
         if kind == HandlerKind.duty.value and rule.duty:
             h, anyone = _with_account(holders, rule.duty)
             if h is not None:
-                steps.append(f"{tag}：{holder_label(h)} / rule #{rule.id}: {rule.duty}")
+                steps.append(
+                    bilingual("规则 #{id}：{holder_label}", id=rule.id, holder_label=holder_label(h), duty=rule.duty)
+                )
                 return Decision(h.user_id, holder_label(h), kind, rule.id, steps)
-            why = "无账号 / has no account" if anyone else "空缺 / nobody holds it"
-            steps.append(f"{tag} 跳过：{DUTY_ZH.get(rule.duty, rule.duty)}{why}")
+            why = N_("规则 #{id} 跳过：{duty}无账号") if anyone else N_("规则 #{id} 跳过：{duty}空缺")
+            steps.append(bilingual(why, id=rule.id, duty=DUTY_ZH.get(rule.duty, rule.duty), code=rule.duty))
         elif kind == HandlerKind.user.value:
             if rule.user_id is not None and rule.user_label:
-                steps.append(f"{tag}：指定人员 {rule.user_label} / rule #{rule.id}: named user")
+                steps.append(bilingual("规则 #{id}：指定人员 {user_label}", id=rule.id, user_label=rule.user_label))
                 return Decision(rule.user_id, rule.user_label, kind, rule.id, steps)
-            steps.append(f"{tag} 跳过：指定人员不可用 / rule #{rule.id} skipped: user unavailable")
+            steps.append(bilingual("规则 #{id} 跳过：指定人员不可用", id=rule.id))
         elif kind in (HandlerKind.partner.value, HandlerKind.team.value) and rule.org_name:
             if rule.user_id is not None and rule.user_label:
-                steps.append(f"{tag}：{rule.org_name}（联系人 {rule.user_label}）/ rule #{rule.id}: {kind}")
+                steps.append(
+                    bilingual(
+                        "规则 #{id}：{org_name}（联系人 {user_label}）",
+                        id=rule.id,
+                        org_name=rule.org_name,
+                        user_label=rule.user_label,
+                        kind=kind,
+                    )
+                )
                 return Decision(rule.user_id, f"{rule.org_name}（{rule.user_label}）", kind, rule.id, steps)
             # An organization without an account on the platform: someone of the grid coordinates.
-            steps.append(f"{tag}：{rule.org_name}，无平台账号，由网格协调 / {kind} without an account")
+            steps.append(
+                bilingual(
+                    "规则 #{id}：{org_name}，无平台账号，由网格协调", id=rule.id, org_name=rule.org_name, kind=kind
+                )
+            )
             coord = fallback(holders, staff, steps)
             label = f"{rule.org_name}（协调：{coord.label}）" if coord.label else rule.org_name
             return Decision(coord.user_id, label, kind, rule.id, steps)
         else:
-            steps.append(f"{tag} 跳过：规则不完整 / rule #{rule.id} skipped: incomplete")
+            steps.append(bilingual("规则 #{id} 跳过：规则不完整", id=rule.id))
     if not steps:
-        steps.append("无匹配规则 / no rule matches")
+        steps.append(bilingual("无匹配规则"))
     return fallback(holders, staff, steps)

@@ -88,6 +88,7 @@ from renxing.geo import outlines, sphere
 from renxing.grid import service as grid_service
 from renxing.grid.models import GridUnit, Household, Level
 from renxing.grid.scope import path_ids, scope_clause
+from renxing.i18n import _, bilingual, in_each_lang, localized
 from renxing.people.service import LANDLINE, MOBILE, normalise_phone
 from renxing.signals.bus import bus as signals
 from renxing.signals.bus import publish
@@ -100,17 +101,17 @@ MERGE_HOURS = 24
 
 def _invalid_from(exc: ValidationError) -> Invalid:
     errors = [FieldError(".".join(str(p) for p in e["loc"]) or "request", e["msg"], None, None) for e in exc.errors()]
-    return Invalid("输入有误 / invalid input", errors)
+    return Invalid(_("输入有误"), errors)
 
 
 def actor_label(actor: Principal) -> str:
     if actor.is_system:
         return "系统"
-    return f"{ROLE_LABELS[actor.role][0]} {actor.display_name or actor.username}"
+    return f"{in_each_lang(ROLE_LABELS[actor.role])['zh']} {actor.display_name or actor.username}"
 
 
 def user_label(user: User) -> str:
-    return f"{ROLE_LABELS[Role(user.role)][0]} {user.display_name}"
+    return f"{in_each_lang(ROLE_LABELS[Role(user.role)])['zh']} {user.display_name}"
 
 
 def report_link(report_id: int) -> str:
@@ -192,32 +193,32 @@ def locate(
     """The place of a report: the household, the unit picked, or where the point falls."""
     point_given = data.lat is not None or data.long is not None
     if point_given and not sphere.valid_point(data.long, data.lat):
-        errors.add("lat", "坐标无效 / not a valid WGS-84 point", value=data.lat)
-        errors.add("long", "坐标无效 / not a valid WGS-84 point", value=data.long)
+        errors.add("lat", _("坐标无效"), value=data.lat)
+        errors.add("long", _("坐标无效"), value=data.long)
         return None
     if data.household_id is not None:
         hh = session.get(Household, data.household_id)
         if hh is None or (actor.role is Role.resident and not actor.is_system and hh.id != actor.household_id):
             # Residents report from their own household only; others' households stay unknown.
-            errors.add("household_id", "户不存在或不可选 / household not found", value=data.household_id)
+            errors.add("household_id", _("户不存在或不可选"), value=data.household_id)
             return None
         return Located(hh.building_id, hh.path, "household", hh.id, "household")
     if data.unit_id is not None:
         unit = session.get(GridUnit, data.unit_id)
         if unit is None or unit.level == Level.street.value:
-            msg = "请选择社区内的楼栋或网格 / pick a building or unit of a community"
+            msg = _("请选择社区内的楼栋或网格")
             errors.add("unit_id", msg, value=data.unit_id)
             return None
         return Located(unit.id, unit.path, unit.level, None, "unit")
     if point_given:
         hit = geo_index(session, versions).locate(data.long, data.lat, nearest_m=NEAREST_BUILDING_M)  # type: ignore[arg-type]
         if hit is None:
-            msg = "该位置不在任何社区范围内 / the point lies outside every community"
+            msg = _("该位置不在任何社区范围内")
             errors.add("lat", msg, value=data.lat)
             errors.add("long", msg, value=data.long)
             return None
         return Located(hit.unit_id, hit.path, hit.level, None, hit.source)
-    errors.add("place", "请选择楼栋或在地图上选点 / pick a building or a point on the map")
+    errors.add("place", _("请选择楼栋或在地图上选点"))
     return None
 
 
@@ -328,11 +329,11 @@ def ladder(session: Session, unit_id: int, household_id: int | None, on: date | 
 def _check_channel(actor: Principal, channel: Channel) -> None:
     if channel in (Channel.open311, Channel.internal):
         if not actor.is_system:
-            raise Forbidden(f"渠道 {channel.value} 仅供系统接口 / channel {channel.value} is for system callers")
+            raise Forbidden(_("渠道 {value} 仅供系统接口").format(value=channel.value))
     elif channel in (Channel.patrol, Channel.phone) and not (actor.is_system or actor.role in PATROL_ROLES):
-        raise Forbidden(f"角色 {actor.role.value} 不能使用渠道 {channel.value} / role may not use this channel")
+        raise Forbidden(_("角色 {value} 不能使用渠道 {value2}").format(value=actor.role.value, value2=channel.value))
     elif actor.user_id is None and not actor.is_system:
-        raise Forbidden("请先登录 / please log in")
+        raise Forbidden(_("请先登录"))
 
 
 def _reporter(
@@ -348,16 +349,16 @@ def _reporter(
     if on_behalf:
         name = (data.reporter_name or "").strip() or None
         if channel is Channel.phone and not name:
-            errors.add("reporter_name", "电话登记须填来电人 / the caller's name is required")
+            errors.add("reporter_name", _("电话登记须填来电人"))
         phone = normalise_phone(data.reporter_phone)
         if phone and not (MOBILE.match(phone) or LANDLINE.match(phone)):
-            errors.add("reporter_phone", "电话号码格式错误 / not a valid phone number", value=data.reporter_phone)
+            errors.add("reporter_phone", _("电话号码格式错误"), value=data.reporter_phone)
         email = (data.reporter_email or "").strip() or None
         if email and "@" not in email:
-            errors.add("reporter_email", "邮箱格式错误 / not an e-mail address", value=email)
+            errors.add("reporter_email", _("邮箱格式错误"), value=email)
         return None, name, phone, email
     if data.reporter_name or data.reporter_phone or data.reporter_email:
-        errors.add("reporter_name", "本人上报无需填写上报人 / reporter details are only for calls and systems")
+        errors.add("reporter_name", _("本人上报无需填写上报人"))
     uid = actor.user_id
     phone = None
     if uid is not None:
@@ -415,7 +416,7 @@ def submit_report(
     try:
         channel = Channel(channel)
     except ValueError as exc:
-        raise Invalid("渠道无效 / unknown channel", [FieldError("channel", str(exc))]) from exc
+        raise Invalid(_("渠道无效"), [FieldError("channel", str(exc))]) from exc
     if not isinstance(data, ReportIn):
         try:
             data = ReportIn.model_validate(data)
@@ -427,14 +428,14 @@ def submit_report(
     category = cache.categories(session, versions).get(data.category)
     minutes = cache.deadlines(session, versions)
     if category is None or not category.active:
-        errors.add("category", "未知的事件类别 / unknown category", value=data.category)
+        errors.add("category", _("未知的事件类别"), value=data.category)
     description = data.description.strip()
     if not description:
-        errors.add("description", "请描述问题 / describe the problem")
+        errors.add("description", _("请描述问题"))
     severity = category.default_severity if category else Severity.normal.value
     if data.severity is not None:
         if data.severity not in minutes:
-            errors.add("severity", "紧急程度无效 / unknown severity", value=data.severity)
+            errors.add("severity", _("紧急程度无效"), value=data.severity)
         elif actor.is_system or actor.role in STAFF_ROLES:
             severity = data.severity  # residents' reports take the category's severity; staff grade them
     reporter_id, reporter_name, reporter_phone, reporter_email = _reporter(
@@ -503,7 +504,7 @@ def submit_report(
             "action": Action.submit.value,
             "from_state": None,
             "to_state": State.submitted.value,
-            "note": CHANNEL_LABELS[channel][0],
+            "note": bilingual(CHANNEL_LABELS[channel]),
             "data": None,
         },
         {
@@ -513,7 +514,7 @@ def submit_report(
             "action": Action.route.value,
             "from_state": State.submitted.value,
             "to_state": state.value,
-            "note": f"分派给 {decision.label} / routed to {decision.label}" if decision.label else decision.steps[-1],
+            "note": bilingual("分派给 {label}", label=decision.label) if decision.label else decision.steps[-1],
             "data": {"steps": decision.steps, "rule_id": decision.rule_id},
         },
     ]
@@ -675,11 +676,11 @@ def load_report(
         stmt = stmt.with_for_update()
     report = session.scalar(stmt)
     if report is None:
-        raise NotFound(f"事件不存在 / report {report_id} not found")
+        raise NotFound(_("事件不存在").format(report_id=report_id))
     kinds = kinds_of(session, actor, report)
     # 404 rather than 403: whether someone reported something is not for everyone to learn.
     if not kinds and not _is_follower(session, actor, report.id):
-        raise NotFound(f"事件不存在 / report {report_id} not found")
+        raise NotFound(_("事件不存在").format(report_id=report_id))
     return report, kinds
 
 
@@ -708,14 +709,17 @@ def _transition(
 ) -> ReportTransition:
     rows = list(session.scalars(select(ReportTransition).where(ReportTransition.action == action.value)))
     if not any(kinds & parse_actors(r.actors) for r in rows):
-        raise Forbidden(f"您不能对此事件执行「{ACTION_LABELS[action][0]}」/ you may not {action.value} this report")
+        raise Forbidden(_("您不能对此事件执行「{action}」").format(action=ACTION_LABELS[action], code=action.value))
     row = next((r for r in rows if r.from_state == report.state), None)
     if row is None:
-        label = state_labels(session).get(report.state, (report.state, report.state))
-        verb, state = ACTION_LABELS[action][0], label[1].lower()
-        raise Conflict(f"事件当前为「{label[0]}」，不能{verb} / a report {state} does not allow {action.value}")
+        state = localized(*state_labels(session).get(report.state, (report.state, report.state)))
+        raise Conflict(
+            _("事件当前为「{state}」，不能{action}").format(
+                state=state, action=ACTION_LABELS[action], code=action.value
+            )
+        )
     if not kinds & parse_actors(row.actors):
-        raise Forbidden(f"您不能对此事件执行「{ACTION_LABELS[action][0]}」/ you may not {action.value} this report")
+        raise Forbidden(_("您不能对此事件执行「{action}」").format(action=ACTION_LABELS[action], code=action.value))
     return row
 
 
@@ -826,15 +830,15 @@ def _note(text: str | None) -> str | None:
 def _require_note(row: ReportTransition, value: str | None, field: str) -> str | None:
     value = _note(value)
     if row.requires_note and not value:
-        raise Invalid("请填写说明 / a reason is required", [FieldError(field, "必填 / required")])
+        raise Invalid(_("请填写说明"), [FieldError(field, _("必填"))])
     return value
 
 
 def _target_user(session: Session, user_id: int | None, field: str = "to_user_id") -> User:
     user = session.get(User, user_id) if user_id is not None else None
     if user is None or not user.is_active or user.role == Role.resident.value:
-        msg = "须为在用的工作人员账号 / an active staff account"
-        raise Invalid("承办人无效 / no such handler", [FieldError(field, msg)])
+        msg = _("须为在用的工作人员账号")
+        raise Invalid(_("承办人无效"), [FieldError(field, msg)])
     return user
 
 
@@ -887,7 +891,7 @@ def transfer(
     reason = _require_note(row, reason, "reason")
     label = _note(to_label)
     if to_user_id is None and not label:
-        raise Invalid("请指定转办对象 / whom to transfer to", [FieldError("to_user_id", "必填 / required")])
+        raise Invalid(_("请指定转办对象"), [FieldError("to_user_id", _("必填"))])
     previous = report.handler_user_id
     if to_user_id is not None:
         user = _target_user(session, to_user_id)
@@ -938,7 +942,7 @@ def check_in(
     report, kinds = load_report(session, actor, report_id, for_update=True)
     row = _transition(session, actor, report, kinds, Action.check_in)
     if not sphere.valid_point(lon, lat):
-        msg = "到场须有位置 / a check-in needs the position"
+        msg = _("到场须有位置")
         raise Invalid(msg, [FieldError("lat", msg), FieldError("long", msg)])
     cleaned = _photo(photo)
     distance = (
@@ -1025,14 +1029,14 @@ def merge(
     report, kinds = load_report(session, actor, report_id, for_update=True)
     row = _transition(session, actor, report, kinds, Action.merge)
     if into_report_id is None or into_report_id == report.id:
-        msg = "请指定合并到的事件 / which report is the original"
-        raise Invalid(msg, [FieldError("into_report_id", "必填 / required")])
+        msg = _("请指定合并到的事件")
+        raise Invalid(msg, [FieldError("into_report_id", _("必填"))])
     try:
-        target, _ = load_report(session, actor, into_report_id, for_update=True)
+        target, _target_kinds = load_report(session, actor, into_report_id, for_update=True)
     except NotFound as exc:
-        raise Invalid("目标事件不存在 / no such report", [FieldError("into_report_id", str(exc.message))]) from exc
+        raise Invalid(_("目标事件不存在"), [FieldError("into_report_id", str(exc.message))]) from exc
     if State(target.state) not in OPEN_STATES and target.state != State.resolved.value:
-        raise Conflict("目标事件已结束，不能并入 / the original is finished; nothing can be merged into it")
+        raise Conflict(_("目标事件已结束，不能并入"))
     report.merged_into_id = target.id
     report.closed_at = now
     told = {"other_report_id": target.id}
@@ -1049,7 +1053,7 @@ def merge(
             action=Action.merged_in.value,
             from_state=target.state,
             to_state=target.state,
-            note=f"#{report.id} 并入 / #{report.id} merged in",
+            note=bilingual("#{id} 并入", id=report.id),
             data={"from": report.id},
         )
     )
@@ -1074,7 +1078,7 @@ def _reopen(
     session: Session, actor: Principal, report: Report, row: ReportTransition, reason: str | None, now: datetime
 ) -> None:
     if report.resolved_at is None or now - report.resolved_at > timedelta(days=FEEDBACK_DAYS):
-        raise Conflict(f"办结已超过{FEEDBACK_DAYS}天，不能重新打开 / more than {FEEDBACK_DAYS} days since resolution")
+        raise Conflict(_("办结已超过{feedback_days}天，不能重新打开").format(feedback_days=FEEDBACK_DAYS))
     report.reopen_count += 1
     report.closed_at = None
     report.close_reason = None
@@ -1099,16 +1103,16 @@ def feedback(
     report, kinds = load_report(session, actor, report_id, for_update=True)
     errors = Collector()
     if solved is None:
-        errors.add("solved", "请说明是否解决 / say whether it was solved")
+        errors.add("solved", _("请说明是否解决"))
     if rating is not None and not 1 <= rating <= 5:
-        errors.add("rating", "评分应为1到5 / rating must be 1 to 5", value=rating)
+        errors.add("rating", _("评分应为1到5"), value=rating)
     errors.raise_if_any()
     if not may_give_feedback(report, kinds):
-        raise Forbidden("评价由上报人作出 / feedback comes from the reporter, never from the handler")
+        raise Forbidden(_("评价由上报人作出"))
     action = Action.feedback if solved else Action.reopen
     row = _transition(session, actor, report, kinds, action)
     if row.from_state != State.resolved.value:
-        raise Conflict("只能评价已办结的事件 / only a resolved report takes feedback")
+        raise Conflict(_("只能评价已办结的事件"))
     report.feedback_solved, report.feedback_rating = solved, rating
     report.feedback_comment, report.feedback_at = _note(comment), now
     data = {"solved": solved, "rating": rating}
@@ -1117,8 +1121,8 @@ def feedback(
         told = {"rating": rating}
         _apply(session, actor, report, row, Action.feedback, now, note=_note(comment), data=data, told=told)
         return report
-    _reopen(session, actor, report, row, _note(comment) or "居民反馈未解决 / not solved", now)
-    escalate(session, report, now, reason="居民反馈未解决 / the reporter says it is not solved")
+    _reopen(session, actor, report, row, _note(comment) or bilingual("居民反馈未解决"), now)
+    escalate(session, report, now, reason=bilingual("居民反馈未解决"))
     return report
 
 
@@ -1184,7 +1188,7 @@ def perform(
 ) -> Report:
     """Any action by name, its arguments from :class:`ActionIn` (the web layer's entry)."""
     if action not in ACTIONS:
-        raise NotFound(f"未知操作 / unknown action {action}")
+        raise NotFound(_("未知操作").format(action=action))
     if not isinstance(data, ActionIn):
         try:
             data = ActionIn.model_validate(data or {})
@@ -1192,7 +1196,7 @@ def perform(
             raise _invalid_from(exc) from exc
     a = Action(action)
     if photo is not None and a not in (Action.check_in, Action.resolve):
-        raise Invalid("此操作不带照片 / this action takes no photo", [FieldError("photo", "unexpected")])
+        raise Invalid(_("此操作不带照片"), [FieldError("photo", "unexpected")])
     reason = data.reason if data.reason is not None else data.note
     if a is Action.assign:
         return assign(session, actor, report_id, to_user_id=data.to_user_id, note=data.note, now=now)

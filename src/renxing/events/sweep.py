@@ -64,6 +64,7 @@ from renxing.events.deadlines import Minutes, next_rung
 from renxing.events.ladders import household_rungs, unit_ladders
 from renxing.events.models import ReportEvent, ReportFollower, SeverityDeadline, report_schedule, reports
 from renxing.events.policy import OPEN_STATES, STEP_OF_STATE, Action, State
+from renxing.i18n import bilingual
 from renxing.signals.bus import deliver_pending, publish
 from renxing.signals.catalog import EscalationDigest, ReportsAutoClosed
 
@@ -180,9 +181,9 @@ def _grace_rows(now: datetime, minutes: dict[str, Minutes]) -> list[dict]:
 
 def _reason(t):
     return case(
-        (t.c.state == State.accepted.value, literal("（超时未到场 / not on site in time）")),
-        (t.c.state == State.on_site.value, literal("（超时未办结 / not resolved in time）")),
-        else_=literal("（超时未受理 / not accepted in time）"),
+        (t.c.state == State.accepted.value, literal("（" + bilingual("超时未到场") + "）")),
+        (t.c.state == State.on_site.value, literal("（" + bilingual("超时未办结") + "）")),
+        else_=literal("（" + bilingual("超时未受理") + "）"),
     )
 
 
@@ -234,7 +235,7 @@ def _auto_close(session: Session, now: datetime, result: SweepResult) -> None:
     resolved = select(d.c.report_id).where(d.c.state == State.resolved.value)
     if session.execute(resolved.limit(1)).first() is None:
         return
-    note = "办结后7天未评价，自动关闭 / closed: no feedback within 7 days"
+    note = bilingual("办结后7天未评价，自动关闭")  # stored: for readers of either language
     session.execute(
         insert(ReportEvent.__table__).from_select(
             ["report_id", "at", "actor_label", "action", "from_state", "to_state", "note"],

@@ -7,6 +7,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from renxing.db import Base, UTCDateTime, utcnow
+from renxing.i18n import _l
 
 
 class OrgKind(StrEnum):
@@ -21,14 +22,14 @@ class OrgKind(StrEnum):
 
 
 KIND_LABELS = {
-    OrgKind.social_org: ("社会组织", "social organization"),
-    OrgKind.property_company: ("物业", "property company"),
-    OrgKind.police: ("派出所", "police station"),
-    OrgKind.fire_brigade: ("消防救援站", "fire rescue station"),
-    OrgKind.clinic: ("社区卫生服务站", "community clinic"),
-    OrgKind.school: ("学校", "school"),
-    OrgKind.enterprise: ("企业", "enterprise"),
-    OrgKind.other: ("其他", "other"),
+    OrgKind.social_org: _l("社会组织"),
+    OrgKind.property_company: _l("物业"),
+    OrgKind.police: _l("派出所"),
+    OrgKind.fire_brigade: _l("消防救援站"),
+    OrgKind.clinic: _l("社区卫生服务站"),
+    OrgKind.school: _l("学校"),
+    OrgKind.enterprise: _l("企业"),
+    OrgKind.other: _l("其他"),
 }
 
 

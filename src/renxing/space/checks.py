@@ -22,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from renxing.geo.metric import LocalPlane
 from renxing.geo.sphere import haversine_m
+from renxing.i18n import _
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def buildings_in_high_hazard(zones: Sequence[Zone], buildings: Sequence[Place], 
                     "buildings",
                     b.id,
                     b.name,
-                    f"楼栋位于高风险区「{worst.name}」/ building lies in high-hazard zone {worst.name!r}",
+                    _("楼栋位于高风险区「{name}」").format(name=worst.name),
                     {"zones": [z.id for z in hit], "level": worst.level, "kind": worst.kind},
                 )
             )
@@ -124,7 +125,7 @@ def shelters_in_hazard(zones: Sequence[Zone], shelters: Sequence[ShelterSite]) -
                     "shelters",
                     s.id,
                     s.name,
-                    f"避难场所位于风险区「{worst.name}」/ shelter lies in hazard zone {worst.name!r}",
+                    _("避难场所位于风险区「{name}」").format(name=worst.name),
                     {"zones": [z.id for z in hit], "level": worst.level, "kind": worst.kind, "status": s.status},
                 )
             )
@@ -143,7 +144,7 @@ def shelter_access(shelters: Sequence[ShelterSite], roads: Sequence[Line], acces
                     "shelters",
                     s.id,
                     s.name,
-                    f"出入口少于两个（{s.exits}）/ fewer than two exits ({s.exits})",
+                    _("出入口少于两个（{exits}）").format(exits=s.exits),
                     {"exits": s.exits},
                 )
             )
@@ -161,7 +162,7 @@ def shelter_access(shelters: Sequence[ShelterSite], roads: Sequence[Line], acces
                     "shelters",
                     s.id,
                     s.name,
-                    f"通达道路少于两条（{len(names)}）/ fewer than two access roads ({len(names)})",
+                    _("通达道路少于两条（{len}）").format(len=len(names)),
                     {"roads": sorted(names), "access_m": access_m},
                 )
             )
@@ -178,8 +179,9 @@ def narrow_passages(passages: Sequence[Line], min_width_m: float = 4.0) -> list[
                     "passages",
                     p.id,
                     p.name,
-                    f"通道宽 {p.width_m:g} m，低于 {min_width_m:g} m / "
-                    f"passage {p.width_m:g} m wide, under {min_width_m:g} m",
+                    _("通道宽 {width_m:g} m，低于 {min_width_m:g} m").format(
+                        width_m=p.width_m, min_width_m=min_width_m
+                    ),
                     {"width_m": p.width_m, "min_width_m": min_width_m},
                 )
             )
@@ -208,8 +210,9 @@ def area_capacity(areas: Sequence[Place], shelters: Sequence[ShelterSite], radiu
                     "areas",
                     a.id,
                     a.name,
-                    f"附近避难容量 {places} 人，少于人口 {a.population} 人 / "
-                    f"nearby shelter capacity {places} below population {a.population}",
+                    _("附近避难容量 {places} 人，少于人口 {population} 人").format(
+                        places=places, population=a.population
+                    ),
                     {"capacity": places, "population": a.population, "shortfall": a.population - places},
                 )
             )

@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from renxing.geo.coords import UnknownCRS, convert
+from renxing.i18n import _
 
 
 def coords_command(
@@ -55,8 +56,12 @@ def register(app: typer.Typer, import_app: typer.Typer, console: Console) -> Non
         if result is None:
             raise typer.Exit(1)
         console.print(
-            f"[green]已导入 / imported[/green] 道路 {result.roads} 条 / roads, 建筑 {result.buildings} 栋 / buildings, "
-            f"兴趣点 {result.pois} 个 / POIs"
+            "[green]"
+            + _("已导入")
+            + "[/green] "
+            + _("道路 {roads} 条，建筑 {buildings} 栋，兴趣点 {pois} 个").format(
+                roads=result.roads, buildings=result.buildings, pois=result.pois
+            )
         )
 
     @import_app.command("geojson")
@@ -74,4 +79,6 @@ def register(app: typer.Typer, import_app: typer.Typer, console: Console) -> Non
         count = geojson_io.run_cli_import(file, layer, community, crs, console=console)
         if count is None:
             raise typer.Exit(1)
-        console.print(f"[green]已导入 / imported[/green] {count} 个要素 / features → {layer}")
+        console.print(
+            "[green]" + _("已导入") + "[/green] " + _("{count} 个要素 → {layer}").format(count=count, layer=layer)
+        )

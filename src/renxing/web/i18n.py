@@ -55,26 +55,3 @@ class RequestLanguage:
             return
         with use_lang(request_lang(scope)):
             await self.app(scope, receive, send)
-
-
-# --- transitional: the old calls, answered from the catalog, until every module uses renxing.i18n
-from renxing.i18n import current_lang, gettext  # noqa: E402
-
-
-def register(catalog: dict[str, str]) -> None:
-    return None
-
-
-def lang_of(request) -> str:
-    return current_lang()
-
-
-def translate(text: str, lang: str) -> str:
-    with use_lang(lang):
-        return gettext(text)
-
-
-def pick(pair, lang: str) -> str:
-    if isinstance(pair, tuple):
-        return pair[1] if lang == "en" else pair[0]
-    return str(pair)

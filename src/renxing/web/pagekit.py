@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request
-from jinja2 import pass_context
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
@@ -15,21 +14,6 @@ from renxing.auth.policy import ROLE_LABELS
 from renxing.errors import FieldError
 from renxing.i18n import _l
 from renxing.web.templating import templates
-
-
-def half(text: str | None, lang: str) -> str:
-    """Service messages read "中文 / English": show the half of the page's language."""
-    if not text:
-        return ""
-    zh, sep, en = str(text).partition(" / ")
-    if not sep:
-        return str(text)
-    return en if lang == "en" else zh
-
-
-@pass_context
-def _bi(ctx: Any, text: str | None) -> str:
-    return half(text, ctx.get("lang", "zh"))
 
 
 def page_numbers(page: int, pages: int, around: int = 2) -> list[int | None]:
@@ -93,7 +77,6 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
     return out
 
 
-templates.env.filters["bi"] = _bi
 templates.env.globals["page_numbers"] = page_numbers
 templates.env.globals["with_params"] = with_params
 templates.env.globals["ROLE_LABELS"] = ROLE_LABELS

@@ -13,7 +13,6 @@ from renxing import i18n
 from renxing.config import get_settings
 from renxing.errors import FieldError
 from renxing.web.i18n import LANG_COOKIE
-from renxing.web.i18n import pick as _legacy_pick
 
 ROOT = Path(__file__).resolve().parent.parent
 # Each domain keeps its templates in its own folder; one loader searches them all.
@@ -27,7 +26,8 @@ templates.env.install_gettext_callables(  # type: ignore[attr-defined]
 )
 # Lazy labels (``_l``) inside data a page hands to its scripts as JSON.
 templates.env.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": str}
-templates.env.globals["localized"] = i18n.localized
+templates.env.globals["localized"] = i18n.localized  # rows named in both languages (categories, states)
+templates.env.filters["stored"] = i18n.stored  # text stored for readers of either language
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -44,7 +44,6 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
     ctx = {
         "request": request,
         "lang": lang,
-        "pick": lambda pair: _legacy_pick(pair, lang),
         "principal": getattr(request.state, "principal", None),
         "csrf_token": getattr(request.state, "csrf_token", ""),
         **(context or {}),

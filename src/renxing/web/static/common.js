@@ -41,13 +41,6 @@ window.rx = (function () {
     return JSON.parse(node.textContent);
   }
 
-  // Service messages read "中文 / English": the page's half.
-  function half(text, lang) {
-    var s = str(text), i = s.indexOf(" / ");
-    if (i < 0) { return s; }
-    return (lang || document.documentElement.lang) === "en" ? s.slice(i + 3) : s.slice(0, i);
-  }
-
   function csrfToken() {
     var m = document.querySelector('meta[name="csrf-token"]');
     return m ? m.getAttribute("content") : "";
@@ -148,6 +141,6 @@ window.rx = (function () {
       .catch(function () {});
   });
 
-  return {el: el, append: append, label: label, esc: esc, data: data, half: half, csrfToken: csrfToken, api: api,
+  return {el: el, append: append, label: label, esc: esc, data: data, csrfToken: csrfToken, api: api,
           axisTip: axisTip, empty: empty};
 })();

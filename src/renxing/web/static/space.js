@@ -13,7 +13,7 @@
                      school: "#1d5fa8", park: "#1e7b45", police: "#2c3e50", supermarket: "#b7950b",
                      supply_point: "#8e44ad"};
 
-  var el = rx.el, label = rx.label, half = rx.half;
+  var el = rx.el, label = rx.label;
 
   // A divIcon's content as a node: a span of the given class and inline style, holding text.
   function iconNode(cls, style, text) {
@@ -373,13 +373,13 @@
         if (box) {
           box.classList.add("has-error");
           var s = box.querySelector(".field-error");
-          s.textContent = half(e.message, cfg.lang);
+          s.textContent = e.message;
           s.hidden = false;
         } else {
-          rest.push(half(e.message, cfg.lang) + (e.field ? " (" + e.field + ")" : ""));
+          rest.push(e.message + (e.field ? " (" + e.field + ")" : ""));
         }
       });
-      if (!body.errors || !body.errors.length) { rest.push(half(body.detail, cfg.lang)); }
+      if (!body.errors || !body.errors.length) { rest.push(body.detail); }
       general.textContent = rest.join("；");
       general.hidden = !rest.length;
     }
@@ -473,7 +473,7 @@
           .then(function (r) {
             m.closePopup();
             if (r.ok) { reload(dp[0], false); flash(cfg.t.deleted); }
-            else { r.json().then(function (b) { window.alert(half(b.detail, cfg.lang)); }); }
+            else { r.json().then(function (b) { window.alert(b.detail); }); }
           });
       }
     });
