@@ -16,6 +16,11 @@ Every answer, errors too, is in the format asked for; errors are the spec's own 
 for bad parameters, 403 for a missing or invalid api_key and 404 for what does not exist.
 Each request is one transaction: on any error nothing is stored. Parameters are read here by
 hand (not by FastAPI's validation) so that even malformed ones get the spec's error body.
+
+This module is the HTTP side only; the work is :mod:`~renxing.events.open311_services`
+(services, definitions, jurisdictions), :mod:`~renxing.events.open311_intake` (POST, with
+:mod:`~renxing.events.open311_address`) and :mod:`~renxing.events.open311_search` (reads);
+the shapes documented for each route are :mod:`~renxing.events.open311_schemas`.
 """
 
 import json
@@ -23,6 +28,8 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -34,9 +41,20 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from renxing.apikeys import service as apikeys
 from renxing.config import get_settings
 from renxing.errors import Forbidden, NotAuthenticated, NotFound, ServiceError
-from renxing.events import idempotency
-from renxing.events import open311_service as o311
+from renxing.events import idempotency, open311_intake, open311_search, open311_services
+from renxing.events.open311_schemas import (
+    CreatedOut,
+    DiscoveryOut,
+    Open311ErrorOut,
+    RequestIn,
+    ServiceDefinitionOut,
+    ServiceOut,
+    ServiceRequestOut,
+    TokenOut,
+    post_body_schema,
+)
 from renxing.events.policy import MAX_PHOTO_BYTES
+from renxing.i18n import _, _l
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 
@@ -51,11 +69,22 @@ ITEMS = {
     "endpoints": "endpoint",
     "formats": "format",
 }
-POST_FIELDS = {f.name for f in o311.RequestIn.__dataclass_fields__.values()} - {"attributes"}
+POST_FIELDS = set(RequestIn.model_fields) - {"attributes"}
 ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]{1,60})\](\[\])?$")
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 cannot carry
-BAD_FORMAT = "格式应为 json 或 xml / the format must be json or xml"
+BAD_FORMAT = _l("格式应为 json 或 xml")
 MEDIA = "media"  # the multipart file field some clients send the photo in
+
+
+def documented(model: Any, xml_root: str) -> dict[int | str, dict[str, Any]]:
+    """The answers of a route as sent: 200 in JSON (the model) or XML (``<xml_root>``), and the
+    spec's error list with 400. (403 and 404 carry the same list; the app documents its own shape.)"""
+    text = {"schema": {"type": "string", "description": f"the same fields as XML, in <{xml_root}>"}}
+    errors = {"schema": {"type": "string", "description": "<errors><error><code/><description/></error></errors>"}}
+    return {
+        200: {"model": model, "description": "in the format the path names", "content": {"text/xml": text}},
+        400: {"model": list[Open311ErrorOut], "description": "a bad parameter", "content": {"text/xml": errors}},
+    }
 
 
 # ---- rendering ---------------------------------------------------------------------------
@@ -147,15 +176,19 @@ def _many(q: QueryParams, name: str) -> str | None:
 # ---- routes ------------------------------------------------------------------------------
 
 
-@router.get("/discovery.{fmt}", summary="Open311 service discovery")
+@router.get("/discovery.{fmt}", summary="Open311 service discovery", responses=documented(DiscoveryOut, "discovery"))
 def discovery(fmt: str, request: Request) -> Response:
     f = _format(fmt)
     if f is None:
         return errors("xml", 404, [BAD_FORMAT])
-    return render(f, "discovery", o311.discovery(get_settings().public_url))
+    return render(f, "discovery", open311_services.discovery(get_settings().public_url))
 
 
-@router.get("/services.{fmt}", summary="Open311: the service list (one per report category)")
+@router.get(
+    "/services.{fmt}",
+    summary="Open311: the service list (one per report category)",
+    responses=documented(list[ServiceOut], "services"),
+)
 def service_list(fmt: str, request: Request) -> Response:
     f = _format(fmt)
     if f is None:
@@ -163,13 +196,17 @@ def service_list(fmt: str, request: Request) -> Response:
     jurisdiction = _one(request.query_params, "jurisdiction_id")
 
     def work(session: Session) -> list[dict]:
-        o311.jurisdiction_path(session, jurisdiction)
-        return o311.services(session)
+        open311_services.jurisdiction_path(session, jurisdiction)
+        return open311_services.services(session)
 
     return _answer(request, f, "services", work)
 
 
-@router.get("/services/{ref}", summary="Open311: a service definition (its attributes)")
+@router.get(
+    "/services/{ref}",
+    summary="Open311: a service definition (its attributes); ref is the service code and the format, e.g. gas.json",
+    responses=documented(ServiceDefinitionOut, "service_definition"),
+)
 def service_definition(ref: str, request: Request) -> Response:
     code, f = _split(ref)
     if f is None:
@@ -177,71 +214,97 @@ def service_definition(ref: str, request: Request) -> Response:
     jurisdiction = _one(request.query_params, "jurisdiction_id")
 
     def work(session: Session) -> dict:
-        o311.jurisdiction_path(session, jurisdiction)
-        return o311.definition(session, code)
+        open311_services.jurisdiction_path(session, jurisdiction)
+        return open311_services.definition(session, code)
 
     return _answer(request, f, "service_definition", work)
 
 
-@router.post("/requests.{fmt}", summary="Open311: post a service request (form-encoded, api_key required)")
+@dataclass
+class Posted:
+    """A POST as received: the known parameters, the answers, the photo, files that do not belong."""
+
+    is_form: bool
+    fields: dict[str, str] = field(default_factory=dict)
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+    photos: list[bytes] = field(default_factory=list)
+    other_files: list[str] = field(default_factory=list)
+
+
+async def _read_post(request: Request) -> Posted:
+    """The form's fields (unknown ones dropped, empty ones too), read before any transaction;
+    StarletteHTTPException when the form cannot be parsed."""
+    ctype = request.headers.get("content-type", "").lower()
+    posted = Posted(is_form=ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")))
+    if not posted.is_form:
+        return posted
+    form = await request.form(max_files=2)
+    for key, value in form.multi_items():
+        if not isinstance(value, str):
+            if key == MEDIA and value.filename and not posted.photos:
+                posted.photos.append(await value.read(MAX_PHOTO_BYTES + 1))  # one past the limit: refused, not held
+            elif key != MEDIA or value.filename:
+                posted.other_files.append(key)
+            continue
+        m = ATTRIBUTE.match(key)
+        if m:
+            posted.attributes.setdefault(m.group(1), []).append(value)
+        elif value.strip() and (key in POST_FIELDS or key in ("api_key", idempotency.FORM_FIELD)):
+            posted.fields[key] = value.strip()
+    return posted
+
+
+def _file(session: Session, request: Request, posted: Posted, api_key: str | None, idem: str | None) -> list[dict]:
+    """Check the key and the form, then file the request once per idempotency key."""
+    key = apikeys.verify_key(session, api_key)
+    if key is None:
+        raise Forbidden(_("api_key 缺失或无效"))
+    if not posted.is_form:
+        raise ServiceError(_("请以 application/x-www-form-urlencoded 提交"))
+    if posted.other_files:
+        raise ServiceError(_("只接受一个照片文件 media").format(value=posted.other_files[0]))
+    token = idempotency.read_key(request.headers.get(idempotency.HEADER), idem)
+    client = f"apikey:{key.id}"
+    if token is not None:
+        sent = {**posted.fields, "attributes": posted.attributes}
+        prior = idempotency.begin(session, client, token, idempotency.fingerprint("open311", sent, posted.photos))
+        if prior is not None:  # a retry whose answer was lost: the same answer, nothing filed
+            apikeys.record_use(session, key.id)
+            return [prior.answer]
+    data = RequestIn(**posted.fields, attributes=posted.attributes)
+    report = open311_intake.submit(session, key.name, data, photos=posted.photos)
+    answer = open311_intake.created(session, report, data.account_id)
+    if token is not None:
+        idempotency.finish(session, client, token, report.id, answer)
+    apikeys.record_use(session, key.id)  # last: the key's row stays locked only until the commit
+    return [answer]
+
+
+@router.post(
+    "/requests.{fmt}",
+    summary="Open311: post a service request (form-encoded, api_key required)",
+    responses=documented(list[CreatedOut], "service_requests"),
+    openapi_extra=post_body_schema(),
+)
 async def post_request(fmt: str, request: Request) -> Response:
     f = _format(fmt)
     if f is None:
         return errors("xml", 404, [BAD_FORMAT])
-    ctype = request.headers.get("content-type", "").lower()
-    is_form = ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
-    fields: dict[str, str] = {}
-    attributes: dict[str, list[str]] = {}
-    photos: list[bytes] = []
-    other_files: list[str] = []
-    if is_form:
-        try:
-            form = await request.form(max_files=2)
-        except StarletteHTTPException:
-            return errors(f, 400, ["表单无法解析 / the form could not be read"])
-        for key, value in form.multi_items():
-            if not isinstance(value, str):
-                if key == MEDIA and value.filename and not photos:
-                    photos.append(await value.read(MAX_PHOTO_BYTES + 1))  # one past the limit: refused, not held
-                elif key != MEDIA or value.filename:
-                    other_files.append(key)
-                continue
-            m = ATTRIBUTE.match(key)
-            if m:
-                attributes.setdefault(m.group(1), []).append(value)
-            elif value.strip() and (key in POST_FIELDS or key in ("api_key", idempotency.FORM_FIELD)):
-                fields[key] = value.strip()
-    api_key = fields.pop("api_key", None) or _one(request.query_params, "api_key")
-    idem = fields.pop(idempotency.FORM_FIELD, None)
-    data = o311.RequestIn(**fields, attributes=attributes)
-
-    def work(session: Session) -> list[dict]:
-        key = apikeys.verify_key(session, api_key)
-        if key is None:
-            raise Forbidden("api_key 缺失或无效 / missing or invalid api_key: can't proceed with create_request")
-        if not is_form:
-            raise ServiceError("请以 application/x-www-form-urlencoded 提交 / post the form as x-www-form-urlencoded")
-        if other_files:
-            raise ServiceError(f"只接受一个照片文件 media / only one photo file, named media: {other_files[0]}")
-        token = idempotency.read_key(request.headers.get(idempotency.HEADER), idem)
-        client = f"apikey:{key.id}"
-        if token is not None:
-            sent = {**fields, "attributes": attributes}
-            prior = idempotency.begin(session, client, token, idempotency.fingerprint("open311", sent, photos))
-            if prior is not None:  # a retry whose answer was lost: the same answer, nothing filed
-                apikeys.record_use(session, key.id)
-                return [prior.answer]
-        report = o311.submit(session, key.name, data, photos=photos)
-        answer = o311.created(session, report, data.account_id)
-        if token is not None:
-            idempotency.finish(session, client, token, report.id, answer)
-        apikeys.record_use(session, key.id)  # last: the key's row stays locked only until the commit
-        return [answer]
-
+    try:
+        posted = await _read_post(request)
+    except StarletteHTTPException:
+        return errors(f, 400, [_("表单无法解析")])
+    api_key = posted.fields.pop("api_key", None) or _one(request.query_params, "api_key")
+    idem = posted.fields.pop(idempotency.FORM_FIELD, None)
+    work = partial(_file, request=request, posted=posted, api_key=api_key, idem=idem)
     return await run_in_threadpool(_answer, request, f, "service_requests", work)
 
 
-@router.get("/requests.{fmt}", summary="Open311: service requests (last 90 days, at most 1000)")
+@router.get(
+    "/requests.{fmt}",
+    summary="Open311: service requests (last 90 days, at most 1000)",
+    responses=documented(list[ServiceRequestOut], "service_requests"),
+)
 def get_requests(fmt: str, request: Request) -> Response:
     f = _format(fmt)
     if f is None:
@@ -249,8 +312,8 @@ def get_requests(fmt: str, request: Request) -> Response:
     q = request.query_params
 
     def work(session: Session) -> list[dict]:
-        within = o311.jurisdiction_path(session, _one(q, "jurisdiction_id"))
-        reports = o311.search(
+        within = open311_services.jurisdiction_path(session, _one(q, "jurisdiction_id"))
+        reports = open311_search.search(
             session,
             within=within,
             service_request_id=_many(q, "service_request_id"),
@@ -259,12 +322,16 @@ def get_requests(fmt: str, request: Request) -> Response:
             end_date=_one(q, "end_date"),
             status=_many(q, "status"),
         )
-        return o311.present(session, reports)
+        return open311_search.present(session, reports)
 
     return _answer(request, f, "service_requests", work)
 
 
-@router.get("/requests/{ref}", summary="Open311: one service request")
+@router.get(
+    "/requests/{ref}",
+    summary="Open311: one service request; ref is its id and the format, e.g. 12.json",
+    responses=documented(list[ServiceRequestOut], "service_requests"),
+)
 def get_request(ref: str, request: Request) -> Response:
     request_id, f = _split(ref)
     if f is None:
@@ -272,13 +339,17 @@ def get_request(ref: str, request: Request) -> Response:
     jurisdiction = _one(request.query_params, "jurisdiction_id")
 
     def work(session: Session) -> list[dict]:
-        within = o311.jurisdiction_path(session, jurisdiction)
-        return o311.present(session, [o311.get_request(session, within, request_id)])
+        within = open311_services.jurisdiction_path(session, jurisdiction)
+        return open311_search.present(session, [open311_search.get_request(session, within, request_id)])
 
     return _answer(request, f, "service_requests", work)
 
 
-@router.get("/tokens/{ref}", summary="Open311: the service request of a token")
+@router.get(
+    "/tokens/{ref}",
+    summary="Open311: the service request of a token; ref is the token and the format",
+    responses=documented(list[TokenOut], "service_requests"),
+)
 def get_token(ref: str, request: Request) -> Response:
     token, f = _split(ref)
     if f is None:
@@ -286,8 +357,8 @@ def get_token(ref: str, request: Request) -> Response:
     jurisdiction = _one(request.query_params, "jurisdiction_id")
 
     def work(session: Session) -> list[dict]:
-        within = o311.jurisdiction_path(session, jurisdiction)
-        report = o311.by_token(session, within, token)
+        within = open311_services.jurisdiction_path(session, jurisdiction)
+        report = open311_search.by_token(session, within, token)
         return [{"service_request_id": report.id, "token": report.token}]
 
     return _answer(request, f, "service_requests", work)
@@ -301,4 +372,4 @@ def get_token(ref: str, request: Request) -> Response:
 def unknown(rest: str) -> Response:
     """Anything else under /open311/v2/: the spec's 404, in JSON when the path asks for it."""
     fmt = "json" if rest.lower().endswith(".json") else "xml"
-    return errors(fmt, 404, [f"没有此资源或不支持此方法 / no such resource or method: {rest}"])
+    return errors(fmt, 404, [_("没有此资源或不支持此方法").format(rest=rest)])
