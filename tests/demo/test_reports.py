@@ -17,7 +17,7 @@ from renxing.auth.principal import SYSTEM
 from renxing.db import make_engine, transaction
 from renxing.demo.build import DEMO_PASSWORD, build_demo
 from renxing.demo.reports import history_window
-from renxing.events import queries, sweep
+from renxing.events import stats, sweep
 from renxing.events.models import Report, ReportEvent, ReportFollower
 from renxing.events.policy import OPEN_STATES, TERMINAL_STATES, State
 from renxing.grid.models import GridUnit
@@ -155,10 +155,10 @@ def _uid(s, username: str) -> int:
 
 def test_dashboard_numbers_are_sane(demo):
     with transaction(demo) as s:
-        by_month = queries.stats(s, SYSTEM, group_by="month", now=UNTIL)
-        by_category = queries.stats(s, SYSTEM, group_by="category", now=UNTIL)
-        by_unit = queries.stats(s, SYSTEM, group_by="unit", level="community", now=UNTIL)
-        spots = queries.hotspots(s, SYSTEM)
+        by_month = stats.stats(s, SYSTEM, group_by="month", now=UNTIL)
+        by_category = stats.stats(s, SYSTEM, group_by="category", now=UNTIL)
+        by_unit = stats.stats(s, SYSTEM, group_by="unit", level="community", now=UNTIL)
+        spots = stats.hotspots(s, SYSTEM)
     total = by_month["total"]
     assert 0 < total["closed_loop_rate"] < 1
     assert 0 < total["overdue_rate"] < 0.4

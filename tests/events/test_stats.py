@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from renxing.db import transaction
-from renxing.events import deadlines, metrics, queries, routing
+from renxing.events import deadlines, metrics, routing, stats
 from renxing.events.deadlines import Minutes, Rung
 from renxing.events.policy import State
 from renxing.geo import outlines, sphere
@@ -45,7 +45,7 @@ def handmade(ev):
 def test_stats_on_a_hand_made_set(handmade):
     ev = handmade
     with transaction(ev.engine) as s:
-        got = queries.stats(s, ev.principal("secretary"), group_by="category", now=later(days=1))
+        got = stats.stats(s, ev.principal("secretary"), group_by="category", now=later(days=1))
     total = got["total"]
     assert total["count"] == 4 and total["open"] == 1
     assert total["by_state"] == {"closed": 2, "accepted": 1, "rejected": 1}

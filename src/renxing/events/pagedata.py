@@ -14,14 +14,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
 from renxing.auth.models import User, UserScope
-from renxing.auth.policy import Role
+from renxing.auth.policy import Perm, Role
 from renxing.auth.principal import Principal
 from renxing.events import service
 from renxing.events.models import EventCategory, Report, ReportFollower
-from renxing.events.policy import STAFF_ROLES
 from renxing.grid.models import GridUnit, Household, Level
 from renxing.grid.scope import path_ids, subtree_clause
-from renxing.listing import Page, paginate
+from renxing.listing import ListQuery, ListSpec, Page, list_page
 
 MAX_BUILDINGS = 3000  # a select beyond this is no help: the map is the way then
 MAX_SHAPES = 2500
@@ -31,7 +30,7 @@ OUTLINE_LEVELS = (Level.community.value, Level.compound.value, Level.area.value)
 
 def is_event_staff(actor: Principal | None) -> bool:
     """Grid roles that work reports in their scope: the overview, the dashboard, the export."""
-    return actor is not None and (actor.is_system or actor.role in STAFF_ROLES)
+    return actor is not None and actor.can(Perm.reports_work)
 
 
 def category_labels(session: Session) -> dict[str, tuple[str, str]]:
@@ -46,7 +45,7 @@ def regions(session: Session, actor: Principal) -> list[str] | None:
     """Grid paths a user reports in: a resident's community, else the scope; None is everywhere."""
     if actor.is_global or actor.is_system:
         return None
-    if actor.role is Role.resident:
+    if actor.household_only:
         hh = session.get(Household, actor.household_id) if actor.household_id is not None else None
         if hh is None:
             return []
@@ -154,16 +153,18 @@ def household_label(session: Session, household_id: int | None) -> str | None:
     return f"{hh.unit_no}单元{hh.room}室" if hh else None
 
 
-def my_reports(session: Session, actor: Principal, *, page: int = 1, size: int | None = None) -> Page[Report]:
+# One's own reports, newest first.
+MINE = ListSpec(sorts={"created": Report.created_at}, default_sort="-created", tiebreaker=Report.id)
+
+
+def my_reports(session: Session, actor: Principal, query: ListQuery) -> Page[Report]:
     """Reports the user raised or follows (merged duplicates lead to the original), newest first."""
     uid = actor.user_id if actor.user_id is not None else -1
     followed = select(ReportFollower.report_id).where(ReportFollower.user_id == uid)
-    stmt = (
-        select(Report)
-        .where(or_(Report.reporter_user_id == uid, Report.recorded_by_user_id == uid, Report.id.in_(followed)))
-        .order_by(Report.created_at.desc(), Report.id.desc())
+    stmt = select(Report).where(
+        or_(Report.reporter_user_id == uid, Report.recorded_by_user_id == uid, Report.id.in_(followed))
     )
-    return paginate(session, stmt, page, size)
+    return list_page(session, stmt, MINE, query)
 
 
 def handler_choices(session: Session, report: Report) -> list[tuple[int, Role, str]]:

@@ -29,7 +29,7 @@ from renxing.auth.principal import Principal
 from renxing.config import get_settings
 from renxing.db import utcnow
 from renxing.errors import Collector, NotFound
-from renxing.listing import Page, paginate
+from renxing.listing import ListQuery, ListSpec, Page, list_page
 from renxing.notify import channels
 from renxing.notify.models import Notification, NotificationContact, NotificationDelivery
 
@@ -136,13 +136,22 @@ def push_each(session: Session, messages: list[dict[str, Any]], *, topic: str, a
 # ---- the inbox ---------------------------------------------------------------------------
 
 
+# One's own messages, newest first (ids grow with time, so the id is the order of arrival).
+INBOX = ListSpec(
+    sorts={"created": Notification.id},
+    default_sort="-created",
+    tiebreaker=Notification.id,
+    search=(Notification.title, Notification.body),
+)
+
+
 def inbox(
-    session: Session, actor: Principal, *, unread: bool = False, page: int = 1, size: int | None = None
+    session: Session, actor: Principal, query: ListQuery | None = None, *, unread: bool = False
 ) -> Page[Notification]:
     stmt = select(Notification).where(Notification.user_id == (actor.user_id or -1))
     if unread:
         stmt = stmt.where(Notification.read_at.is_(None))
-    return paginate(session, stmt.order_by(Notification.id.desc()), page, size)
+    return list_page(session, stmt, INBOX, query or ListQuery())
 
 
 def unread_count(session: Session, actor: Principal) -> int:
