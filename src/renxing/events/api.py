@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from pydantic import Field
@@ -25,29 +25,78 @@ from starlette.datastructures import UploadFile
 from renxing.auth.audit import snapshot
 from renxing.config import get_settings
 from renxing.errors import FieldError, Invalid
-from renxing.events import catalog, idempotency, publication, queries, service
+from renxing.events import catalog, idempotency, media, publication, queries, service, stats
 from renxing.events.models import EventCategory, RoutingRule, SeverityDeadline
 from renxing.events.policy import MAX_PHOTO_BYTES, MAX_PHOTOS, Channel
-from renxing.events.schemas import CategoryIn, CategoryPatch, DeadlinePatch, RuleIn, RulePatch
+from renxing.events.schemas import (
+    ActionIn,
+    CandidateOut,
+    CategoryIn,
+    CategoryOut,
+    CategoryPatch,
+    DeadlineOut,
+    DeadlinePatch,
+    HotspotOut,
+    IntakeOut,
+    OkOut,
+    PublicityOut,
+    PublicTextIn,
+    ReportIn,
+    ReportOut,
+    ReportViewOut,
+    RuleIn,
+    RuleOut,
+    RulePatch,
+    StatesOut,
+    StatsOut,
+)
+from renxing.i18n import _
 from renxing.web.deps import DB, CurrentUser
-from renxing.web.params import Id, Moment, PageNo, PageSize
+from renxing.web.params import Id, ListParams, Moment
+from renxing.web.schemas import PageOut
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
 JSON_FIELDS = ("attributes",)
 
 
-def _body_doc(file_field: str, many: bool) -> dict[str, Any]:
+class ReportBody(ReportIn):
+    """A new report as the API takes it: the report, and the channel it came by."""
+
+    channel: str = Field(Channel.api.value, description="the channel, api unless a client files for another")
+
+
+class ReportForm(ReportBody):
+    """The same fields as a form; ``attributes`` is JSON text, the photos are files."""
+
+    attributes: str | None = Field(None, description="a JSON object, as text")  # type: ignore[assignment]
+    idempotency_key: str | None = Field(None, description="instead of the Idempotency-Key header")
+    photos: list[bytes] = Field([], description=f"up to {MAX_PHOTOS} photos (JPEG, PNG, WebP)")
+
+
+class ActionForm(ActionIn):
+    photo: bytes | None = Field(None, description="check_in and resolve: one photo")
+
+
+# Photos are stored cleaned, in one of the formats events.media keeps.
+PHOTO_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "the photo",
+        "content": {t: {"schema": {"type": "string", "format": "binary"}} for t, _ in media.FORMATS.values()},
+    }
+}
+
+
+def _body_doc(json_model: type, form_model: type) -> dict[str, Any]:
     """The body as documented, and so as accepted (``web.deps.api_body_guard``): JSON, or a
     form with the same fields, multipart with the photo file(s)."""
-    photo = {"type": "string", "format": "binary"}
-    multipart = {"type": "object", "properties": {file_field: {"type": "array", "items": photo} if many else photo}}
+    form = form_model.model_json_schema()
     content = {
-        "application/json": {"schema": {"type": "object"}},
-        "multipart/form-data": {"schema": multipart},
-        "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
+        "application/json": {"schema": json_model.model_json_schema()},
+        "multipart/form-data": {"schema": form},
+        "application/x-www-form-urlencoded": {"schema": form},
     }
-    return {"requestBody": {"content": content}}
+    return {"requestBody": {"required": False, "content": content}}
 
 
 async def _read_body(request: Request, file_field: str, max_files: int) -> tuple[dict[str, Any], list[bytes]]:
@@ -63,12 +112,12 @@ async def _read_body(request: Request, file_field: str, max_files: int) -> tuple
                 if key == file_field and len(files) <= max_files:
                     files.append(await value.read(MAX_PHOTO_BYTES + 1))
                 elif key != file_field:
-                    raise Invalid("意外的文件 / unexpected file", [FieldError(key, "not a file field")])
+                    raise Invalid(_("意外的文件"), [FieldError(key, "not a file field")])
             elif value != "":
                 try:
                     fields[key] = json.loads(value) if key in JSON_FIELDS else value
                 except ValueError as exc:
-                    raise Invalid("JSON 格式错误 / malformed JSON", [FieldError(key, str(exc))]) from exc
+                    raise Invalid(_("JSON 格式错误"), [FieldError(key, str(exc))]) from exc
         return fields, files
     body = await request.body()
     if not body.strip():
@@ -76,9 +125,9 @@ async def _read_body(request: Request, file_field: str, max_files: int) -> tuple
     try:
         data = json.loads(body)
     except ValueError as exc:
-        raise Invalid("JSON 格式错误 / malformed JSON", [FieldError("body", str(exc))]) from exc
+        raise Invalid(_("JSON 格式错误"), [FieldError("body", str(exc))]) from exc
     if not isinstance(data, dict):
-        raise Invalid("须为 JSON 对象 / a JSON object is required", [FieldError("body", "not an object")])
+        raise Invalid(_("须为 JSON 对象"), [FieldError("body", "not an object")])
     return data, []
 
 
@@ -96,7 +145,8 @@ def _local(value: datetime | None) -> datetime | None:
     "/reports",
     status_code=201,
     summary="Submit a report (JSON, or multipart with up to 6 photos)",
-    openapi_extra=_body_doc("photos", many=True),
+    response_model=IntakeOut,
+    openapi_extra=_body_doc(ReportBody, ReportForm),
 )
 async def submit(request: Request, response: Response, session: DB, actor: CurrentUser) -> dict:
     fields, files = await _read_body(request, "photos", MAX_PHOTOS)
@@ -120,10 +170,11 @@ async def submit(request: Request, response: Response, session: DB, actor: Curre
     return await run_in_threadpool(work)
 
 
-@router.get("/reports", summary="Reports the user may see, filtered, one page")
+@router.get("/reports", summary="Reports the user may see, filtered, one page", response_model=PageOut[ReportOut])
 def list_reports(
     session: DB,
     actor: CurrentUser,
+    query: ListParams,
     state: Annotated[list[str] | None, Query()] = None,
     category: str | None = None,
     unit_id: Id | None = None,
@@ -132,38 +183,35 @@ def list_reports(
     until: Moment | None = None,
     overdue: bool | None = None,
     channel: str | None = None,
-    sort: str = "-created",
-    page: PageNo = 1,
-    size: PageSize | None = None,
 ) -> dict:
-    result = queries.list_reports(
-        session,
-        actor,
-        state=state,
-        category=category,
-        unit_id=unit_id,
-        handler_user_id=handler_user_id,
-        since=_local(since),
-        until=_local(until),
-        overdue=overdue,
-        channel=channel,
-        sort=sort,
-        page=page,
-        size=size,
-    )
+    """Sort by ``created`` (``-created``, newest first, is the default) or ``due``; ``q`` searches
+    the description and address."""
+    query.filters = {
+        "state": state,
+        "category": category,
+        "unit_id": unit_id,
+        "handler_user_id": handler_user_id,
+        "since": _local(since),
+        "until": _local(until),
+        "overdue": overdue,
+        "channel": channel,
+    }
+    result = queries.list_reports(session, actor, query)
     return result.to_dict([queries.present(r, actor, service.kinds_of(session, actor, r)) for r in result.items])
 
 
-@router.get("/reports/inbox", summary="My open reports (handled or supervised), by deadline")
-def inbox(
-    session: DB, actor: CurrentUser, escalated: bool = True, page: PageNo = 1, size: PageSize | None = None
-) -> dict:
-    result = queries.inbox(session, actor, escalated=escalated, page=page, size=size)
+@router.get(
+    "/reports/inbox",
+    summary="My open reports (handled or supervised), by deadline",
+    response_model=PageOut[ReportOut],
+)
+def inbox(session: DB, actor: CurrentUser, query: ListParams, escalated: bool = True) -> dict:
+    result = queries.inbox(session, actor, query, escalated=escalated)
     return result.to_dict([queries.present(r, actor, service.kinds_of(session, actor, r)) for r in result.items])
 
 
-@router.get("/reports/stats", summary="Dashboard numbers by unit, category, handler or month")
-def stats(
+@router.get("/reports/stats", summary="Dashboard numbers by unit, category, handler or month", response_model=StatsOut)
+def report_stats(
     session: DB,
     actor: CurrentUser,
     group_by: str = "category",
@@ -173,7 +221,7 @@ def stats(
     level: str = "community",
     category: str | None = None,
 ) -> dict:
-    return queries.stats(
+    return stats.stats(
         session,
         actor,
         group_by=group_by,
@@ -185,7 +233,7 @@ def stats(
     )
 
 
-@router.get("/reports/hotspots", summary="Reports binned on the map")
+@router.get("/reports/hotspots", summary="Reports binned on the map", response_model=list[HotspotOut])
 def hotspots(
     session: DB,
     actor: CurrentUser,
@@ -195,7 +243,7 @@ def hotspots(
     open_only: bool = False,
     cell_m: float = 100.0,
 ) -> list[dict]:
-    return queries.hotspots(
+    return stats.hotspots(
         session,
         actor,
         since=_local(since),
@@ -206,12 +254,20 @@ def hotspots(
     )
 
 
-@router.get("/reports/{report_id}", summary="One report with its timeline and the actions open to me")
+@router.get(
+    "/reports/{report_id}",
+    summary="One report with its timeline and the actions open to me",
+    response_model=ReportViewOut,
+)
 def get_report(report_id: Id, session: DB, actor: CurrentUser) -> dict:
     return queries.report_view(session, actor, report_id)
 
 
-@router.get("/reports/{report_id}/candidates", summary="Nearby open reports of the same category, to merge")
+@router.get(
+    "/reports/{report_id}/candidates",
+    summary="Nearby open reports of the same category, to merge",
+    response_model=list[CandidateOut],
+)
 def candidates(
     report_id: Id,
     session: DB,
@@ -225,20 +281,31 @@ def candidates(
     ]
 
 
-@router.get("/reports/{report_id}/public", summary="Whether the public sees a report, why not, and what it reads")
+@router.get(
+    "/reports/{report_id}/public",
+    summary="Whether the public sees a report, why not, and what it reads",
+    response_model=PublicityOut,
+)
 def public_of(report_id: Id, session: DB, actor: CurrentUser) -> dict:
     return publication.publicity(session, actor, report_id)
 
 
-@router.put("/reports/{report_id}/public-text", summary="Set the text the public reads of a report (staff)")
-def set_public_text(
-    report_id: Id, session: DB, actor: CurrentUser, text: Annotated[str | None, Body(embed=True)] = None
-) -> dict:
+@router.put(
+    "/reports/{report_id}/public-text",
+    summary="Set the text the public reads of a report (staff)",
+    response_model=PublicityOut,
+)
+def set_public_text(report_id: Id, data: PublicTextIn, session: DB, actor: CurrentUser) -> dict:
     """An empty text withdraws it; names, numbers and rooms are taken out whenever it is shown."""
-    return publication.set_public_text(session, actor, report_id, text)
+    return publication.set_public_text(session, actor, report_id, data.text)
 
 
-@router.get("/reports/{report_id}/photos/{photo_id}", summary="A photo of a report")
+@router.get(
+    "/reports/{report_id}/photos/{photo_id}",
+    summary="A photo of a report",
+    response_class=FileResponse,
+    responses=PHOTO_ANSWER,
+)
 def photo(report_id: Id, photo_id: Id, session: DB, actor: CurrentUser) -> FileResponse:
     row, path = queries.photo_file(session, actor, report_id, photo_id)
     return FileResponse(path, media_type=row.content_type, headers={"Cache-Control": "private, max-age=3600"})
@@ -247,12 +314,13 @@ def photo(report_id: Id, photo_id: Id, session: DB, actor: CurrentUser) -> FileR
 @router.post(
     "/reports/{report_id}/{action}",
     summary="assign, transfer, accept, check_in, resolve, close, reject, merge, reopen or feedback",
-    openapi_extra=_body_doc("photo", many=False),
+    response_model=ReportViewOut,
+    openapi_extra=_body_doc(ActionIn, ActionForm),
 )
 async def act(report_id: Id, action: str, request: Request, session: DB, actor: CurrentUser) -> dict:
     fields, files = await _read_body(request, "photo", 1)
     if len(files) > 1:
-        raise Invalid("只能上传一张照片 / one photo only", [FieldError("photo", "one photo only")])
+        raise Invalid(_("只能上传一张照片"), [FieldError("photo", "one photo only")])
 
     def work() -> dict:
         service.perform(session, actor, report_id, action, fields, photo=files[0] if files else None)
@@ -280,17 +348,28 @@ def category_dict(c: EventCategory) -> dict:
     }
 
 
-@router.get("/categories", tags=["categories"], summary="Report categories (public)")
+@router.get("/categories", tags=["categories"], summary="Report categories (public)", response_model=list[CategoryOut])
 def list_categories(session: DB, include_inactive: bool = False) -> list[dict]:
     return [category_dict(c) for c in catalog.list_categories(session, include_inactive=include_inactive)]
 
 
-@router.post("/categories", status_code=201, tags=["categories"], summary="Add a category (street admin)")
+@router.post(
+    "/categories",
+    status_code=201,
+    tags=["categories"],
+    summary="Add a category (street admin)",
+    response_model=CategoryOut,
+)
 def create_category(data: CategoryIn, session: DB, actor: CurrentUser) -> dict:
     return category_dict(catalog.create_category(session, actor, data))
 
 
-@router.patch("/categories/{code}", tags=["categories"], summary="Change or deactivate a category (street admin)")
+@router.patch(
+    "/categories/{code}",
+    tags=["categories"],
+    summary="Change or deactivate a category (street admin)",
+    response_model=CategoryOut,
+)
 def update_category(code: str, patch: CategoryPatch, session: DB, actor: CurrentUser) -> dict:
     return category_dict(catalog.update_category(session, actor, code, patch))
 
@@ -306,17 +385,32 @@ def deadline_dict(d: SeverityDeadline) -> dict:
     }
 
 
-@router.get("/severities", tags=["categories"], summary="Deadlines per severity (minutes from submission)")
+@router.get(
+    "/severities",
+    tags=["categories"],
+    summary="Deadlines per severity (minutes from submission)",
+    response_model=list[DeadlineOut],
+)
 def list_deadlines(session: DB, actor: CurrentUser) -> list[dict]:
     return [deadline_dict(d) for d in catalog.list_deadlines(session)]
 
 
-@router.patch("/severities/{severity}", tags=["categories"], summary="Change a severity's deadlines (street admin)")
+@router.patch(
+    "/severities/{severity}",
+    tags=["categories"],
+    summary="Change a severity's deadlines (street admin)",
+    response_model=DeadlineOut,
+)
 def update_deadline(severity: str, patch: DeadlinePatch, session: DB, actor: CurrentUser) -> dict:
     return deadline_dict(catalog.update_deadline(session, actor, severity, patch))
 
 
-@router.get("/report-states", tags=["categories"], summary="The states and transitions of a report")
+@router.get(
+    "/report-states",
+    tags=["categories"],
+    summary="The states and transitions of a report",
+    response_model=StatesOut,
+)
 def report_states(session: DB, actor: CurrentUser) -> dict:
     return {
         "states": [
@@ -340,22 +434,32 @@ def rule_dict(r: RoutingRule) -> dict:
     return snapshot(r)
 
 
-@router.get("/routing-rules", tags=["categories"], summary="Routing rules (staff)")
+@router.get("/routing-rules", tags=["categories"], summary="Routing rules (staff)", response_model=list[RuleOut])
 def list_rules(session: DB, actor: CurrentUser) -> list[dict]:
     return [rule_dict(r) for r in catalog.list_rules(session, actor)]
 
 
-@router.post("/routing-rules", status_code=201, tags=["categories"], summary="Add a routing rule (staff)")
+@router.post(
+    "/routing-rules",
+    status_code=201,
+    tags=["categories"],
+    summary="Add a routing rule (staff)",
+    response_model=RuleOut,
+)
 def create_rule(data: RuleIn, session: DB, actor: CurrentUser) -> dict:
     return rule_dict(catalog.create_rule(session, actor, data))
 
 
-@router.patch("/routing-rules/{rule_id}", tags=["categories"], summary="Change a routing rule (staff)")
+@router.patch(
+    "/routing-rules/{rule_id}", tags=["categories"], summary="Change a routing rule (staff)", response_model=RuleOut
+)
 def update_rule(rule_id: Id, patch: RulePatch, session: DB, actor: CurrentUser) -> dict:
     return rule_dict(catalog.update_rule(session, actor, rule_id, patch))
 
 
-@router.delete("/routing-rules/{rule_id}", tags=["categories"], summary="Remove a routing rule (staff)")
+@router.delete(
+    "/routing-rules/{rule_id}", tags=["categories"], summary="Remove a routing rule (staff)", response_model=OkOut
+)
 def delete_rule(rule_id: Id, session: DB, actor: CurrentUser) -> dict:
     catalog.delete_rule(session, actor, rule_id)
     return {"ok": True}
