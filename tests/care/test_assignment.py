@@ -20,9 +20,9 @@ from renxing.care.assignment import (
     required_skills,
     solve,
     to_xy,
-    what_if,
 )
 from renxing.care.assignment_milp import solve_milp
+from renxing.care.assignment_whatif import what_if
 from renxing.errors import Invalid
 from renxing.geo.sphere import haversine_m
 

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from renxing.auth.policy import Perm
 from renxing.auth.principal import Principal
 from renxing.care import assignment as opt
+from renxing.care.assignment_whatif import WhatIf
+from renxing.care.assignment_whatif import what_if as solve_what_if
 from renxing.care.carers import CarerInfo, community_carers
 from renxing.care.models import CareAssignment, CarePlan
 from renxing.care.residents import Places, audit_health, needs_of, present_resident, vulnerable_residents
@@ -177,7 +179,7 @@ def what_if(
     area_id: int | None = None,
     capacity: int = 3,
     today: date | None = None,
-) -> opt.WhatIf:
+) -> WhatIf:
     """How many more uncovered residents would be covered with ``extra`` more volunteers of a skill in an area."""
     actor.require(Perm.care_write)
     today = today or date.today()
@@ -192,4 +194,4 @@ def what_if(
                 [FieldError("area_id", "not an area here", value=area_id)],
             )
     problem = _problem(session, actor, unit, today)[-1]
-    return opt.what_if(problem, extra, skill=skill, area=area_id, capacity=capacity)
+    return solve_what_if(problem, extra, skill=skill, area=area_id, capacity=capacity)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from renxing.auth.policy import Perm
 from renxing.auth.principal import Principal
-from renxing.care import assignment as opt
+from renxing.care.assignment_whatif import WhatIf
 from renxing.care.coverage import CoverageView, coverage
 from renxing.care.matching import Uncovered, uncovered, what_if
 from renxing.care.models import CarePlan
@@ -96,7 +96,7 @@ class CoveragePage:
     units: list[GridUnit]
     view: CoverageView
     areas: list[GridUnit]
-    what_if: opt.WhatIf | None
+    what_if: WhatIf | None
 
 
 def coverage_page(
