@@ -3,6 +3,7 @@ payloads hold plain values only; domains reach each other through them."""
 
 import ast
 import inspect
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +46,9 @@ def test_every_event_is_published_by_its_publisher():
 
 def test_the_catalogue_page_names_every_event_and_subscriber():
     text = render(bus.catalog())
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    assert len(rows) == len(bus.catalog())
+    assert all(len(re.findall(r"(?<!\\)\|", line)) == 5 for line in rows)  # four cells: `int | None` is escaped
     for row in bus.catalog():
         assert f"`{row.name}`" in text
         for name, mode in row.subscribers:

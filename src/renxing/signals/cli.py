@@ -68,7 +68,7 @@ def render(rows: list[CatalogRow]) -> str:
     lines = ["| event | publisher | subscribers (mode) | payload |", "|---|---|---|---|"]
     for row in rows:
         subscribers = "<br>".join(f"`{name}` ({mode})" for name, mode in row.subscribers) or "—"
-        fields = ", ".join(f"`{name}: {kind}`" for name, kind in row.fields)
+        fields = ", ".join(f"`{name}: {kind}`" for name, kind in row.fields).replace("|", "\\|")  # not a cell edge
         lines.append(f"| `{row.name}` | {row.publisher} | {subscribers} | {fields} |")
     lines.append("")
     lines += [f"- `{row.name}`: {row.doc}" for row in rows]
