@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from renxing.auth.audit import snapshot
 from renxing.grid import service
+from renxing.grid.schemas import BuildingOut, ChainLinkOut, UnitDetailOut, UnitOut
 from renxing.grid.service import DUTY_LABELS, LEVEL_LABELS, ChainView
 from renxing.web.deps import DB, CurrentUser
 from renxing.web.params import Id
@@ -47,12 +48,14 @@ def chain_dict(links: list[ChainView]) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/roots", summary="The top grid units visible to the user")
+@router.get("/roots", response_model=list[UnitOut], summary="The top grid units visible to the user")
 def roots(session: DB, actor: CurrentUser) -> list[dict]:
     return [unit_dict(u) for u in service.roots(session, actor)]
 
 
-@router.get("/units/{unit_id}", summary="A grid unit with its ancestors and visible children")
+@router.get(
+    "/units/{unit_id}", response_model=UnitDetailOut, summary="A grid unit with its ancestors and visible children"
+)
 def unit(unit_id: Id, session: DB, actor: CurrentUser) -> dict:
     u = service.get_unit(session, actor, unit_id)
     return {
@@ -65,7 +68,7 @@ def unit(unit_id: Id, session: DB, actor: CurrentUser) -> dict:
     }
 
 
-@router.get("/buildings/{unit_id}", summary="A building with its households")
+@router.get("/buildings/{unit_id}", response_model=BuildingOut, summary="A building with its households")
 def building(unit_id: Id, session: DB, actor: CurrentUser) -> dict:
     view = service.building_view(session, actor, unit_id)
     return {
@@ -78,11 +81,19 @@ def building(unit_id: Id, session: DB, actor: CurrentUser) -> dict:
     }
 
 
-@router.get("/units/{unit_id}/chain", summary="Who answers for this unit, level by level (五级负责制)")
+@router.get(
+    "/units/{unit_id}/chain",
+    response_model=list[ChainLinkOut],
+    summary="Who answers for this unit, level by level (五级负责制)",
+)
 def unit_chain(unit_id: Id, session: DB, actor: CurrentUser) -> list[dict]:
     return chain_dict(service.chain_for(session, actor, unit_id=unit_id))
 
 
-@router.get("/households/{household_id}/chain", summary="The five-level chain above a household")
+@router.get(
+    "/households/{household_id}/chain",
+    response_model=list[ChainLinkOut],
+    summary="The five-level chain above a household",
+)
 def household_chain(household_id: Id, session: DB, actor: CurrentUser) -> list[dict]:
     return chain_dict(service.chain_for(session, actor, household_id=household_id))

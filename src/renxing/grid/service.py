@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from renxing.auth import audit
@@ -11,10 +11,10 @@ from renxing.auth.policy import Perm
 from renxing.auth.principal import Principal
 from renxing.errors import Collector, Conflict, Forbidden, NotFound
 from renxing.grid.models import DUTY_LEVEL, TREE_LEVELS, Building, Duty, GridUnit, Household, Level, Responsibility
-from renxing.grid.scope import path_ids, subtree_clause
+from renxing.grid.scope import in_scope, path_ids, sees, unit_in_scope
 from renxing.i18n import _, _l
+from renxing.people import directory as people
 from renxing.people.masking import mask_phone
-from renxing.people.models import Resident
 
 DUTY_LABELS = {
     Duty.street_director: _l("街道主任"),
@@ -47,46 +47,30 @@ CHAIN_DUTIES = [
 
 
 def get_unit(session: Session, actor: Principal, unit_id: int) -> GridUnit:
+    """A unit the actor sees (in scope or above it): 404 when missing, 403 beside the scope."""
     actor.require(Perm.grid_read)
-    unit = session.get(GridUnit, unit_id)
-    if unit is None:
-        raise NotFound(_("网格单元不存在").format(unit_id=unit_id))
-    if not actor.sees_unit(unit.path):
-        raise Forbidden(_("不在您的网格范围内").format(unit_id=unit_id))
-    return unit
+    return unit_in_scope(session, actor, unit_id)
 
 
 def roots(session: Session, actor: Principal) -> list[GridUnit]:
     """The top units a user sees: streets for most; where the scope is lower, its ancestors' top."""
     actor.require(Perm.grid_read)
     streets = session.scalars(select(GridUnit).where(GridUnit.parent_id.is_(None)).order_by(GridUnit.code))
-    return [u for u in streets if actor.sees_unit(u.path)]
+    return [u for u in streets if sees(actor, u)]
 
 
 def children(session: Session, actor: Principal, unit_id: int) -> list[tuple[GridUnit, int]]:
     """Visible children of a unit with the number of residents in each subtree."""
     parent = get_unit(session, actor, unit_id)
     kids = session.scalars(select(GridUnit).where(GridUnit.parent_id == parent.id).order_by(GridUnit.code))
-    visible = [k for k in kids if actor.sees_unit(k.path)]
+    visible = [k for k in kids if sees(actor, k)]
     counts = resident_counts(session, [k.path for k in visible])
     return [(k, counts.get(k.path, 0)) for k in visible]
 
 
 def resident_counts(session: Session, paths: list[str]) -> dict[str, int]:
-    """Residents in each subtree, from one query grouped by building path (a few hundred rows)."""
-    out = dict.fromkeys(paths, 0)
-    if not paths:
-        return out
-    rows = session.execute(
-        select(Resident.path, func.count(Resident.id))
-        .where(or_(*[subtree_clause(Resident.path, p) for p in paths]), Resident.deleted_at.is_(None))
-        .group_by(Resident.path)
-    )
-    for building_path, n in rows:
-        for p in paths:
-            if building_path.startswith(p):
-                out[p] += n
-    return out
+    """Residents in each subtree (the register counts them)."""
+    return people.residents_under(session, paths)
 
 
 def ancestors(session: Session, unit: GridUnit) -> list[GridUnit]:
@@ -109,18 +93,14 @@ def building_view(session: Session, actor: Principal, unit_id: int) -> BuildingV
     if unit.level != Level.building:
         raise NotFound(_("不是楼栋").format(unit_id=unit_id))
     actor.require(Perm.households_read)
-    stmt = (
-        select(Household, func.count(Resident.id))
-        .outerjoin(Resident, and_(Resident.household_id == Household.id, Resident.deleted_at.is_(None)))
-        .where(Household.building_id == unit.id)
-        .group_by(Household.id)
-        .order_by(Household.unit_no, Household.room)
-    )
+    stmt = select(Household).where(Household.building_id == unit.id).order_by(Household.unit_no, Household.room)
     if actor.household_only:
         stmt = stmt.where(Household.id == actor.household_id)
-    elif not actor.covers_path(unit.path):
+    elif not in_scope(actor, unit):
         raise Forbidden(_("楼栋不在您的网格范围内").format(unit_id=unit_id))
-    rows = [(h, n) for h, n in session.execute(stmt)]
+    households = list(session.scalars(stmt))
+    sizes = people.household_sizes(session, [h.id for h in households])
+    rows = [(h, sizes.get(h.id, 0)) for h in households]
     return BuildingView(unit=unit, building=session.get(Building, unit.id), households=rows)
 
 
@@ -163,7 +143,7 @@ def create_unit(
     if not name.strip():
         errors.add("name", _("名称必填"))
     errors.raise_if_any()
-    if parent is not None and not actor.covers_path(parent.path):
+    if parent is not None and not in_scope(actor, parent):
         raise Forbidden(_("上级单元不在您的范围内"))
     if session.scalar(select(GridUnit.id).where(GridUnit.code == code)):
         raise Conflict(_("编码已存在").format(code=code))
@@ -191,7 +171,7 @@ def create_household(
     building = get_unit(session, actor, building_id)
     if building.level != Level.building:
         raise NotFound(_("不是楼栋").format(unit_id=building_id))
-    if not actor.covers_path(building.path):
+    if not in_scope(actor, building):
         raise Forbidden(_("楼栋不在您的范围内"))
     hh = Household(building_id=building.id, path=building.path, unit_no=unit_no, room=room, address=address)
     session.add(hh)
@@ -256,7 +236,7 @@ def assign(
         errors.add("person_name", _("姓名必填"))
     errors.raise_if_any()
     assert path is not None
-    if not actor.covers_path(path):
+    if not in_scope(actor, path):
         raise Forbidden(_("不在您的范围内"))
     row = Responsibility(
         duty=duty.value,

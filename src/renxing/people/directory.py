@@ -2,12 +2,13 @@
 
 No permission check and no masking here: the calling service has checked its own and masks what
 it shows (drills matching a sign-in or a sign-in sheet to a resident of the community, evaluation
-finding the rater). Removed residents (``deleted_at`` set) are never returned.
+finding the rater, the grid counting who lives under its units). Removed residents (``deleted_at``
+set) are never returned.
 """
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from renxing.grid.scope import subtree_clause
@@ -53,3 +54,35 @@ def resident_path(session: Session, resident_id: int) -> str | None:
     """The building path of a resident, removed ones too (records kept elsewhere still belong to
     the place they lived); None when there is no such resident."""
     return session.scalar(select(Resident.path).where(Resident.id == resident_id))
+
+
+def residents_under(session: Session, paths: list[str]) -> dict[str, int]:
+    """How many residents live in each subtree, from one query grouped by building path (a
+    few hundred rows for a street), so the grid's tree shows its counts without a join."""
+    out = dict.fromkeys(paths, 0)
+    if not paths:
+        return out
+    rows = session.execute(
+        select(Resident.path, func.count(Resident.id))
+        .where(or_(*[subtree_clause(Resident.path, p) for p in paths]), Resident.deleted_at.is_(None))
+        .group_by(Resident.path)
+    )
+    for building_path, n in rows:
+        for p in paths:
+            if building_path.startswith(p):
+                out[p] += n
+    return out
+
+
+def household_sizes(session: Session, household_ids: list[int]) -> dict[int, int]:
+    """How many residents live in each household (households without anyone are left out)."""
+    found: dict[int, int] = {}
+    for start in range(0, len(household_ids), CHUNK):
+        chunk = household_ids[start : start + CHUNK]
+        stmt = (
+            select(Resident.household_id, func.count(Resident.id))
+            .where(Resident.household_id.in_(chunk), Resident.deleted_at.is_(None))
+            .group_by(Resident.household_id)
+        )
+        found.update({hid: n for hid, n in session.execute(stmt)})
+    return found
