@@ -7,7 +7,7 @@ the whole community in scope.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
@@ -26,8 +26,10 @@ from renxing.grid.scope import community_in_scope, in_scope, sees, subtree_claus
 from renxing.i18n import _
 from renxing.listing import Filter, ListQuery, ListSpec, Page, list_page
 from renxing.partners import directory as partners
-from renxing.partners.models import Organization
 from renxing.volunteers import directory as volunteers
+
+if TYPE_CHECKING:
+    from renxing.partners.models import Organization
 
 MAX_HOURS = 72  # an activity lasts at most three days
 LINKS = ("partner_ids", "target_unit_ids")  # join-table fields of an activity's input
@@ -221,7 +223,7 @@ def update_activity(session: Session, actor: Principal, activity_id: int, patch:
 class ActivityView:
     activity: Activity
     community: GridUnit
-    partners: list[Organization]
+    partners: list["Organization"]
     targets: list[GridUnit]
     place_unit: GridUnit | None
     attendance: int

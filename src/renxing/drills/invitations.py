@@ -54,14 +54,15 @@ def _priority(actor: Principal, today: date):
     return score
 
 
-def _spec(score) -> ListSpec:
-    """The most urgent first, then by address; the score depends on the reader and the day."""
-    return ListSpec(sorts={"priority": (-score, Resident.path)}, default_sort="priority", tiebreaker=Resident.id)
+def _spec(urgency) -> ListSpec:
+    """The most urgent first, then by address. ``urgency`` is the selected, labelled negative
+    priority: ordering by the label sorts the computed column instead of computing it again."""
+    return ListSpec(sorts={"priority": (urgency, Resident.path)}, default_sort="priority", tiebreaker=Resident.id)
 
 
 def not_reached_query(session: Session, actor: Principal, unit_id: int | None, now: datetime | None = None):
     """The unit, the unreached residents of its subtree that the actor may see (with their
-    priority), and the list spec ordering them."""
+    urgency: the priority negated), and the list spec ordering them."""
     actor.require(Perm.drills_attend)
     actor.require(Perm.residents_read)
     root = root_for(session, actor, unit_id)
@@ -75,14 +76,14 @@ def not_reached_query(session: Session, actor: Principal, unit_id: int | None, n
         .join(Activity, Activity.id == Attendance.activity_id)
         .where(Attendance.resident_id == Resident.id, live_activities(since, until), concerning(root.path))
     )
-    score = _priority(actor, (now or utcnow()).astimezone(tz()).date())
-    stmt = select(Resident, score.label("priority")).where(
+    urgency = (-_priority(actor, (now or utcnow()).astimezone(tz()).date())).label("urgency")
+    stmt = select(Resident, urgency).where(
         subtree_clause(Resident.path, root.path), Resident.deleted_at.is_(None), ~exists(attended)
     )
     clause = scope_clause(Resident.path, actor)
     if clause is not None:
         stmt = stmt.where(clause)
-    return root, stmt, _spec(score)
+    return root, stmt, _spec(urgency)
 
 
 def not_reached(
