@@ -27,8 +27,8 @@ from renxing.auth.principal import SYSTEM
 from renxing.db import make_engine, transaction
 from renxing.demo.build import build_demo
 from renxing.grid.models import GridUnit
-from renxing.space import planning
 from renxing.space.models import Shelter, ShelterStatus
+from renxing.space.planning import coverage, plan, scenarios, siting, spec, whatif
 
 TARGET_S = 1.0
 REPEAT = 5
@@ -39,7 +39,7 @@ def ms(fn, repeat: int = REPEAT, cold: bool = True) -> tuple[float, object]:
     out, result = [], None
     for _ in range(repeat):
         if cold:
-            planning._cache.clear()
+            plan._cache.clear()
         t0 = time.perf_counter()
         result = fn()
         out.append((time.perf_counter() - t0) * 1000)
@@ -52,12 +52,12 @@ def run(engine) -> None:
         names = {c.id: c.name for c in s.scalars(select(GridUnit).where(GridUnit.level == "community"))}
         head = ("community", "scenario", "bldgs", "persons", "unplaced", "cold ms", "cached")
         print("{:<12} {:<10} {:>5} {:>7} {:>8} {:>8} {:>7}".format(*head))
-        for sc in planning.list_scenarios(s, SYSTEM):
-            spec = planning.spec_of(sc)
-            cold, plan = ms(lambda spec=spec: planning.plan(s, SYSTEM, spec))
-            warm, _ = ms(lambda spec=spec: planning.plan(s, SYSTEM, spec), cold=False)
+        for sc in scenarios.list_scenarios(s, SYSTEM):
+            spec_ = spec.spec_of(sc)
+            cold, result = ms(lambda spec_=spec_: plan.plan(s, SYSTEM, spec_))
+            warm, _ = ms(lambda spec_=spec_: plan.plan(s, SYSTEM, spec_), cold=False)
             worst = max(worst, cold)
-            t = plan["totals"]
+            t = result["totals"]
             print(
                 f"{names[sc.unit_id]:<10} {sc.name:<8} {t['buildings']:>5} {t['persons']['total']:>7} "
                 f"{t['unplaced']:>8} {cold:>8.0f} {warm:>7.1f}"
@@ -69,16 +69,16 @@ def run(engine) -> None:
             ).all()
             if not cands:
                 continue
-            spec = planning.Spec(community_id=c_id, evacuate_all=True)
-            t_whatif, w = ms(lambda spec=spec, cands=cands: planning.what_if(s, SYSTEM, spec, [cands[0]]))
-            t_cov, _ = ms(lambda spec=spec: planning.coverage(s, SYSTEM, spec))
+            spec_ = spec.Spec(community_id=c_id, evacuate_all=True)
+            t_whatif, w = ms(lambda spec_=spec_, cands=cands: whatif.what_if(s, SYSTEM, spec_, [cands[0]]))
+            t_cov, _ = ms(lambda spec_=spec_: coverage.coverage(s, SYSTEM, spec_))
             print(
                 f"{name}: what-if (open {len(cands[:1])} candidate, two plans + coverage) {t_whatif:.0f} ms, "
                 f"unplaced {w['base']['totals']['unplaced']} → {w['alt']['totals']['unplaced']}, "
                 f"{len(w['gains'])} buildings gain; coverage {t_cov:.0f} ms"
             )
             for k in range(1, min(2, len(cands)) + 1):
-                t_site, r = ms(lambda spec=spec, k=k, c_id=c_id: planning.siting(s, SYSTEM, c_id, k, spec), repeat=3)
+                t_site, r = ms(lambda spec_=spec_, k=k, c_id=c_id: siting.siting(s, SYSTEM, c_id, k, spec_), repeat=3)
                 chosen = ", ".join(c["name"] for c in r["chosen"])
                 print(f"{name}: siting k={k} {t_site:.0f} ms ({r['status']}): {chosen}")
         s.rollback()

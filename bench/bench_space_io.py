@@ -24,7 +24,7 @@ from renxing.geo import coords
 from renxing.geo.sphere import haversine_m
 from renxing.grid import service as grid
 from renxing.grid.models import Level
-from renxing.space import geojson_io, osm_import, service
+from renxing.space import geojson_io, layers, osm_import
 
 OSM = Path(__file__).resolve().parents[1] / "tests" / "data" / "osm" / "finland-small.osm.pbf"
 N_POINTS = 100_000
@@ -102,7 +102,7 @@ def bench_db(engine, label: str) -> None:
     imp = time.perf_counter() - t
     t = time.perf_counter()
     with transaction(engine) as s:
-        out = service.layer_collection(s, SYSTEM, "shelters", community=community, crs="bd09")
+        out = layers.layer_collection(s, SYSTEM, "shelters", community=community, crs="bd09")
     exp = time.perf_counter() - t
     assert len(out["features"]) == N_FEATURES
     print(

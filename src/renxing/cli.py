@@ -332,10 +332,11 @@ def riskmap_command(
     dpi: int = typer.Option(150, help="PNG resolution (150–200 for print)"),
 ) -> None:
     """Draw the printable A3 community risk map (社区风险示意图) from live data."""
-    from renxing.space import riskmap, riskmap_data
+    from renxing.space import riskmap_data
+    from renxing.space.riskmap.render import format_of
 
     try:
-        fmt = riskmap.format_of(out)
+        fmt = format_of(out)
     except ValueError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from renxing.auth.principal import SYSTEM
 from renxing.db import transaction
-from renxing.space import service as space
+from renxing.space import layers as space
 from tests.kit.space_world import line, ll, place_world, square
 
 

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from renxing.auth.principal import SYSTEM
 from renxing.db import transaction
-from renxing.space import planning
 from renxing.space.models import RiskPoint
+from renxing.space.planning import scenarios
 from tests.kit.browser import ARTIFACTS
 from tests.kit.space_plan_world import build_plan_world
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 def pw(engine, world):
     pw = build_plan_world(engine, world)
     with transaction(engine) as s:
-        planning.create_scenario(
+        scenarios.create_scenario(
             s,
             SYSTEM,
             {

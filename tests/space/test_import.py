@@ -199,9 +199,9 @@ def test_import_needs_write_permission(world, engine):
 
     volunteer = Principal(user_id=None, username="v", role=Role.volunteer, scope_paths=("/",))
     with pytest.raises(Exception) as info, transaction(engine) as s:
-        from renxing.space import service
+        from renxing.space import layers
 
-        service.import_features(s, volunteer, "roads", world.units["C1"], [])
+        layers.import_features(s, volunteer, "roads", world.units["C1"], [])
     assert info.value.__class__.__name__ == "Forbidden"
     assert not isinstance(info.value, Invalid)
 

@@ -13,7 +13,7 @@ from renxing.db import transaction
 from renxing.people import service as people
 from renxing.people.schemas import ResidentIn
 from renxing.space.models import EvacScenario
-from renxing.space.planning import aged_cutoff, mobility_class
+from renxing.space.planning.inputs import aged_cutoff, mobility_class
 from tests.kit.client import login
 from tests.kit.space_plan_world import build_plan_world
 
@@ -369,7 +369,7 @@ def test_bad_scenario_input_stores_nothing(client, world, pw, engine):
         assert field in [e["field"] for e in r.json()["errors"]], (body, r.json())
     # A zone of another community.
     with transaction(engine) as s:
-        from renxing.space import service as space
+        from renxing.space import layers as space
 
         _, z = space.create_feature(
             s,

@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 from renxing.auth.principal import SYSTEM
 from renxing.db import transaction
 from renxing.grid.models import GridUnit
-from renxing.space import riskmap, riskmap_data
-from renxing.space import service as space
-from renxing.space.riskmap import (
+from renxing.space import layers as space
+from renxing.space import riskmap_data
+from renxing.space.riskmap import fonts, render, style
+from renxing.space.riskmap.inputs import (
     BuildingOutline,
     HazardArea,
     RiskMapData,
@@ -101,7 +102,7 @@ def sample(lon0: float = 118.79, lat0: float = 32.06, **over) -> RiskMapData:
 
 
 def test_pdf_is_one_a3_page_with_title_metadata():
-    body, info = riskmap.render_bytes(sample(), "pdf")
+    body, info = render.render_bytes(sample(), "pdf")
     assert body.startswith(b"%PDF")
     pages = re.findall(rb"/Type\s*/Page\b(?!s)", body)
     assert len(pages) == 1
@@ -116,7 +117,7 @@ def test_pdf_is_one_a3_page_with_title_metadata():
 
 @pytest.mark.parametrize("dpi", [150, 200])
 def test_png_has_a3_pixels_at_dpi(dpi):
-    body, info = riskmap.render_bytes(sample(), "png", dpi=dpi)
+    body, info = render.render_bytes(sample(), "png", dpi=dpi)
     img = Image.open(io.BytesIO(body))
     assert img.format == "PNG"
     w, h = img.size
@@ -126,7 +127,7 @@ def test_png_has_a3_pixels_at_dpi(dpi):
 
 def test_renderer_draws_every_feature_it_is_given():
     data = sample()
-    _, info = riskmap.render_bytes(data, "png", dpi=72)
+    _, info = render.render_bytes(data, "png", dpi=72)
     assert info.counts["buildings"] == len(data.buildings)
     assert info.counts["hazard_zones"] == len(data.hazard_zones)
     assert info.counts["shelters"] == len(data.shelters)
@@ -162,7 +163,7 @@ def test_renderer_draws_every_feature_it_is_given():
 
 def test_layers_left_out_are_not_drawn_nor_in_the_legend():
     data = sample(clinics=[], fire_stations=[], supply_points=[], risk_points=[], routes=[], hazard_zones=[])
-    _, info = riskmap.render_bytes(data, "png", dpi=72)
+    _, info = render.render_bytes(data, "png", dpi=72)
     for key in ("clinics", "fire_stations", "supply_points", "risk_points", "routes", "hazard_zones"):
         assert info.counts.get(key, 0) == 0
     assert not {"医疗点/卫生站", "消防站/微型消防站", "应急物资点", "加油站"} & set(info.legend)
@@ -174,8 +175,8 @@ def test_scale_is_true_at_the_latitude():
     a map drawn in plain degrees would make the northern one half as wide."""
     south = sample(lon0=100.0, lat0=0.5)
     north = sample(lon0=100.0, lat0=60.0)
-    _, a = riskmap.render_bytes(south, "png", dpi=50)
-    _, b = riskmap.render_bytes(north, "png", dpi=50)
+    _, a = render.render_bytes(south, "png", dpi=50)
+    _, b = render.render_bytes(north, "png", dpi=50)
     assert a.scale == pytest.approx(b.scale, rel=0.02)
     # the frame (about 304 mm wide) holds the 600 m community plus margins: 1:2,000–1:3,000
     assert 2000 < a.scale < 3000
@@ -183,42 +184,42 @@ def test_scale_is_true_at_the_latitude():
 
 
 def test_nice_scale_bar_lengths():
-    assert riskmap.nice_length(180) == 100
-    assert riskmap.nice_length(260) == 250
-    assert riskmap.nice_length(999) == 500
-    assert riskmap.nice_length(2100) == 2000
-    assert riskmap.nice_length(0) == 0
+    assert style.nice_length(180) == 100
+    assert style.nice_length(260) == 250
+    assert style.nice_length(999) == 500
+    assert style.nice_length(2100) == 2000
+    assert style.nice_length(0) == 0
 
 
 def test_road_classes():
-    assert riskmap.road_class("primary") == "major"
-    assert riskmap.road_class("primary_link") == "major"
-    assert riskmap.road_class("tertiary") == "secondary"
-    assert riskmap.road_class("footway") == "path"
-    assert riskmap.road_class("something_new") == "minor"
+    assert style.road_class("primary") == "major"
+    assert style.road_class("primary_link") == "major"
+    assert style.road_class("tertiary") == "secondary"
+    assert style.road_class("footway") == "path"
+    assert style.road_class("something_new") == "minor"
 
 
 def test_missing_cjk_font_names_the_package(monkeypatch):
-    monkeypatch.setattr(riskmap.font_manager.fontManager, "ttflist", [])
-    monkeypatch.setattr(riskmap.font_manager, "findSystemFonts", lambda *a, **k: [])
-    riskmap.cjk_font.cache_clear()
+    monkeypatch.setattr(fonts.font_manager.fontManager, "ttflist", [])
+    monkeypatch.setattr(fonts.font_manager, "findSystemFonts", lambda *a, **k: [])
+    fonts.cjk_font.cache_clear()
     try:
-        with pytest.raises(riskmap.FontMissing, match="fonts-noto-cjk"):
-            riskmap.render_bytes(sample(), "png", dpi=50)
+        with pytest.raises(fonts.FontMissing, match="fonts-noto-cjk"):
+            render.render_bytes(sample(), "png", dpi=50)
     finally:
         monkeypatch.undo()
-        riskmap.cjk_font.cache_clear()
-    assert riskmap.cjk_font()
+        fonts.cjk_font.cache_clear()
+    assert fonts.cjk_font()
 
 
 def test_bad_format_and_empty_data():
     with pytest.raises(ValueError):
-        riskmap.render_bytes(sample(), "svg")
+        render.render_bytes(sample(), "svg")
     with pytest.raises(ValueError):
-        riskmap.format_of("map.jpg")
+        render.format_of("map.jpg")
     empty = RiskMapData(community="空社区", date=date(2026, 1, 1), version="v")
     with pytest.raises(ValueError, match="nothing to draw"):
-        riskmap.render_bytes(empty, "png", dpi=50)
+        render.render_bytes(empty, "png", dpi=50)
 
 
 def test_nearest_shelter_routes_follow_the_roads():
@@ -336,7 +337,7 @@ def test_gather_reads_live_layers_and_the_flood_plan(engine, world):
         changed = riskmap_data.gather(s, SYSTEM, "C1")
     assert changed.version != data.version
     assert changed.shelters[0].capacity == 2000
-    _, info = riskmap.render_bytes(changed, "png", dpi=50)
+    _, info = render.render_bytes(changed, "png", dpi=50)
     assert "阳光广场\n容纳 2,000 人" in info.labels
     assert any(t.startswith("河边绿地\n容纳 400 人\n※") for t in info.labels)
 

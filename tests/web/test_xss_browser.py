@@ -25,9 +25,9 @@ from renxing.events.models import EventCategory
 from renxing.events.schemas import ReportIn
 from renxing.grid.models import GridUnit, Responsibility
 from renxing.people.models import Resident
-from renxing.space import planning
-from renxing.space import service as space
+from renxing.space import layers as space
 from renxing.space.models import HazardZone, Road, Shelter
+from renxing.space.planning import scenarios
 from renxing.volunteers.models import TeamMember, VolunteerTeam
 from tests.kit.browser import serve
 from tests.kit.care_world import care_world
@@ -119,7 +119,7 @@ def seed(engine, w) -> dict:
         ]:
             names[tag] = hostile(tag, len(names))
             space.create_feature(s, SYSTEM, layer, {"unit_id": c1, "name": names[tag], **values})
-        scenario = planning.create_scenario(
+        scenario = scenarios.create_scenario(
             s,
             SYSTEM,
             {

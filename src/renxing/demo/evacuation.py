@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from renxing.auth.principal import SYSTEM
 from renxing.grid.models import GridUnit, Level
-from renxing.space import planning
 from renxing.space.models import DepthClass, HazardKind, HazardZone
+from renxing.space.planning import scenarios
 
 _HIT_DEPTHS = {DepthClass.d_0_3_0_5.value, DepthClass.d_0_5_1.value, DepthClass.gt_1.value}
 
@@ -45,7 +45,7 @@ def add_scenarios(session: Session) -> int:
         for name, note, zone_ids, everyone in wanted:
             if not everyone and not zone_ids:
                 continue
-            planning.create_scenario(
+            scenarios.create_scenario(
                 session,
                 SYSTEM,
                 {

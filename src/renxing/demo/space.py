@@ -32,8 +32,8 @@ from renxing.auth import audit
 from renxing.auth.principal import SYSTEM
 from renxing.demo import geo
 from renxing.grid.models import GridUnit, Level
+from renxing.space.features import shelter_capacity
 from renxing.space.models import HazardZone, Passage, ReservedLand, RiskPoint, Road, Shelter
-from renxing.space.service import shelter_capacity
 
 GRID = 0.01  # metres: the noding precision
 

@@ -5,29 +5,22 @@ values and shape the answer. Answers carry counts only, never a resident's data;
 health-related vulnerability tags appear only for roles that see health data.
 """
 
-from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renxing.auth.policy import Perm, Role
+from renxing.auth.policy import Perm
 from renxing.auth.principal import Principal
 from renxing.config import get_settings
-from renxing.errors import FieldError, Forbidden, Invalid, NotFound
+from renxing.errors import FieldError, Invalid, NotFound
 from renxing.geo.outlines import parse_geojson
-from renxing.grid.models import GridUnit, Household, Level
-from renxing.grid.scope import scope_clause, subtree_clause
-from renxing.people.models import Resident
-from renxing.people.service import tags_of, visible_tags
-from renxing.space import checks, exposure
-from renxing.space import service as space
+from renxing.grid.models import GridUnit, Level
+from renxing.grid.scope import community_in_scope, scope_clause, subtree_clause
+from renxing.i18n import _
+from renxing.people.service import visible_tags
+from renxing.space import checks, exposure, layers, population
 from renxing.space.models import HazardZone, Shelter
-
-
-def _no_residents(actor: Principal) -> None:
-    if actor.role is Role.resident and not actor.is_system:
-        raise Forbidden("居民不能查看风险分析 / residents may not read risk analyses")
 
 
 def _buildings_near(session: Session, actor: Principal, bounds: tuple[float, float, float, float]) -> list[GridUnit]:
@@ -47,14 +40,14 @@ def _buildings_near(session: Session, actor: Principal, bounds: tuple[float, flo
 
 def scenario_exposure(session: Session, actor: Principal, zone_ids: list[int]) -> dict[str, Any]:
     """Buildings, households, residents and vulnerable residents inside any of the zones."""
-    _no_residents(actor)
+    actor.require(Perm.space_analysis)
     if not zone_ids:
-        raise Invalid("请选择风险区 / choose at least one hazard zone", [FieldError("zones", "empty")])
-    zones = [space.get_feature(session, actor, "hazard_zones", zid)[1] for zid in dict.fromkeys(zone_ids)]
+        raise Invalid(_("请选择风险区"), [FieldError("zones", "empty")])
+    zones = [layers.get_feature(session, actor, "hazard_zones", zid)[1] for zid in dict.fromkeys(zone_ids)]
     geoms = [parse_geojson(z.geometry) if z.geometry else None for z in zones]
     usable = [g for g in geoms if g is not None]
     if not usable:
-        raise Invalid("风险区没有范围 / the zones have no geometry", [FieldError("zones", "no geometry")])
+        raise Invalid(_("风险区没有范围"), [FieldError("zones", "no geometry")])
     x0 = min(g.bounds[0] for g in usable)
     y0 = min(g.bounds[1] for g in usable)
     x1 = max(g.bounds[2] for g in usable)
@@ -64,24 +57,7 @@ def scenario_exposure(session: Session, actor: Principal, zone_ids: list[int]) -
     hits = exposure.exposed_buildings(geoms, shapes)
     by_id = {b.id: b for b in buildings}
     sees_people = actor.can(Perm.residents_read)
-    per_building: dict[int, dict[str, int]] = defaultdict(lambda: {"households": 0, "residents": 0})
-    tag_lists: list[list[str]] = []
-    if sees_people and hits:
-        ids = list(hits)
-        for bid, n in session.execute(
-            select(Household.building_id, func.count())
-            .where(Household.building_id.in_(ids))
-            .group_by(Household.building_id)
-        ):
-            per_building[bid]["households"] = n
-        rows = session.execute(
-            select(Household.building_id, Resident)
-            .join(Resident, Resident.household_id == Household.id)
-            .where(Household.building_id.in_(ids), and_(Resident.deleted_at.is_(None), Resident.lives_here.is_(True)))
-        )
-        for bid, r in rows:
-            per_building[bid]["residents"] += 1
-            tag_lists.append([t.value for t in tags_of(r)])
+    per_building, tag_lists = population.people_in_buildings(session, list(hits) if sees_people else [])
     visible = [t.value for t in visible_tags(actor)] if sees_people else []
     listed = []
     for bid in sorted(hits, key=lambda i: by_id[i].code):
@@ -106,34 +82,13 @@ def zone_exposure(session: Session, actor: Principal, zone_id: int) -> dict[str,
     return scenario_exposure(session, actor, [zone_id])
 
 
-def _population_by_area(session: Session, community: GridUnit) -> dict[str, int]:
-    """Residents living here per area path (the area's subtree)."""
-    areas = session.scalars(
-        select(GridUnit).where(GridUnit.level == Level.area.value, subtree_clause(GridUnit.path, community.path))
-    ).all()
-    counts = dict(
-        session.execute(
-            select(Resident.path, func.count())
-            .where(
-                subtree_clause(Resident.path, community.path),
-                Resident.deleted_at.is_(None),
-                Resident.lives_here.is_(True),
-            )
-            .group_by(Resident.path)
-        ).all()
-    )
-    return {a.path: sum(n for p, n in counts.items() if p.startswith(a.path)) for a in areas}
-
-
 def run_checks(session: Session, actor: Principal, community_id: int) -> dict[str, Any]:
     """Every 让防避 check for one community; problems grouped by check."""
-    _no_residents(actor)
-    actor.require(Perm.space_read)
-    community = session.get(GridUnit, community_id)
-    if community is None or community.level != Level.community.value:
-        raise NotFound(f"社区不存在 / community {community_id} not found")
-    if not actor.sees_unit(community.path):
-        raise Forbidden(f"不在您的网格范围内 / community {community_id} is outside your scope")
+    actor.require(Perm.space_analysis)
+    try:
+        community = community_in_scope(session, actor, community_id, field="community")
+    except Invalid as exc:  # this route has always answered 404 for an id that is not a community
+        raise NotFound(_("社区不存在").format(community_id=community_id)) from exc
     settings = get_settings()
     zones = [
         checks.Zone(z.id, z.name, z.kind, z.level, g)
@@ -148,7 +103,7 @@ def run_checks(session: Session, actor: Principal, community_id: int) -> dict[st
         for b in buildings
         if b.lon is not None and b.lat is not None
     ]
-    shelter_rows = space.rows_of(session, actor, "shelters", community.id)
+    shelter_rows = layers.rows_of(session, actor, "shelters", community.id)
     sites = [
         checks.ShelterSite(s.id, s.name, g, s.lon, s.lat, s.exits, s.capacity, s.status)
         for s in shelter_rows
@@ -156,12 +111,12 @@ def run_checks(session: Session, actor: Principal, community_id: int) -> dict[st
     ]
     roads = [
         checks.Line(r.id, r.name, g, r.width_m)
-        for r in space.rows_of(session, actor, "roads", community.id)
+        for r in layers.rows_of(session, actor, "roads", community.id)
         if (g := parse_geojson(r.geometry or "")) is not None
     ]
     passages = [
         checks.Line(p.id, p.name, g, p.width_m)
-        for p in space.rows_of(session, actor, "passages", community.id)
+        for p in layers.rows_of(session, actor, "passages", community.id)
         if (g := parse_geojson(p.geometry or "")) is not None
     ]
     # Areas may also be served by open shelters of neighbouring communities of the same street.
@@ -176,12 +131,12 @@ def run_checks(session: Session, actor: Principal, community_id: int) -> dict[st
         for s in neighbours
         if (g := parse_geojson(s.geometry or "")) is not None and s.lon is not None
     ]
-    population = _population_by_area(session, community)
+    people_per_area = population.residents_by_area(session, community)
     area_rows = session.scalars(
         select(GridUnit).where(GridUnit.level == Level.area.value, subtree_clause(GridUnit.path, community.path))
     ).all()
     areas = [
-        checks.Place(a.id, a.name, a.lon, a.lat, population=population.get(a.path, 0))
+        checks.Place(a.id, a.name, a.lon, a.lat, population=people_per_area.get(a.path, 0))
         for a in area_rows
         if a.lon is not None and a.lat is not None
     ]

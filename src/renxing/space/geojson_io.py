@@ -14,24 +14,26 @@ from sqlalchemy.orm import Session
 from renxing.auth.principal import SYSTEM, Principal
 from renxing.errors import Collector, FieldError, Invalid, ServiceError
 from renxing.geo.coords import CRS
-from renxing.space import service
+from renxing.i18n import _
+from renxing.space import layers
+from renxing.space.layer_kinds import crs_param
 
 
 def crs_of(collection: dict[str, Any], override: str | None) -> CRS:
     if override:
-        return service.crs_param(override)
+        return crs_param(override)
     member = collection.get("crs")
     if member is None:
         return CRS.wgs84
     name = member.get("properties", {}).get("name") if isinstance(member, dict) else member
-    return service.crs_param(name if isinstance(name, str) else str(name), field="crs")
+    return crs_param(name if isinstance(name, str) else str(name), field="crs")
 
 
 def parse_collection(data: bytes | str) -> dict[str, Any]:
     try:
         obj = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise Invalid("不是有效的 JSON / not valid JSON", [FieldError("file", str(exc))]) from exc
+        raise Invalid(_("不是有效的 JSON"), [FieldError("file", str(exc))]) from exc
     return obj
 
 
@@ -48,14 +50,14 @@ def import_collection(
     """Every feature valid and stored, or an ``Invalid`` naming each bad feature (index and name)."""
     errors = Collector()
     if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
-        errors.add("type", "应为 GeoJSON FeatureCollection / must be a GeoJSON FeatureCollection")
+        errors.add("type", _("应为 GeoJSON FeatureCollection"))
         errors.raise_if_any()
     features = collection.get("features")
     if not isinstance(features, list):
-        errors.add("features", "应为数组 / must be an array")
+        errors.add("features", _("应为数组"))
         errors.raise_if_any()
     source = crs_of(collection, crs)
-    return service.import_features(session, actor, layer, community, features, crs=source, replace=replace)
+    return layers.import_features(session, actor, layer, community, features, crs=source, replace=replace)
 
 
 def run_cli_import(path: Path, layer: str, community: int, crs: str | None, *, console: Console) -> int | None:

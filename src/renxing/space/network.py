@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
@@ -189,10 +190,10 @@ class RoadGraph:
         dist, idx = self._tree.query(self.project(lon, lat))
         return np.asarray(idx, dtype=np.int64), np.asarray(dist, dtype=float)
 
-    def coords(self, nodes: Sequence[int]) -> list[tuple[float, float]]:
+    def coords(self, nodes: ArrayLike) -> list[tuple[float, float]]:
         """(lon, lat) of these nodes."""
-        nodes = np.asarray(nodes, dtype=np.int64)
-        return list(zip(self.lon[nodes].tolist(), self.lat[nodes].tolist(), strict=True))
+        idx = np.asarray(nodes, dtype=np.int64)
+        return list(zip(self.lon[idx].tolist(), self.lat[idx].tolist(), strict=True))
 
     # ---- connectivity and distances -------------------------------------------------------
 
@@ -202,7 +203,7 @@ class RoadGraph:
             _, self._labels = csgraph.connected_components(self.matrix, directed=False)
         return self._labels
 
-    def distances(self, sources: Sequence[int], limit: float = np.inf, predecessors: bool = False):
+    def distances(self, sources: ArrayLike, limit: float = np.inf, predecessors: bool = False):
         """Shortest walking distances in metres from each source node to every node:
         a (len(sources), n) array, ``inf`` where unreachable or beyond ``limit`` metres. With
         ``predecessors=True`` also returns the (len(sources), n) predecessor array for :meth:`path`
@@ -210,7 +211,7 @@ class RoadGraph:
         src = np.asarray(sources, dtype=np.int64)
         return csgraph.dijkstra(self.matrix, directed=True, indices=src, limit=limit, return_predecessors=predecessors)
 
-    def nearest(self, sources: Sequence[int], limit: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    def nearest(self, sources: ArrayLike, limit: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
         """Distance in metres from every node to the nearest of ``sources`` and the index (into
         ``sources``) of that source, -1 where none is reachable within ``limit``."""
         src = np.asarray(sources, dtype=np.int64)
@@ -226,17 +227,17 @@ class RoadGraph:
         out = np.where(which >= 0, lookup[np.maximum(which, 0)], -1)
         return dist, out
 
-    def nearest_with_offsets(self, nodes: Sequence[int], offsets_m: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    def nearest_with_offsets(self, nodes: ArrayLike, offsets_m: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """Multi-source Dijkstra where source ``k`` (node ``nodes[k]``) starts at ``offsets_m[k]``
         metres (≥ 0) instead of 0: for every node, min over k of offset + distance, and that k
         (−1 where none reaches). Several sources may share a node. Done with one dummy node per
         source joined to its node by an edge of the offset (+1 m, removed again, so no edge is 0)."""
-        nodes = np.asarray(nodes, dtype=np.int64)
+        starts = np.asarray(nodes, dtype=np.int64)
         offsets = np.asarray(offsets_m, dtype=float)
-        n, k = self.n_nodes, len(nodes)
+        n, k = self.n_nodes, len(starts)
         if k == 0:
             return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
-        key = nodes.tobytes()
+        key = starts.tobytes()
         if self._ext is None or self._ext[0] != key:
             # the graph plus one row per source; rebuilt only when the sources change, since only
             # the offsets (the last k stored values) differ between calls
@@ -244,7 +245,7 @@ class RoadGraph:
             ext = sparse.csr_matrix(
                 (
                     np.concatenate([base.data, np.ones(k)]),
-                    (np.concatenate([base.row, n + np.arange(k)]), np.concatenate([base.col, nodes])),
+                    (np.concatenate([base.row, n + np.arange(k)]), np.concatenate([base.col, starts])),
                 ),
                 shape=(n + k, n + k),
             )
@@ -272,15 +273,15 @@ class RoadGraph:
         nodes.reverse()
         return nodes
 
-    def edge_ids(self, nodes: Sequence[int]) -> np.ndarray:
+    def edge_ids(self, nodes: ArrayLike) -> np.ndarray:
         """Edge indices along a node path (consecutive nodes must be joined by an edge)."""
         if self._edge_index is None:
             keys = self.edge_u * self.n_nodes + self.edge_v
             order = np.argsort(keys)
             self._edge_index = (keys[order], order)
         keys, order = self._edge_index
-        nodes = np.asarray(nodes, dtype=np.int64)
-        a, b = nodes[:-1], nodes[1:]
+        path = np.asarray(nodes, dtype=np.int64)
+        a, b = path[:-1], path[1:]
         return order[np.searchsorted(keys, np.minimum(a, b) * self.n_nodes + np.maximum(a, b))]
 
 

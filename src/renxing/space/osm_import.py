@@ -9,7 +9,7 @@
 
 OSM data is WGS-84, stored as is. Ways or areas whose nodes are missing from the extract (cut at its
 edge) cannot be built and are counted as skipped; invalid outlines are repaired with ``make_valid``
-when that leaves a polygon. Everything else goes through the layer import of ``service``: all rows
+when that leaves a polygon. Everything else goes through the layer import of ``layers``: all rows
 or none.
 """
 
@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 
 from renxing.auth.principal import SYSTEM, Principal
 from renxing.errors import ServiceError
-from renxing.space import service
+from renxing.i18n import _
+from renxing.space import layers
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -147,62 +148,78 @@ def read_osm(path: str | Path, progress: Progress | None = None) -> OsmData:
     for o in osmium.FileProcessor(str(path)).with_locations().with_areas():
         seen += 1
         if progress is not None and seen % 2000 == 0:
-            progress("读取 / reading", seen, None)
+            progress(_("读取"), seen, None)
         if o.is_node():
-            kind = poi_kind(o.tags) if len(o.tags) else None
-            if kind:
-                try:
-                    geom = json.loads(factory.create_point(o))
-                except (osmium.InvalidLocationError, RuntimeError):
-                    out.skipped["poi"] += 1
-                    continue
-                props = {"layer": "poi", "kind": kind, "name": o.tags.get("name", ""), "osm_id": o.id}
-                props["props"] = {"osm_type": "node", **_tags_kept(o.tags)}
-                out.pois.append(_feature(geom, props))
+            _read_node(o, factory, out)
         elif o.is_way():
-            hw = o.tags.get("highway")
-            if hw is None:
-                continue
-            try:
-                geom = json.loads(factory.create_linestring(o))
-            except (osmium.InvalidLocationError, RuntimeError):
-                out.skipped["road"] += 1  # nodes outside the extract, or fewer than two distinct points
-                continue
-            walkable = hw not in NOT_WALKABLE and o.tags.get("foot") != "no" and o.tags.get("access") != "no"
-            props = {
-                "kind": hw[:32],
-                "name": o.tags.get("name", "")[:120],
-                "osm_id": o.id,
-                "width_m": parse_width(o.tags.get("width")),
-                "walkable": walkable,
-            }
-            out.roads.append(_feature(geom, props))
+            _read_way(o, factory, out)
         elif o.is_area():
-            building = o.tags.get("building")
-            kind = poi_kind(o.tags)
-            if building is None and kind is None:
-                continue
-            try:
-                geom = _polygonal(factory.create_multipolygon(o))
-            except (osmium.InvalidLocationError, RuntimeError, ValueError):
-                geom = None
-            if geom is None:
-                out.skipped["building" if building else "poi"] += 1
-                continue
-            osm_id = o.orig_id()
-            osm_type = "way" if o.from_way() else "relation"
-            name = o.tags.get("name", "")[:120]
-            if building is not None:
-                props = {"layer": "building", "kind": building[:32], "name": name, "osm_id": osm_id}
-                props["props"] = {"osm_type": osm_type, **_tags_kept(o.tags)}
-                out.buildings.append(_feature(geom, props))
-            if kind is not None:
-                props = {"layer": "poi", "kind": kind, "name": name, "osm_id": osm_id}
-                props["props"] = {"osm_type": osm_type, **_tags_kept(o.tags)}
-                out.pois.append(_feature(geom, props))
+            _read_area(o, factory, out)
     if progress is not None:
-        progress("读取 / reading", seen, seen)
+        progress(_("读取"), seen, seen)
     return out
+
+
+def _read_node(o: Any, factory: Any, out: OsmData) -> None:
+    """A node tagged as one of our POI kinds."""
+    kind = poi_kind(o.tags) if len(o.tags) else None
+    if not kind:
+        return
+    try:
+        geom = json.loads(factory.create_point(o))
+    except (osmium.InvalidLocationError, RuntimeError):
+        out.skipped["poi"] += 1
+        return
+    props = {"layer": "poi", "kind": kind, "name": o.tags.get("name", ""), "osm_id": o.id}
+    props["props"] = {"osm_type": "node", **_tags_kept(o.tags)}
+    out.pois.append(_feature(geom, props))
+
+
+def _read_way(o: Any, factory: Any, out: OsmData) -> None:
+    """A highway as a road, walkable unless its kind or its access tags say otherwise."""
+    hw = o.tags.get("highway")
+    if hw is None:
+        return
+    try:
+        geom = json.loads(factory.create_linestring(o))
+    except (osmium.InvalidLocationError, RuntimeError):
+        out.skipped["road"] += 1  # nodes outside the extract, or fewer than two distinct points
+        return
+    walkable = hw not in NOT_WALKABLE and o.tags.get("foot") != "no" and o.tags.get("access") != "no"
+    props = {
+        "kind": hw[:32],
+        "name": o.tags.get("name", "")[:120],
+        "osm_id": o.id,
+        "width_m": parse_width(o.tags.get("width")),
+        "walkable": walkable,
+    }
+    out.roads.append(_feature(geom, props))
+
+
+def _read_area(o: Any, factory: Any, out: OsmData) -> None:
+    """A closed way or multipolygon: a building, a POI, or both."""
+    building = o.tags.get("building")
+    kind = poi_kind(o.tags)
+    if building is None and kind is None:
+        return
+    try:
+        geom = _polygonal(factory.create_multipolygon(o))
+    except (osmium.InvalidLocationError, RuntimeError, ValueError):
+        geom = None
+    if geom is None:
+        out.skipped["building" if building else "poi"] += 1
+        return
+    osm_id = o.orig_id()
+    osm_type = "way" if o.from_way() else "relation"
+    name = o.tags.get("name", "")[:120]
+    if building is not None:
+        props = {"layer": "building", "kind": building[:32], "name": name, "osm_id": osm_id}
+        props["props"] = {"osm_type": osm_type, **_tags_kept(o.tags)}
+        out.buildings.append(_feature(geom, props))
+    if kind is not None:
+        props = {"layer": "poi", "kind": kind, "name": name, "osm_id": osm_id}
+        props["props"] = {"osm_type": osm_type, **_tags_kept(o.tags)}
+        out.pois.append(_feature(geom, props))
 
 
 def import_osm(
@@ -217,16 +234,16 @@ def import_osm(
     """Read the extract and store it in the community: roads, buildings and POIs, all or none."""
     data = read_osm(path, progress)
     if replace:
-        service.delete_osm_rows(session, community)
+        layers.delete_osm_rows(session, community)
     total = len(data.roads) + len(data.buildings) + len(data.pois)
     if progress is not None:
-        progress("写入 / storing", 0, total)
-    service.import_features(session, actor, "roads", community, data.roads)
+        progress(_("写入"), 0, total)
+    layers.import_features(session, actor, "roads", community, data.roads)
     if progress is not None:
-        progress("写入 / storing", len(data.roads), total)
-    service.import_features(session, actor, "features", community, data.buildings + data.pois)
+        progress(_("写入"), len(data.roads), total)
+    layers.import_features(session, actor, "features", community, data.buildings + data.pois)
     if progress is not None:
-        progress("写入 / storing", total, total)
+        progress(_("写入"), total, total)
     kinds = Counter(f["properties"]["kind"] for f in data.pois)
     return OsmResult(len(data.roads), len(data.buildings), len(data.pois), dict(data.skipped), dict(kinds))
 
@@ -249,8 +266,8 @@ def run_cli_import(
         console.print(f"[red]{exc.message}[/red]")
         return None
     except RuntimeError as exc:  # osmium: unreadable or unknown file format
-        console.print(f"[red]无法读取 OSM 文件 / cannot read the OSM file: {exc}[/red]")
+        console.print("[red]" + _("无法读取 OSM 文件：{error}").format(error=exc) + "[/red]")
         return None
     if result.skipped:
-        console.print(f"[yellow]跳过（数据不全）/ skipped (incomplete in the extract)[/yellow]: {result.skipped}")
+        console.print("[yellow]" + _("跳过（数据不全）") + f"[/yellow]: {result.skipped}")
     return result

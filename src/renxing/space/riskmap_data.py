@@ -1,13 +1,13 @@
 """What the printed community risk map shows, gathered from live data (the renderer is ``riskmap``).
 
-Reading needs ``Perm.space_read`` and a scope that reaches the community. Residents are refused:
+Reading needs ``Perm.space_analysis`` and a scope that reaches the community. Residents lack it:
 the printed map carries risk points and the evacuation plan, which are not their layers (they see
-hazard zones and shelters on the interactive map). Every layer is read through ``space.service``,
+hazard zones and shelters on the interactive map). Every layer is read through ``space.layers``,
 so its own scope rules apply too.
 
 The evacuation routes come from the community's default flood scenario: a saved scenario that hits
 a flood zone (the one named for floods first), else every flood zone of the community with everyone
-evacuating. Its plan is the exact optimum of ``space.planning``. When that cannot be planned (no road
+evacuating. Its plan is the exact optimum of ``space.planning.plan``. When that cannot be planned (no road
 network yet, say) each building gets the walk to its nearest open shelter instead.
 
 The data version is the latest update time of the rows drawn plus a short fingerprint of them, so
@@ -27,25 +27,28 @@ import numpy as np
 import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from renxing.auth.policy import Perm, Role
+from renxing.auth.policy import Perm
 from renxing.auth.principal import Principal
 from renxing.config import get_settings
 from renxing.db import utcnow
 from renxing.errors import FieldError, Forbidden, Invalid, NotFound, ServiceError
 from renxing.geo.metric import LocalPlane
 from renxing.geo.shapes import stored_shape
-from renxing.grid.models import GridUnit, Household, Level
-from renxing.grid.scope import subtree_clause
-from renxing.people.models import Resident
-from renxing.space import planning, riskmap
-from renxing.space import service as space
+from renxing.grid.models import GridUnit, Level
+from renxing.grid.scope import sees, subtree_clause
+from renxing.i18n import _
+from renxing.space import layers, population
 from renxing.space.models import EvacScenario, HazardKind, ShelterStatus
 from renxing.space.network import RoadGraph
 from renxing.space.network import RoadLine as NetLine
-from renxing.space.riskmap import (
+from renxing.space.planning.plan import plan_for_community
+from renxing.space.planning.spec import Spec, spec_of
+from renxing.space.riskmap import render
+from renxing.space.riskmap.fonts import FontMissing
+from renxing.space.riskmap.inputs import (
     BuildingOutline,
     HazardArea,
     RenderInfo,
@@ -75,9 +78,7 @@ def _tz() -> ZoneInfo:
 
 def find_community(session: Session, actor: Principal, ref: int | str) -> GridUnit:
     """The community named by id, code or name, if the actor may print its map."""
-    actor.require(Perm.space_read)
-    if actor.role is Role.resident and not actor.is_system:
-        raise Forbidden("居民不能打印社区风险图 / residents may not print the community risk map")
+    actor.require(Perm.space_analysis)
     text = str(ref).strip()
     unit: GridUnit | None = None
     if text.isdigit():
@@ -92,21 +93,21 @@ def find_community(session: Session, actor: Principal, ref: int | str) -> GridUn
         )
         if len(rows) > 1:
             raise Invalid(
-                "有多个同名社区，请用编号 / several communities have this name: give the id or code",
+                _("有多个同名社区，请用编号"),
                 [FieldError("community", "ambiguous", value=text)],
             )
         unit = rows[0] if rows else None
     if unit is None or unit.level != Level.community.value:
-        raise NotFound(f"社区不存在 / no community '{text}'")
-    if not actor.sees_unit(unit.path):
-        raise Forbidden(f"不在您的网格范围内 / community {unit.id} is outside your scope")
+        raise NotFound(_("社区不存在").format(text=text))
+    if not sees(actor, unit):
+        raise Forbidden(_("不在您的网格范围内").format(id=unit.id))
     return unit
 
 
 # ---- evacuation routes ------------------------------------------------------------------------
 
 
-def default_flood_spec(session: Session, community: GridUnit, flood_zone_ids: list[int]) -> planning.Spec:
+def default_flood_spec(session: Session, community: GridUnit, flood_zone_ids: list[int]) -> Spec:
     """The saved flood scenario of the community, else all its flood zones with everyone leaving."""
     saved = list(
         session.scalars(select(EvacScenario).where(EvacScenario.unit_id == community.id).order_by(EvacScenario.id))
@@ -115,8 +116,8 @@ def default_flood_spec(session: Session, community: GridUnit, flood_zone_ids: li
     hits = [s for s in saved if flood & set(s.hazard_zone_ids or [])]
     if hits:
         named = [s for s in hits if any(w in s.name.lower() for w in ("洪", "涝", "flood"))]
-        return planning.spec_of((named or hits)[0])
-    return planning.Spec(
+        return spec_of((named or hits)[0])
+    return Spec(
         community_id=community.id,
         hazard_zone_ids=tuple(sorted(flood)),
         evacuate_all=True,
@@ -124,13 +125,11 @@ def default_flood_spec(session: Session, community: GridUnit, flood_zone_ids: li
     )
 
 
-def _plan_routes(
-    session: Session, community: GridUnit, spec: planning.Spec
-) -> tuple[list[Route], str, str, dict[int, str]]:
+def _plan_routes(session: Session, community: GridUnit, spec: Spec) -> tuple[list[Route], str, str, dict[int, str]]:
     """Routes of the plan (one per building and shelter, with its people), its name, its fingerprint,
     and the shelters the scenario's hazard puts out of use (id → reason)."""
     # The actor's right to the community was checked by find_community; the plan holds counts only.
-    result = planning.plan_for_community(session, community, spec)
+    result = plan_for_community(session, community, spec)
     routes = []
     for b in result.get("buildings", []):
         for r in b.get("routes", []):
@@ -201,25 +200,13 @@ def gather(
     """Everything the risk map of a community shows, from the live tables."""
     step = progress or (lambda _stage: None)
     community = find_community(session, actor, ref)
-    step("读取图层 / reading the layers")
-    cid = community.id
-    stamps: list[datetime] = []
-    finger: list[Any] = []
-
-    def rows(layer: str) -> list[Any]:
-        out = space.rows_of(session, actor, layer, cid)
-        for r in out:
-            if r.updated_at is not None:
-                stamps.append(r.updated_at)
-            finger.append((layer, r.id, r.updated_at.isoformat() if r.updated_at else None))
-        return out
-
-    zones_rows = rows("hazard_zones")
-    points_rows = rows("risk_points")
-    shelter_rows = rows("shelters")
-    road_rows = rows("roads")
-    feature_rows = rows("features")
-
+    step(_("读取图层"))
+    seen = _Seen()
+    zones_rows = seen.rows(session, actor, "hazard_zones", community.id)
+    points_rows = seen.rows(session, actor, "risk_points", community.id)
+    shelter_rows = seen.rows(session, actor, "shelters", community.id)
+    road_rows = seen.rows(session, actor, "roads", community.id)
+    feature_rows = seen.rows(session, actor, "features", community.id)
     boundary = stored_shape(community.geometry)
     units = list(
         session.scalars(
@@ -228,10 +215,66 @@ def gather(
             .order_by(GridUnit.code)
         )
     )
-    finger.append(("buildings", [(u.id, u.geometry, u.lon, u.lat) for u in units]))
-    finger.append(("community", community.name, community.geometry))
-
+    seen.finger.append(("buildings", [(u.id, u.geometry, u.lon, u.lat) for u in units]))
+    seen.finger.append(("community", community.name, community.geometry))
     buildings = [BuildingOutline(json.loads(u.geometry), u.name) for u in units if _polygonal(u.geometry)]
+    sites = _resources(feature_rows, buildings)
+    step(_("疏散方案"))
+    flood_ids = [z.id for z in zones_rows if z.kind == HazardKind.flood.value]
+    spec = default_flood_spec(session, community, flood_ids)
+    routes, note, unusable = _routes(session, community, spec, units, shelter_rows, road_rows, seen)
+    shelters = _shelter_areas(shelter_rows, unusable, "内涝" if spec.hazard_zone_ids else "本情景")
+    tz = _tz()
+    street = session.get(GridUnit, community.parent_id) if community.parent_id else None
+    return RiskMapData(
+        community=community.name,
+        street=street.name if street is not None else "",
+        date=today or utcnow().astimezone(tz).date(),
+        version=seen.version(community, tz),
+        bounds=_bounds(boundary, buildings, shelters, sites),
+        buildings=buildings,
+        hazard_zones=[
+            HazardArea(z.kind, int(z.level or 1), json.loads(z.geometry), z.name, z.depth_class)
+            for z in zones_rows
+            if z.geometry
+        ],
+        risk_points=[
+            Site(p.name, p.lon, p.lat, p.kind) for p in points_rows if p.lon is not None and p.lat is not None
+        ],
+        shelters=shelters,
+        routes=routes,
+        supply_points=sites["supply"],
+        clinics=sites["clinic"],
+        fire_stations=sites["fire"],
+        roads=[RoadLine(r.kind, json.loads(r.geometry), r.name) for r in road_rows if r.geometry],
+        boundary=json.loads(community.geometry) if boundary is not None else None,
+        routes_note=note,
+    )
+
+
+class _Seen:
+    """The rows drawn, for the data version: their latest update and a fingerprint of all of them."""
+
+    def __init__(self) -> None:
+        self.stamps: list[datetime] = []
+        self.finger: list[Any] = []
+
+    def rows(self, session: Session, actor: Principal, layer: str, community_id: int) -> list[Any]:
+        out = layers.rows_of(session, actor, layer, community_id)
+        for r in out:
+            if r.updated_at is not None:
+                self.stamps.append(r.updated_at)
+            self.finger.append((layer, r.id, r.updated_at.isoformat() if r.updated_at else None))
+        return out
+
+    def version(self, community: GridUnit, tz: ZoneInfo) -> str:
+        latest = max(self.stamps) if self.stamps else community.created_at or utcnow()
+        fp = hashlib.sha256(json.dumps(self.finger, default=str, separators=(",", ":")).encode()).hexdigest()[:8]
+        return f"{latest.astimezone(tz):%Y-%m-%d %H:%M} · {fp}"
+
+
+def _resources(feature_rows: list[Any], buildings: list[BuildingOutline]) -> dict[str, list[Site]]:
+    """Clinics, fire stations and supply points among the base features; drawn buildings join ``buildings``."""
     sites: dict[str, list[Site]] = {"clinic": [], "fire": [], "supply": []}
     for f in feature_rows:
         if f.layer == "building":
@@ -244,16 +287,19 @@ def gather(
             continue
         p = g if g.geom_type == "Point" else g.representative_point()
         sites[group].append(Site(f.name, p.x, p.y, f.kind))
+    return sites
 
-    zones = [
-        HazardArea(z.kind, int(z.level or 1), json.loads(z.geometry), z.name, z.depth_class)
-        for z in zones_rows
-        if z.geometry
-    ]
-    risk_points = [Site(p.name, p.lon, p.lat, p.kind) for p in points_rows if p.lon is not None and p.lat is not None]
-    step("疏散方案 / evacuation plan")
-    flood_ids = [z.id for z in zones_rows if z.kind == HazardKind.flood.value]
-    spec = default_flood_spec(session, community, flood_ids)
+
+def _routes(
+    session: Session,
+    community: GridUnit,
+    spec: Spec,
+    units: list[GridUnit],
+    shelter_rows: list[Any],
+    road_rows: list[Any],
+    seen: _Seen,
+) -> tuple[list[Route], str, dict[int, str]]:
+    """The plan's routes and where they come from; nearest-shelter walks when no plan can be made."""
     unusable: dict[int, str] = {}
     try:
         routes, note, plan_fp, unusable = _plan_routes(session, community, spec)
@@ -263,13 +309,15 @@ def gather(
             (s.lon, s.lat, s.name) for s in shelter_rows if s.status == ShelterStatus.open.value and s.lon is not None
         ]
         road_lines = [(r.id, _parts(r.geometry), r.kind) for r in road_rows if r.walkable and r.geometry]
-        people = _persons(session, community)
+        people = population.residents_by_building(session, community.path)
         located = [(u.lon, u.lat, people.get(u.id, 0)) for u in units if u.lon is not None and u.lat is not None]
         routes = nearest_shelter_routes(road_lines, located, open_shelters)
         note, plan_fp = "各楼栋前往最近的开放避难场所", ""
-    finger.append(("plan", plan_fp))
-    hazard_word = "内涝" if spec.hazard_zone_ids else "本情景"
+    seen.finger.append(("plan", plan_fp))
+    return routes, note, unusable
 
+
+def _shelter_areas(shelter_rows: list[Any], unusable: dict[int, str], hazard_word: str) -> list[ShelterArea]:
     shelters = []
     for s in shelter_rows:
         g = json.loads(s.geometry) if s.geometry else None
@@ -287,31 +335,7 @@ def gather(
                 f"{hazard_word}时不可用（位于风险区）" if s.id in unusable else "",
             )
         )
-    roads = [RoadLine(r.kind, json.loads(r.geometry), r.name) for r in road_rows if r.geometry]
-
-    tz = _tz()
-    latest = max(stamps) if stamps else community.created_at or utcnow()
-    fp = hashlib.sha256(json.dumps(finger, default=str, separators=(",", ":")).encode()).hexdigest()[:8]
-    version = f"{latest.astimezone(tz):%Y-%m-%d %H:%M} · {fp}"
-    street = session.get(GridUnit, community.parent_id) if community.parent_id else None
-    return RiskMapData(
-        community=community.name,
-        street=street.name if street is not None else "",
-        date=today or utcnow().astimezone(tz).date(),
-        version=version,
-        bounds=_bounds(boundary, buildings, shelters, sites),
-        buildings=buildings,
-        hazard_zones=zones,
-        risk_points=risk_points,
-        shelters=shelters,
-        routes=routes,
-        supply_points=sites["supply"],
-        clinics=sites["clinic"],
-        fire_stations=sites["fire"],
-        roads=roads,
-        boundary=json.loads(community.geometry) if boundary is not None else None,
-        routes_note=note,
-    )
+    return shelters
 
 
 def _polygonal(text: str | None) -> bool:
@@ -328,21 +352,6 @@ def _parts(text: str | None) -> list[list[list[float]]]:
     if g.geom_type == "MultiLineString":
         return [[list(c[:2]) for c in part.coords] for part in g.geoms]
     return []
-
-
-def _persons(session: Session, community: GridUnit) -> dict[int, int]:
-    """Residents living in each building of the community (for route widths only)."""
-    stmt = (
-        select(Household.building_id, func.count())
-        .join(Resident, Resident.household_id == Household.id)
-        .where(
-            subtree_clause(Resident.path, community.path),
-            Resident.deleted_at.is_(None),
-            Resident.lives_here.is_(True),
-        )
-        .group_by(Household.building_id)
-    )
-    return {bid: n for bid, n in session.execute(stmt)}
 
 
 def _bounds(
@@ -393,27 +402,24 @@ def render_community(
     ref: int | str,
     fmt: str,
     *,
-    dpi: int = riskmap.DEFAULT_DPI,
+    dpi: int = render.DEFAULT_DPI,
     progress: Progress | None = None,
 ) -> tuple[bytes, RenderInfo, RiskMapData]:
     """The community's risk map as PDF or PNG bytes, drawn from live data."""
     fmt = (fmt or "").lower()
-    if fmt not in riskmap.FORMATS:
-        raise Invalid(
-            "格式应为 pdf 或 png / format must be pdf or png", [FieldError("format", "pdf or png", value=fmt)]
-        )
+    if fmt not in render.FORMATS:
+        raise Invalid(_("格式应为 pdf 或 png"), [FieldError("format", "pdf or png", value=fmt)])
     if not DPI_RANGE[0] <= dpi <= DPI_RANGE[1]:
         raise Invalid(
-            f"分辨率应在 {DPI_RANGE[0]}–{DPI_RANGE[1]} 之间 / dpi must be {DPI_RANGE[0]} to {DPI_RANGE[1]}",
+            _("分辨率应在 {value}–{value2} 之间").format(value=DPI_RANGE[0], value2=DPI_RANGE[1]),
             [FieldError("dpi", "out of range", value=dpi)],
         )
     data = gather(session, actor, ref, progress=progress)
     if progress is not None:
-        progress("绘制地图 / drawing")
+        progress(_("绘制地图"))
     if not _drawable(data):
         raise Invalid(
-            "该社区还没有可绘制的地图数据（边界、楼栋或图层）/ nothing to draw: the community has no outline, "
-            "buildings or map layers yet",
+            _("该社区还没有可绘制的地图数据（边界、楼栋或图层）"),
             [FieldError("community", "no map data", value=data.community)],
         )
     key = (hashlib.sha256(repr(data).encode()).hexdigest(), fmt, dpi)
@@ -423,8 +429,8 @@ def render_community(
             _rendered.move_to_end(key)
             return hit[0], hit[1], data
     try:
-        body, info = riskmap.render_bytes(data, fmt, dpi)
-    except riskmap.FontMissing as exc:
+        body, info = render.render_bytes(data, fmt, dpi)
+    except FontMissing as exc:
         raise RendererUnavailable(str(exc)) from exc
     with _rendered_lock:
         _rendered[key] = (body, info)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from renxing.space import riskmap_data
+from renxing.space.riskmap.render import DEFAULT_DPI
 from renxing.web.deps import DB, CurrentUser
 from renxing.web.params import DbInt, Id
 
@@ -48,7 +49,7 @@ def riskmap_png(
     community_id: Id,
     session: DB,
     actor: CurrentUser,
-    dpi: Annotated[DbInt, Query(description="150–200 for print")] = riskmap_data.riskmap.DEFAULT_DPI,
+    dpi: Annotated[DbInt, Query(description="150–200 for print")] = DEFAULT_DPI,
     download: bool = Query(False),
 ) -> Response:
     body, _info, data = riskmap_data.render_community(session, actor, community_id, "png", dpi=dpi)
