@@ -78,12 +78,13 @@ def test_missing_or_expired_skill_is_refused(client, engine, world):
     for carer in (f"m{cw.helper}", f"m{cw.expired}"):
         r = client.post(
             "/api/v1/care/assignments",
+            params={"lang": "en"},
             json={"pairs": [{"resident_id": world.residents["wang"], "carer": carer}]},
             headers=h,
         )
         assert r.status_code == 422, r.text
         err = r.json()["errors"][0]
-        assert err["field"] == "pairs[0].carer" and "nursing" in err["message"]
+        assert err["field"] == "pairs[0].carer" and "lacks the needed skill: nursing" in err["message"]
     bad = client.post(
         "/api/v1/care/assignments",
         json={"pairs": [{"resident_id": world.residents["li"], "carer": "x12"}]},
@@ -127,7 +128,7 @@ def test_assigning_twice_or_out_of_scope(client, engine, world):
     )
     assert far.status_code == 422 and far.json()["errors"][0]["field"] == "pairs[0].carer"
     near = assign(client, h, [{"resident_id": world.residents["wang"], "carer": f"u{gw}"}], status=422)
-    assert "nursing" in near["errors"][0]["message"]  # a grid worker holds no nursing certificate
+    assert "缺少所需技能：护理" in near["errors"][0]["message"]  # a grid worker holds no nursing certificate
 
 
 def test_volunteer_sees_only_their_care_list_with_health_masked(client, engine, world):

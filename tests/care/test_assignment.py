@@ -25,6 +25,7 @@ from renxing.care.assignment_milp import solve_milp
 from renxing.care.assignment_whatif import what_if
 from renxing.errors import Invalid
 from renxing.geo.sphere import haversine_m
+from renxing.i18n import use_lang
 
 SKILLS = ["nursing", "sign_language"]
 
@@ -208,7 +209,9 @@ def test_skills_needed_all_in_one_carer():
     assert a.covered == 0
     [u] = a.uncovered
     assert u.reason == "no_skilled_carer" and u.missing_skills == ()
-    assert "同时具备" in u.message and "no single carer" in u.message
+    assert u.message == "没有照护人同时具备护理、手语技能"
+    with use_lang("en"):  # messages follow the reader's language
+        assert assign([r], [nurse, signer]).uncovered[0].message == "no single carer has all of: nursing, sign language"
     both = Carer("both", 500, 0, skills=frozenset({"nursing", "sign_language", "driver"}))
     a = assign([r], [nurse, signer, both])
     assert a.carer_of("deaf-oxygen") == "both"
@@ -227,7 +230,10 @@ def test_uncovered_reasons():
     reasons = {u.resident_id: u for u in a.uncovered}
     assert reasons["deaf"].reason == "no_skilled_carer"
     assert reasons["deaf"].missing_skills == ("sign_language",)
-    assert "手语" in reasons["deaf"].message and "sign language" in reasons["deaf"].message
+    assert reasons["deaf"].message == "没有照护人具备手语技能"
+    with use_lang("en"):
+        english = {u.resident_id: u.message for u in assign(residents, carers, max_distance_m=2000).uncovered}
+    assert english["deaf"] == "no carer has the sign language skill"
     assert reasons["far"].reason == "none_within_reach"
     assert reasons["far"].nearest_m == pytest.approx(5000)
     assert "2000" in reasons["far"].message
@@ -249,7 +255,7 @@ def test_explanations():
     assert explain(4.0, False, True, []) == "同片区，步行不到 10 米 / same area, under 10 m walk"
     assert (
         explain(1234.0, False, False, ["sign_language", "nursing"]) == "跨片区，步行约 1.2 公里，具备护理、手语技能 / "
-        "another area, ~1.2 km walk, has nursing and sign language skills"
+        "another area, ~1.2 km walk, has nursing, sign language skills"
     )
     r = Vulnerable("r", 0, 0, building_id=7, area_id=1, needs=frozenset({"nursing"}))
     a = assign([r], [Carer("c", 0, 118, building_id=7, area_id=1, skills=frozenset({"nursing", "driver"}))])
