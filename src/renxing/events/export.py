@@ -14,7 +14,8 @@ from renxing.auth import audit
 from renxing.auth.policy import Perm
 from renxing.auth.principal import Principal
 from renxing.errors import Forbidden, Invalid
-from renxing.events import pagedata, queries, service
+from renxing.events import access, lookups, pagedata, queries
+from renxing.events.models import Report
 from renxing.events.policy import CHANNEL_LABELS, SEVERITY_LABELS
 from renxing.exporting import to_xlsx
 from renxing.i18n import _, _l, localized
@@ -60,6 +61,44 @@ def _label(label: Any, code: str) -> str:
     return localized(*label) if isinstance(label, tuple) else str(label)
 
 
+def _row(r: Report, view: dict[str, Any], place: str, categories: dict, states: dict) -> list[Any]:
+    """One report as the columns of the sheet; the reporter as the user sees them on screen."""
+    reporter = view["reporter"]
+    # StrEnum keys look up by their plain string value.
+    severity = SEVERITY_LABELS.get(r.severity)  # type: ignore[call-overload]
+    channel = CHANNEL_LABELS.get(r.channel)  # type: ignore[call-overload]
+    solved = None if r.feedback_solved is None else (_("否"), _("是"))[r.feedback_solved]
+    return [
+        r.id,
+        r.token,
+        _label(categories.get(r.category_code), r.category_code),
+        _label(states.get(r.state), r.state),
+        _label(severity, r.severity),
+        _label(channel, r.channel),
+        r.description,
+        place,
+        r.address,
+        reporter["name"],
+        reporter["phone"],
+        r.handler_label,
+        r.escalated_to_label,
+        r.created_at,
+        r.accepted_at,
+        r.on_site_at,
+        r.resolved_at,
+        r.closed_at,
+        r.due_accept,
+        r.due_on_site,
+        r.due_resolve,
+        _("是") if view["overdue"] else "",
+        solved,
+        r.feedback_rating,
+        r.feedback_comment,
+        r.resolution_note,
+        r.reject_reason,
+    ]
+
+
 def export_reports(
     session: Session, actor: Principal, query: ListQuery, *, now: datetime | None = None
 ) -> tuple[bytes, int]:
@@ -72,51 +111,15 @@ def export_reports(
             _("超过 {max_export_rows} 条，请缩小范围分批导出").format(max_export_rows=MAX_EXPORT_ROWS),
             [],
         )
-    categories = pagedata.category_labels(session)
-    states = service.state_labels(session)
+    labels = (pagedata.category_labels(session), lookups.state_labels(session))
     places = pagedata.place_names(session, reports)
     rows = []
     clear = 0
     for r in reports:
-        view = queries.present(r, actor, service.kinds_of(session, actor, r), now=now)
-        reporter = view["reporter"]
-        if r.reporter_phone and reporter["phone"] == r.reporter_phone:
+        view = queries.present(r, actor, access.kinds_of(session, actor, r), now=now)
+        if r.reporter_phone and view["reporter"]["phone"] == r.reporter_phone:
             clear += 1
-        # StrEnum keys look up by their plain string value.
-        severity = SEVERITY_LABELS.get(r.severity)  # type: ignore[call-overload]
-        channel = CHANNEL_LABELS.get(r.channel)  # type: ignore[call-overload]
-        solved = None if r.feedback_solved is None else (_("否"), _("是"))[r.feedback_solved]
-        rows.append(
-            [
-                r.id,
-                r.token,
-                _label(categories.get(r.category_code), r.category_code),
-                _label(states.get(r.state), r.state),
-                _label(severity, r.severity),
-                _label(channel, r.channel),
-                r.description,
-                places.get(r.id, ""),
-                r.address,
-                reporter["name"],
-                reporter["phone"],
-                r.handler_label,
-                r.escalated_to_label,
-                r.created_at,
-                r.accepted_at,
-                r.on_site_at,
-                r.resolved_at,
-                r.closed_at,
-                r.due_accept,
-                r.due_on_site,
-                r.due_resolve,
-                _("是") if view["overdue"] else "",
-                solved,
-                r.feedback_rating,
-                r.feedback_comment,
-                r.resolution_note,
-                r.reject_reason,
-            ]
-        )
+        rows.append(_row(r, view, places.get(r.id, ""), *labels))
     data = to_xlsx([str(h) for h in COLUMNS], rows, sheet=_("事件"))
     if clear:
         audit.record(
