@@ -23,6 +23,7 @@ from renxing.grid import service as grid
 from renxing.grid.models import GridUnit
 from renxing.grid.pages import GENDER_LABELS, addresses, household_label, scope_units
 from renxing.i18n import _, _l, current_lang
+from renxing.listing import sort_key_names
 from renxing.people import importer
 from renxing.people import service as people
 from renxing.people.masking import HIDDEN
@@ -78,7 +79,7 @@ ACTION_LABELS = {
     "read_personal": _l("查看敏感信息"),
     "import": _l("导入"),
 }
-SORT_KEYS = tuple(people.SORTS)
+SORT_KEYS = tuple(sort_key_names(people.RESIDENTS))
 
 # Which fields a writer may edit follows what the role sees in the clear: a masked value
 # cannot be shown in a form, and a form must not be a way to probe hidden data.

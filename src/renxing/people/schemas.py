@@ -1,5 +1,7 @@
 """Shapes of resident data going in and out of the API."""
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from renxing.bounds import Day, Id
@@ -61,3 +63,54 @@ class ResidentPatch(BaseModel):
     emergency_phone: str | None = None
     party_member: bool | None = None
     notes: str | None = None
+
+
+# ---- answers ------------------------------------------------------------------------------
+
+MASKED_NOTE = "masked (*** or digits hidden) unless the role sees this field in the clear"
+
+
+class ResidentOut(BaseModel):
+    """A resident as the reader may see them: fields outside the role's clear fields are masked
+    (ID number and phones partly hidden, health values "***") and listed in ``masked``."""
+
+    id: int
+    household_id: int
+    name: str
+    gender: str | None = Field(description="M or F")
+    birth_date: str | None = Field(description="ISO date, only for roles that may read the ID number; else null")
+    age: int | None
+    relation: str | None
+    hukou_here: bool
+    lives_here: bool
+    living_alone: bool
+    party_member: bool
+    mobility: str | None = Field(description="normal, slow, aided, wheelchair or bedridden")
+    tags: list[str] = Field(description="vulnerability tags; health tags only for roles that see health")
+    id_number: str | None = Field(description=MASKED_NOTE)
+    phone: str | None = Field(description=MASKED_NOTE)
+    emergency_contact: str | None
+    emergency_phone: str | None = Field(description=MASKED_NOTE)
+    masked: list[str] = Field(description="the personal fields shown masked: id_number, phone, health")
+    disability_kind: str | None = Field(description=MASKED_NOTE)
+    disability_grade: int | str | None = Field(description=MASKED_NOTE)
+    bedridden: bool | str | None = Field(description=MASKED_NOTE)
+    chronic_illness: str | None = Field(description=MASKED_NOTE)
+    pregnant: bool | str | None = Field(description=MASKED_NOTE)
+    special_needs: str | None = Field(description=MASKED_NOTE)
+
+
+class RemovedOut(BaseModel):
+    ok: bool
+    restore: str = Field(description="the route that undoes the removal")
+
+
+class AuditEntryOut(BaseModel):
+    """One entry of a record's history, its values masked as the reader sees them."""
+
+    at: str = Field(description="when, ISO 8601")
+    actor: str
+    action: str
+    summary: str | None
+    before: dict[str, Any]
+    after: dict[str, Any]

@@ -1,22 +1,25 @@
 """Use cases of the resident register: scoped lists, search, masked reads, audited writes."""
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from renxing import listing
 from renxing.auth import audit
 from renxing.auth.policy import Field, Perm, sees_birth_date
 from renxing.auth.principal import Principal
-from renxing.db import contains, utcnow
+from renxing.db import utcnow
 from renxing.errors import Collector, Conflict, FieldError, Invalid, NotFound
 from renxing.grid.models import Household
 from renxing.grid.scope import scope_clause, subtree_clause
 from renxing.grid.service import get_household
 from renxing.i18n import _
-from renxing.listing import Page, paginate
+from renxing.listing import Filter, ListQuery, ListSpec, Page, list_page
 from renxing.people import vulnerability
 from renxing.people.idcard import IdNumberError, parse_id_number
 from renxing.people.masking import HIDDEN, mask_id_number, mask_phone
@@ -38,14 +41,6 @@ REQUIRED_FIELDS = (
     "party_member",
 )
 HEALTH_FIELDS = ("disability_kind", "disability_grade", "bedridden", "chronic_illness", "pregnant", "special_needs")
-SORTS = {
-    "grid": Resident.path,  # building by building, as the register is kept on paper
-    "id": Resident.id,
-    "name": Resident.name,
-    "birth_date": Resident.birth_date,
-    "-birth_date": Resident.birth_date.desc(),
-    "-id": Resident.id.desc(),
-}
 
 
 def normalise_phone(raw: str | None) -> str | None:
@@ -59,43 +54,54 @@ def normalise_phone(raw: str | None) -> str | None:
 
 def check_fields(values: dict[str, Any], errors: Collector, row: int | None = None) -> dict[str, Any]:
     """Validate and complete one resident's values in place; used by forms, the API and imports."""
-    idn = values.get("id_number")
-    if idn:
-        try:
-            info = parse_id_number(str(idn))
-        except IdNumberError as exc:
-            errors.add("id_number", str(exc), row, idn)
-        else:
-            values["id_number"] = info.number
-            if values.get("birth_date") is None:
-                values["birth_date"] = info.birth_date
-            elif values["birth_date"] != info.birth_date:
-                errors.add("birth_date", _("出生日期与身份证号不符"), row)
-            if values.get("gender") is None:
-                values["gender"] = info.gender
-            elif values["gender"] != info.gender:
-                errors.add("gender", _("性别与身份证号不符"), row)
-    else:
-        values["id_number"] = None
+    _check_id_number(values, errors, row)
     for key in ("phone", "emergency_phone"):
         if key in values:
             phone = normalise_phone(values[key])
             if phone and not (MOBILE.match(phone) or LANDLINE.match(phone)):
                 errors.add(key, _("电话号码格式错误"), row, values[key])
             values[key] = phone
-    needs = values.get("special_needs")
-    if needs:
-        parts = [p.strip() for p in str(needs).replace("，", ",").split(",") if p.strip()]
-        bad = [p for p in parts if p not in vulnerability.SPECIAL_NEEDS]
-        if bad:
-            errors.add("special_needs", _("未知的特殊需求").format(needs=", ".join(bad)), row)
-        values["special_needs"] = ",".join(parts) or None
+    _check_needs(values, errors, row)
     mobility = values.get("mobility")
     if mobility and mobility not in vulnerability.MOBILITY_CLASSES:
         errors.add("mobility", _("行动能力应为").format(mobility_classes=vulnerability.MOBILITY_CLASSES), row)
     if values.get("birth_date") and values["birth_date"] > date.today():
         errors.add("birth_date", _("出生日期在未来"), row)
     return values
+
+
+def _check_id_number(values: dict[str, Any], errors: Collector, row: int | None) -> None:
+    """A valid ID number, in its canonical form; birth date and gender follow from it unless given,
+    and must agree with it when given."""
+    idn = values.get("id_number")
+    if not idn:
+        values["id_number"] = None
+        return
+    try:
+        info = parse_id_number(str(idn))
+    except IdNumberError as exc:
+        errors.add("id_number", str(exc), row, idn)
+        return
+    values["id_number"] = info.number
+    if values.get("birth_date") is None:
+        values["birth_date"] = info.birth_date
+    elif values["birth_date"] != info.birth_date:
+        errors.add("birth_date", _("出生日期与身份证号不符"), row)
+    if values.get("gender") is None:
+        values["gender"] = info.gender
+    elif values["gender"] != info.gender:
+        errors.add("gender", _("性别与身份证号不符"), row)
+
+
+def _check_needs(values: dict[str, Any], errors: Collector, row: int | None) -> None:
+    needs = values.get("special_needs")
+    if not needs:
+        return
+    parts = [p.strip() for p in str(needs).replace("，", ",").split(",") if p.strip()]
+    bad = [p for p in parts if p not in vulnerability.SPECIAL_NEEDS]
+    if bad:
+        errors.add("special_needs", _("未知的特殊需求").format(needs=", ".join(bad)), row)
+    values["special_needs"] = ",".join(parts) or None
 
 
 def tags_of(r: Resident, today: date | None = None) -> list[vulnerability.Tag]:
@@ -161,6 +167,85 @@ def _scoped(actor: Principal) -> Select[tuple[Resident]]:
     return stmt if clause is None else stmt.where(clause)
 
 
+def years_ago(today: date, years: int) -> date:
+    """The same calendar day ``years`` back; 29 February falls back to the 28th."""
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:
+        return today.replace(year=today.year - years, day=28)
+
+
+def tag_clause(tag: vulnerability.Tag, today: date | None = None):
+    """The residents carrying a vulnerability tag, in SQL."""
+    today = today or date.today()
+    years = {vulnerability.Tag.aged60: 60, vulnerability.Tag.aged80: 80}
+    if tag in years:
+        return Resident.birth_date <= years_ago(today, years[tag])
+    if tag is vulnerability.Tag.infant:
+        return Resident.birth_date > years_ago(today, 3)
+    columns = {
+        vulnerability.Tag.living_alone: Resident.living_alone.is_(True),
+        vulnerability.Tag.disabled: Resident.disability_kind.is_not(None),
+        vulnerability.Tag.bedridden: Resident.bedridden.is_(True),
+        vulnerability.Tag.chronic: Resident.chronic_illness.is_not(None),
+        vulnerability.Tag.pregnant: Resident.pregnant.is_(True),
+        vulnerability.Tag.special_needs: Resident.special_needs.is_not(None),
+    }
+    return columns[tag]
+
+
+@dataclass(frozen=True)
+class _Built(Filter):
+    """A filter whose clause a function builds from the value (a subtree, a tag, a number's end)."""
+
+    build: Callable[[Any], Any] | None = None
+
+    def clause(self, value: Any):
+        assert self.build is not None
+        return self.build(value)
+
+
+# The register's list: the page, the search page, the building and household pages and the
+# Excel export all go through it. Phone and ID-number filters are set by the search rule below,
+# never taken from a request as they are.
+RESIDENTS = ListSpec(
+    sorts={
+        "grid": Resident.path,  # building by building, as the register is kept on paper
+        "id": Resident.id,
+        "name": Resident.name,
+        "birth_date": Resident.birth_date,
+    },
+    default_sort="grid",
+    tiebreaker=Resident.id,
+    search=(Resident.name,),
+    filters={
+        "unit_path": _Built(Resident.path, build=lambda path: subtree_clause(Resident.path, path)),
+        "household_id": Filter(Resident.household_id),
+        "tag": _Built(Resident.birth_date, parse=vulnerability.Tag, build=tag_clause),
+        "id_number": Filter(Resident.id_number),
+        "phone": Filter(Resident.phone),
+        "phone_end": _Built(Resident.phone, build=lambda digits: Resident.phone.like(f"%{digits}")),
+    },
+)
+
+
+def _residents_asked(
+    actor: Principal,
+    *,
+    unit_path: str | None,
+    household_id: int | None,
+    q: str | None,
+    tag: str | None,
+    sort: str | None = None,
+    page: int = 1,
+    size: int | None = None,
+) -> ListQuery:
+    query = ListQuery(page=page, size=size, sort=sort, q=q)
+    query.filters = {"unit_path": unit_path, "household_id": household_id, "tag": _checked_tag(actor, tag)}
+    _search_rule(actor, query)
+    return query
+
+
 def resident_query(
     actor: Principal,
     *,
@@ -169,17 +254,9 @@ def resident_query(
     q: str | None = None,
     tag: str | None = None,
 ) -> Select[tuple[Resident]]:
-    """The residents in scope matching the filters; the list and the Excel export share it."""
-    stmt = _scoped(actor)
-    if unit_path:
-        stmt = stmt.where(subtree_clause(Resident.path, unit_path))
-    if household_id is not None:
-        stmt = stmt.where(Resident.household_id == household_id)
-    if q:
-        stmt = stmt.where(_search_clause(actor, q))
-    if tag:
-        stmt = stmt.where(_tag_clause(actor, tag))
-    return stmt
+    """The residents in scope matching the filters, in grid order; the Excel export reads it."""
+    query = _residents_asked(actor, unit_path=unit_path, household_id=household_id, q=q, tag=tag)
+    return listing.apply(_scoped(actor), RESIDENTS, query)
 
 
 def list_residents(
@@ -190,67 +267,44 @@ def list_residents(
     household_id: int | None = None,
     q: str | None = None,
     tag: str | None = None,
-    sort: str = "grid",
+    sort: str | None = None,
     page: int = 1,
     size: int | None = None,
 ) -> Page[Resident]:
     """Residents in scope, one page. Lists are always masked; see :func:`get_resident`."""
-    if sort not in SORTS:
-        raise Invalid(_("排序字段无效"), [FieldError("sort", f"one of {', '.join(SORTS)}")])
-    stmt = resident_query(actor, unit_path=unit_path, household_id=household_id, q=q, tag=tag)
-    order = SORTS[sort]
-    stmt = stmt.order_by(order) if sort in ("id", "-id") else stmt.order_by(order, Resident.id)
-    return paginate(session, stmt, page, size)
+    query = _residents_asked(
+        actor, unit_path=unit_path, household_id=household_id, q=q, tag=tag, sort=sort, page=page, size=size
+    )
+    return list_page(session, _scoped(actor), RESIDENTS, query)
 
 
-def _search_clause(actor: Principal, q: str):
+def _search_rule(actor: Principal, query: ListQuery) -> None:
     """Name always; phone and full ID number only for roles that see those fields in the clear,
-    so that searching cannot be used to test whether someone lives here."""
-    q = q.strip()
+    so that searching cannot be used to test whether someone lives here. A number becomes the
+    matching filter and is no longer searched as a name."""
+    compact = (query.q or "").strip().replace(" ", "").upper()
     clear = actor.clear_fields()
-    compact = q.replace(" ", "").upper()
     if len(compact) == 18 and compact[:17].isdigit():
         if Field.id_number not in clear:
             raise Invalid(_("您的角色不能按身份证号查询"), [FieldError("q", "ID")])
-        return Resident.id_number == compact
-    if compact.isdigit() and len(compact) >= 4:
+        query.filters["id_number"], query.q = compact, None
+    elif compact.isdigit() and len(compact) >= 4:
         if Field.phone not in clear:
             raise Invalid(_("您的角色不能按电话查询"), [FieldError("q", "phone")])
-        return Resident.phone == compact if len(compact) == 11 else Resident.phone.like(f"%{compact}")
-    return contains(Resident.name, q)
+        query.filters["phone" if len(compact) == 11 else "phone_end"], query.q = compact, None
 
 
-def years_ago(today: date, years: int) -> date:
-    """The same calendar day ``years`` back; 29 February falls back to the 28th."""
-    try:
-        return today.replace(year=today.year - years)
-    except ValueError:
-        return today.replace(year=today.year - years, day=28)
-
-
-def _tag_clause(actor: Principal, tag: str):
-    today = date.today()
+def _checked_tag(actor: Principal, tag: str | None) -> vulnerability.Tag | None:
+    if not tag:
+        return None
     try:
         t = vulnerability.Tag(tag)
     except ValueError as exc:
-        raise Invalid(_("未知标签").format(tag=tag), [FieldError("tag", "unknown")]) from exc
+        raise Invalid(_("未知标签").format(tag=tag), [FieldError("tag", "unknown", value=tag)]) from exc
     if t not in visible_tags(actor):
         # Listing who has a condition would reveal the health data the role may not see.
         raise Invalid(_("您的角色不能按健康标签筛选"), [FieldError("tag", "health")])
-    years = {vulnerability.Tag.aged60: 60, vulnerability.Tag.aged80: 80}
-    if t in years:
-        return Resident.birth_date <= years_ago(today, years[t])
-    if t is vulnerability.Tag.infant:
-        return Resident.birth_date > years_ago(today, 3)
-    columns = {
-        vulnerability.Tag.living_alone: Resident.living_alone.is_(True),
-        vulnerability.Tag.disabled: Resident.disability_kind.is_not(None),
-        vulnerability.Tag.bedridden: Resident.bedridden.is_(True),
-        vulnerability.Tag.chronic: Resident.chronic_illness.is_not(None),
-        vulnerability.Tag.pregnant: Resident.pregnant.is_(True),
-        vulnerability.Tag.special_needs: Resident.special_needs.is_not(None),
-    }
-    return columns[t]
+    return t
 
 
 def _load(session: Session, actor: Principal, resident_id: int, *, deleted: bool = False) -> Resident:
