@@ -17,7 +17,7 @@ from renxing.errors import Forbidden
 from renxing.events import catalog
 from renxing.events.schemas import RuleIn
 from renxing.partners import service as partners
-from renxing.partners.service import OrganizationIn
+from renxing.partners.schemas import OrganizationIn
 from renxing.space import layers as space
 from tests.kit.client import login
 from tests.kit.space_world import square
