@@ -5,7 +5,7 @@ Target (issue: the closed loop for risks): intake at least half the floor's thro
 and p99 latency under 16 concurrent clients.
 
 - In-process: 16 threads, each call one transaction. Intake is
-  ``service.submit_report(session, resident, ReportIn(lat, long, …), channel="resident_app")``;
+  ``submit_report(session, resident, ReportIn(lat, long, …), channel="resident_app")``;
   the floor adds the report's own ``reports`` row (the wide one, mapped alone, one ORM insert)
   with values precomputed from a real intake and commits. For reference, a second floor
   writes the seven rows an intake writes (report and its schedule row, two timeline steps,
@@ -60,7 +60,7 @@ from renxing.auth import service as auth_service
 from renxing.auth.models import AuditEntry, User
 from renxing.db import make_engine, session_factory, transaction
 from renxing.demo.build import DEMO_PASSWORD, build_demo
-from renxing.events import service
+from renxing.events.intake import submit_report
 from renxing.events.models import Report, ReportEvent, ReportFollower, reports
 from renxing.events.schemas import ReportIn
 from renxing.grid.models import GridUnit, Level
@@ -222,7 +222,7 @@ def in_process(engine: Engine, work: list[dict]) -> tuple[dict, dict, list[float
 
     def intake(body: dict) -> None:
         with transaction(engine) as s:
-            service.submit_report(s, actor, ReportIn(**body), channel="resident_app")
+            submit_report(s, actor, ReportIn(**body), channel="resident_app")
 
     intake(work[0])  # the floor's row is copied from an intake's
     row = template_row(engine)

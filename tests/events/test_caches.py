@@ -14,7 +14,7 @@ from renxing import db, migrate
 from renxing.auth.models import User
 from renxing.db import make_engine, transaction
 from renxing.errors import Invalid
-from renxing.events import catalog, service, sweep
+from renxing.events import access, catalog, intake, sweep
 from renxing.events.models import Report, report_schedule
 from renxing.events.schemas import RuleIn, RulePatch
 from renxing.geo import outlines
@@ -165,8 +165,8 @@ def test_a_changed_transition_is_seen_by_the_next_answer_also_from_another_engin
 
     def actions() -> list[str]:
         with transaction(ev.engine) as s:
-            report, kinds = service.load_report(s, worker, rid)
-            return service.allowed_actions(s, report, kinds)
+            report, kinds = access.load_report(s, worker, rid)
+            return access.allowed_actions(s, report, kinds)
 
     assert "accept" in actions()
     other = make_engine(url_of(ev))
@@ -201,7 +201,7 @@ def test_sqlite_writers_queue_on_the_process_lock(ev):
         try:
             for _ in range(4):
                 with transaction(ev.engine) as s:
-                    service.submit_report(
+                    intake.submit_report(
                         s,
                         actor,
                         {"category": "fire_hazard", "description": "堆物", "unit_id": ev.w.units["B1"]},
@@ -221,7 +221,7 @@ def test_sqlite_writers_queue_on_the_process_lock(ev):
     lock = db._write_locks[ev.engine.url.database]
     assert not lock.locked()  # every commit let it go
     with pytest.raises(Invalid), transaction(ev.engine) as s:  # and so does a rollback
-        service.submit_report(
+        intake.submit_report(
             s, actor, {"category": "nonsense", "description": "x", "unit_id": 1}, channel="resident_app"
         )
     assert not lock.locked()

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from renxing.db import transaction
-from renxing.events import idempotency, service
+from renxing.events import idempotency, intake
 from renxing.events.models import IdempotencyKey, Report
 from renxing.events.schemas import ReportIn
 from tests.kit.client import login, page_login
@@ -117,7 +117,7 @@ def test_two_requests_racing_with_one_key_file_one_report(ev):
                 assert idempotency.begin(s, "user:race", "same-key", fp) is None
                 claimed.set()
                 threading.Event().wait(0.4)  # the second arrives while this one is still filing
-                report = service.submit_report(s, actor, data, channel="resident_app")
+                report = intake.submit_report(s, actor, data, channel="resident_app")
                 idempotency.finish(s, "user:race", "same-key", report.id)
                 results["first"] = report.id
         except Exception as exc:  # pragma: no cover - reported below
@@ -157,7 +157,7 @@ def test_a_claim_that_was_rolled_back_leaves_the_key_free(ev):
     with transaction(ev.engine) as s:
         assert s.scalar(select(func.count(IdempotencyKey.id))) == 0
         assert idempotency.begin(s, "user:x", "k", fp) is None
-        report = service.submit_report(s, actor, data, channel="resident_app")
+        report = intake.submit_report(s, actor, data, channel="resident_app")
         idempotency.finish(s, "user:x", "k", report.id)
     with transaction(ev.engine) as s:
         assert idempotency.begin(s, "user:x", "k", fp).report_id == report.id

@@ -9,10 +9,10 @@ from sqlalchemy import update
 from renxing.auth.principal import SYSTEM
 from renxing.db import transaction
 from renxing.errors import Forbidden, Invalid
-from renxing.events import catalog, service
+from renxing.events import catalog, intake
 from renxing.events.models import Report, ReportEvent, ReportPhoto, RoutingRule
 from renxing.events.schemas import ReportIn, RuleIn
-from renxing.grid.models import Responsibility
+from renxing.grid.models import GridUnit, Responsibility
 from tests.kit.client import login
 from tests.kit.events_world import T0
 
@@ -61,7 +61,7 @@ def test_a_point_in_an_area_without_grid_worker_falls_back_up_the_chain(ev):
 
 def test_without_outlines_the_nearest_building_within_100_m(ev):
     with ev.engine.begin() as conn:
-        conn.execute(update(service.GridUnit).values(geometry=None))
+        conn.execute(update(GridUnit).values(geometry=None))
     rid = ev.submit("resident1", lat=32.0604, long=118.7853)  # about 50 m from B1's point
     assert (ev.report(rid).unit_id, ev.report(rid).place_source) == (ev.w.units["B1"], "nearest")
     with pytest.raises(Invalid) as err:
@@ -179,7 +179,7 @@ def test_phone_calls_are_recorded_by_staff_with_the_callers_name(ev):
 
 def test_internal_reports_use_the_same_pipeline(ev):
     with transaction(ev.engine) as s:
-        r = service.submit_internal(
+        r = intake.submit_internal(
             s,
             category="waterlogging",
             description="水位超过警戒线",
@@ -194,7 +194,7 @@ def test_internal_reports_use_the_same_pipeline(ev):
     assert (r.channel, r.severity, r.handler_user_id) == ("internal", "urgent", ev.uid("gridworker1"))
     assert r.reporter_name == "水位传感器 W-12"
     with transaction(ev.engine) as s, pytest.raises(Forbidden):
-        service.submit_report(
+        intake.submit_report(
             s,
             ev.principal("gridworker1"),
             ReportIn(category="gas", description="x", unit_id=ev.w.units["A1"]),
@@ -258,7 +258,7 @@ def test_bad_uploads_are_refused_and_nothing_is_stored(ev, media, client):
 
 def test_a_failed_transaction_removes_the_photo_files_it_wrote(ev, media):
     with pytest.raises(RuntimeError), transaction(ev.engine) as s:
-        service.submit_report(
+        intake.submit_report(
             s,
             SYSTEM,
             ReportIn(category="gas", description="x", unit_id=ev.w.units["B1"], reporter_name="t"),

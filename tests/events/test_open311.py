@@ -23,7 +23,7 @@ from renxing.config import get_settings
 from renxing.db import transaction, utcnow
 from renxing.demo.build import DEMO_API_KEY, build_demo
 from renxing.errors import Conflict, Forbidden
-from renxing.events import media, publication, service
+from renxing.events import actions, intake, media, publication
 from renxing.events.models import IdempotencyKey, Report, ReportPhoto
 from renxing.events.schemas import ReportIn
 from renxing.grid.models import Building, GridUnit, Responsibility
@@ -447,7 +447,7 @@ def test_a_retried_post_with_the_same_key_files_once_and_answers_the_same(client
 def _file(engine, category: str, created: datetime, unit: int) -> int:
     with transaction(engine) as s:
         data = ReportIn(category=category, description=f"{category} 测试", unit_id=unit, public_consent=True)
-        return service.submit_report(s, SYSTEM, data, channel="api", now=created).id
+        return intake.submit_report(s, SYSTEM, data, channel="api", now=created).id
 
 
 def test_filters_by_id_code_status_and_dates(client, engine, w):
@@ -459,7 +459,7 @@ def test_filters_by_id_code_status_and_dates(client, engine, w):
     old = _file(engine, "fire_hazard", now - timedelta(days=120), b1)
     with transaction(engine) as s:
         worker = auth_service.principal_for(s, s.get(User, w.users["gridworker1"]))
-        service.reject(s, worker, gas, reason="燃气公司已处理 / handled by the gas company")
+        actions.reject(s, worker, gas, reason="燃气公司已处理 / handled by the gas company")
 
     def ids(**params) -> list[int]:
         r = client.get(f"{BASE}/requests.json", params=params)
@@ -520,7 +520,7 @@ def test_public_reads_show_the_building_not_the_flat_nor_the_reporter(client, en
                 address="1栋1单元101室",
                 public_consent=True,
             )
-            filed[category] = service.submit_report(s, resident, data, channel="resident_app").id
+            filed[category] = intake.submit_report(s, resident, data, channel="resident_app").id
     r = client.get(f"{BASE}/requests/{filed['sanitation']}.json")
     [item] = r.json()
     assert item["description"] is None and "行动不便" not in r.text

@@ -13,7 +13,7 @@ from renxing.care import plans, visits
 from renxing.db import transaction, utcnow
 from renxing.demo.build import build_demo
 from renxing.errors import Forbidden, NotFound
-from renxing.events import catalog, publication, service
+from renxing.events import catalog, intake, publication
 from renxing.events.models import EventCategory, Report
 from renxing.events.schemas import CategoryPatch, ReportIn
 from renxing.events.scrub import may_publish
@@ -225,7 +225,7 @@ def test_reports_raised_by_a_care_visit_or_a_sensor_are_never_public(client, ev)
             raise_report=True,
         )
         from_visit = visit.report_id
-        sensor = service.submit_internal(
+        sensor = intake.submit_internal(
             s,
             category="waterlogging",
             description="水位传感器 W-12 报警",
@@ -233,7 +233,7 @@ def test_reports_raised_by_a_care_visit_or_a_sensor_are_never_public(client, ev)
             unit_id=ev.w.units["B1"],
         ).id
         # Even a caller claiming consent for an internal report does not make it public.
-        claimed = service.submit_report(
+        claimed = intake.submit_report(
             s,
             SYSTEM,
             ReportIn(category="sanitation", description="巡检", unit_id=ev.w.units["B1"], public_consent=True),

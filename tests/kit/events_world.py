@@ -22,7 +22,7 @@ from renxing.auth.models import User
 from renxing.auth.policy import Role
 from renxing.auth.principal import SYSTEM, Principal
 from renxing.db import transaction
-from renxing.events import service
+from renxing.events import actions, intake
 from renxing.events.models import Report, ReportEvent
 from renxing.events.schemas import ReportIn
 from renxing.grid.models import Responsibility
@@ -72,13 +72,13 @@ class Ev:
             data["unit_id"] = self.w.units["B1"]
         actor = SYSTEM if username is None else self.principal(username)
         with transaction(self.engine) as s:
-            report = service.submit_report(s, actor, ReportIn(**data), channel=channel, photos=list(photos), now=now)
+            report = intake.submit_report(s, actor, ReportIn(**data), channel=channel, photos=list(photos), now=now)
             return report.id
 
     def act(self, username: str, report_id: int, action: str, now=None, photo=None, **data):
         actor = SYSTEM if username == "system" else self.principal(username)
         with transaction(self.engine) as s:
-            service.perform(s, actor, report_id, action, data, photo=photo, now=now)
+            actions.perform(s, actor, report_id, action, data, photo=photo, now=now)
 
     def report(self, report_id: int) -> Report:
         with transaction(self.engine) as s:

@@ -20,7 +20,7 @@ from renxing.auth.models import User
 from renxing.auth.principal import SYSTEM
 from renxing.db import transaction, utcnow
 from renxing.evaluation.models import Rating
-from renxing.events import service as events_service
+from renxing.events import intake
 from renxing.events.models import EventCategory
 from renxing.events.schemas import ReportIn
 from renxing.grid.models import GridUnit, Responsibility
@@ -143,7 +143,7 @@ def seed(engine, w) -> dict:
     with transaction(engine) as s:
         actor = auth_service.principal_for(s, s.get(User, w.users["resident1"]))
         for unit in ("B1", "B2", "B1"):
-            events_service.submit_report(
+            intake.submit_report(
                 s,
                 actor,
                 ReportIn(category="fire_hazard", description=hostile("描述"), unit_id=w.units[unit]),

@@ -38,8 +38,7 @@ from renxing.care import assignment as opt
 from renxing.care import rules
 from renxing.care.models import CareAssignment, CarePlan, CareVisit
 from renxing.db import utcnow
-from renxing.events import service as events
-from renxing.events import sweep
+from renxing.events import intake, sweep
 from renxing.events.models import reports as reports_table
 from renxing.grid.models import GridUnit, Household, Level
 from renxing.grid.scope import path_ids, subtree_clause
@@ -536,7 +535,7 @@ def _visits(session, rng, covered, pairs, plan_ids, plan_of, members, protected,
     for row in recent[:8]:
         household = session.scalar(select(Resident.household_id).where(Resident.id == resident_of[row.plan_id]))
         label = rules.PROBLEM_CATEGORIES[row.problem_category]
-        report = events.submit_internal(
+        report = intake.submit_internal(
             session,
             category="needs_help",
             description=f"定点关怀走访发现问题（{label[0]} / {label[1]}）：{row.note}",

@@ -22,7 +22,7 @@ description from templates with variety.
 
 **How it is handled** is played out by the rules of the closed loop itself: the place is
 found by the service's point-in-polygon index and routed by the service's routing
-(:func:`renxing.events.service.route_place`); every step is checked against the transition
+(:func:`renxing.events.dispatching.route_place`); every step is checked against the transition
 table and who may take it; deadlines, next looks and escalations follow
 :mod:`renxing.events.deadlines` and the sweep (one rung of the ladder from
 :func:`renxing.events.ladders.unit_ladders` per overdue step, a step's length of grace,
@@ -63,7 +63,7 @@ from renxing.auth.principal import SYSTEM, Principal
 from renxing.config import get_settings
 from renxing.db import utcnow
 from renxing.demo import report_texts as texts
-from renxing.events import catalog, deadlines, ladders, routing, service
+from renxing.events import access, catalog, deadlines, dispatching, ladders, lookups, placing, routing
 from renxing.events.deadlines import Minutes, Rung
 from renxing.events.defaults import PRIVATE_CATEGORIES
 from renxing.events.models import (
@@ -1355,7 +1355,7 @@ class _Life:
         lat: float | None = None,
         data: dict[str, Any] | None = None,
     ) -> None:
-        """Take the transition :meth:`_ready` allowed, as :func:`renxing.events.service._apply` does."""
+        """Take the transition :meth:`_ready` allowed, as :func:`renxing.events.transitions.apply_step` does."""
         assert self._allowed is not None and self._allowed[0] == action.value
         before, self.state = self.state, self._allowed[1]
         self._allowed = None
@@ -1373,7 +1373,7 @@ class _Life:
             _Event(
                 t,
                 actor.user_id,
-                service.actor_label(actor),
+                lookups.actor_label(actor),
                 action.value,
                 before,
                 self.state,
@@ -1390,7 +1390,7 @@ class _Life:
         s, d = self.spec, self.spec.decision
         assert d is not None
         actor = s.reporter or s.recorder or SYSTEM
-        label = (s.reporter_name or "系统") if s.channel == INTERNAL else service.actor_label(actor)
+        label = (s.reporter_name or "系统") if s.channel == INTERNAL else lookups.actor_label(actor)
         self.events.append(
             _Event(
                 s.at,
@@ -1445,7 +1445,7 @@ class _Life:
     def assign(self, t: datetime, actor: Principal, to: Principal) -> bool:
         if not self._ready(t, actor, Action.assign):
             return False
-        self.handler_id, self.handler_label, self.handler_kind = to.user_id, service.actor_label(to), "user"
+        self.handler_id, self.handler_label, self.handler_kind = to.user_id, lookups.actor_label(to), "user"
         self.assigned_at = t
         self._step(t, actor, Action.assign, data={"to": self.handler_label})
         self._tell(t, actor, "新事件待受理 / new report to accept", "report.assign", followers=False)
@@ -1456,7 +1456,7 @@ class _Life:
             return False
         previous = self.handler_id
         if to is not None:
-            self.handler_id, self.handler_label, self.handler_kind = to.user_id, service.actor_label(to), "user"
+            self.handler_id, self.handler_label, self.handler_kind = to.user_id, lookups.actor_label(to), "user"
         else:
             self.handler_id, self.handler_label, self.handler_kind = None, org, "partner"
         self.assigned_at = t
@@ -1472,7 +1472,7 @@ class _Life:
             return False
         self.accepted_at = t
         if self.handler_id is None and actor.user_id is not None:
-            self.handler_id, self.handler_label = actor.user_id, service.actor_label(actor)
+            self.handler_id, self.handler_label = actor.user_id, lookups.actor_label(actor)
         self._step(t, actor, Action.accept, note=note)
         self._tell(t, actor, "事件已受理 / your report was accepted", "report.accept", handlers=False)
         return True
@@ -1565,7 +1565,7 @@ class _Life:
             _Event(
                 t,
                 actor.user_id,
-                service.actor_label(actor),
+                lookups.actor_label(actor),
                 Action.merged_in.value,
                 target.state_at(t),
                 target.state_at(t),
@@ -1700,7 +1700,7 @@ class _Life:
             return self.transfer(t, actor, self.rng.choice(texts.TRANSFER_TO_ORG).format(org=org), None, org)
         to = self.rng.choice(others).worker
         assert to is not None
-        reason = self.rng.choice(texts.TRANSFER_TO_USER).format(to=service.actor_label(to))
+        reason = self.rng.choice(texts.TRANSFER_TO_USER).format(to=lookups.actor_label(to))
         return self.transfer(t, actor, reason, to, None)
 
     def _self_found(self, actor: Principal) -> bool:
@@ -1745,7 +1745,7 @@ class _Life:
     def _may_give_feedback(self, actor: Principal) -> bool:
         kinds = self._kinds(actor)
         reported = Report(reporter_user_id=self.spec.reporter.user_id if self.spec.reporter else None)
-        return bool(kinds & parse_actors("reporter,staff")) and service.may_give_feedback(reported, kinds)
+        return bool(kinds & parse_actors("reporter,staff")) and access.may_give_feedback(reported, kinds)
 
 
 def _fate(rng: random.Random, spec: _Spec) -> _Fate:
@@ -1769,7 +1769,7 @@ def _fate(rng: random.Random, spec: _Spec) -> _Fate:
 def _route(session: Session, specs: list[_Spec], street: _Street) -> None:
     """Place each report as the service would (its point-in-polygon index) and route it with
     the service's routing, once per distinct place and set of rules that may match."""
-    index = service.geo_index(session)
+    index = placing.geo_index(session)
     rules = session.execute(
         select(RoutingRule.category_code, RoutingRule.level, RoutingRule.duty).where(RoutingRule.active.is_(True))
     ).all()
@@ -1784,7 +1784,7 @@ def _route(session: Session, specs: list[_Spec], street: _Street) -> None:
     cache: dict[tuple, routing.Decision] = {}
     for spec in specs:
         if spec.place_source == "point":
-            hit = index.locate(spec.lon, spec.lat, nearest_m=service.NEAREST_BUILDING_M)  # type: ignore[arg-type]
+            hit = index.locate(spec.lon, spec.lat, nearest_m=placing.NEAREST_BUILDING_M)  # type: ignore[arg-type]
             if hit is None:
                 raise RuntimeError(f"demo point outside the street: {spec.lon}, {spec.lat}")
             spec.unit_id, spec.path, spec.level, spec.place_source = hit.unit_id, hit.path, hit.level, hit.source
@@ -1804,7 +1804,7 @@ def _route(session: Session, specs: list[_Spec], street: _Street) -> None:
         key = (spec.category if spec.category in rule_cats else None, spec.level, spec.unit_id, household)
         place = routing.Place(spec.category, spec.level, spec.path, spec.unit_id, spec.household_id)
         if key not in cache:
-            cache[key] = service.route_place(session, place)
+            cache[key] = dispatching.route_place(session, place)
         spec.decision = cache[key]
         spec.explanation = spec.decision.explanation(place)
 

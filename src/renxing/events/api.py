@@ -25,7 +25,7 @@ from starlette.datastructures import UploadFile
 from renxing.auth.audit import snapshot
 from renxing.config import get_settings
 from renxing.errors import FieldError, Invalid
-from renxing.events import catalog, idempotency, media, publication, queries, service, stats
+from renxing.events import access, actions, catalog, idempotency, intake, media, merging, publication, queries, stats
 from renxing.events.models import EventCategory, RoutingRule, SeverityDeadline
 from renxing.events.policy import MAX_PHOTO_BYTES, MAX_PHOTOS, Channel
 from renxing.events.schemas import (
@@ -160,9 +160,9 @@ async def submit(request: Request, response: Response, session: DB, actor: Curre
             prior = idempotency.begin(session, client, key, fp)
             if prior is not None:  # a retry: the first report, nothing new
                 response.headers[idempotency.REPLAYED] = "true"
-                first = service.get_report(session, actor, prior.report_id)
+                first = access.get_report(session, actor, prior.report_id)
                 return queries.intake_answer(session, actor, first, with_photos=bool(files))
-        report = service.submit_report(session, actor, fields, channel=channel, photos=files)
+        report = intake.submit_report(session, actor, fields, channel=channel, photos=files)
         if key is not None:
             idempotency.finish(session, client, key, report.id)
         return queries.intake_answer(session, actor, report, with_photos=bool(files))
@@ -197,7 +197,7 @@ def list_reports(
         "channel": channel,
     }
     result = queries.list_reports(session, actor, query)
-    return result.to_dict([queries.present(r, actor, service.kinds_of(session, actor, r)) for r in result.items])
+    return result.to_dict([queries.present(r, actor, access.kinds_of(session, actor, r)) for r in result.items])
 
 
 @router.get(
@@ -207,7 +207,7 @@ def list_reports(
 )
 def inbox(session: DB, actor: CurrentUser, query: ListParams, escalated: bool = True) -> dict:
     result = queries.inbox(session, actor, query, escalated=escalated)
-    return result.to_dict([queries.present(r, actor, service.kinds_of(session, actor, r)) for r in result.items])
+    return result.to_dict([queries.present(r, actor, access.kinds_of(session, actor, r)) for r in result.items])
 
 
 @router.get("/reports/stats", summary="Dashboard numbers by unit, category, handler or month", response_model=StatsOut)
@@ -277,7 +277,7 @@ def candidates(
 ) -> list[dict]:
     return [
         {**queries.present(r, actor), "distance_m": d}
-        for r, d in service.merge_candidates(session, actor, report_id, radius_m=radius_m, hours=hours)
+        for r, d in merging.merge_candidates(session, actor, report_id, radius_m=radius_m, hours=hours)
     ]
 
 
@@ -323,7 +323,7 @@ async def act(report_id: Id, action: str, request: Request, session: DB, actor: 
         raise Invalid(_("只能上传一张照片"), [FieldError("photo", "one photo only")])
 
     def work() -> dict:
-        service.perform(session, actor, report_id, action, fields, photo=files[0] if files else None)
+        actions.perform(session, actor, report_id, action, fields, photo=files[0] if files else None)
         return queries.report_view(session, actor, report_id)
 
     return await run_in_threadpool(work)

@@ -1,6 +1,7 @@
 """The escalation ladder above places: who a report climbs to when it is overdue.
 
-    unit_ladders(session, unit_ids, on)        levels 2–5 of the chain above each unit, in one pass
+    ladder(session, unit_id, household_id)      the rungs above one place (an escalation by hand)
+    unit_ladders(session, unit_ids, on)         levels 2–5 of the chain above each unit, in one pass
     household_rungs(session, household_ids, on) level 1, the party member linked to each household
 
 The sweep climbs thousands of reports at once, so these read the chain for many places in a
@@ -18,7 +19,9 @@ from sqlalchemy.orm import Session
 
 from renxing.auth.models import User
 from renxing.events.deadlines import LADDER_DUTIES, LEVEL_OF_DUTY, Rung
+from renxing.events.lookups import active_users
 from renxing.events.routing import DUTY_ZH
+from renxing.grid import service as grid_service
 from renxing.grid.models import GridUnit, Household, Responsibility
 from renxing.grid.scope import path_ids
 
@@ -104,3 +107,19 @@ def household_rungs(session: Session, household_ids: Iterable[int], on: date) ->
         label = f"{labels.get(hh, '')} {DUTY_ZH['party_member']} {'、'.join(p for p, _ in ps)}"
         out[hh] = Rung(1, "party_member", label, with_account[0] if with_account else None)
     return out
+
+
+def ladder(session: Session, unit_id: int, household_id: int | None, on: date | None = None) -> list[Rung]:
+    """The five-level chain above a place as escalation rungs (only levels that have someone)."""
+    links = grid_service.chain(session, unit_id=unit_id, household_id=household_id, on=on)
+    users = active_users(session, {p.user_id for link in links for p in link.people if p.user_id})
+    rungs = []
+    for link in links:
+        level = LEVEL_OF_DUTY.get(link.duty.value)
+        if level is None or not link.people:
+            continue
+        with_account = [p for p in link.people if p.user_id in users]
+        names = "、".join(p.person_name for p in link.people)
+        label = f"{link.unit_name} {DUTY_ZH[link.duty.value]} {names}"
+        rungs.append(Rung(level, link.duty.value, label, with_account[0].user_id if with_account else None))
+    return rungs

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from renxing.config import get_settings
 from renxing.errors import Collector
+from renxing.events.models import ReportPhoto
 from renxing.i18n import _, _l
 
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
@@ -193,6 +194,26 @@ def store(session: Session, photo: CleanPhoto, folder: str, now: datetime) -> st
     full.write_bytes(photo.data)
     session.info.setdefault(_PENDING, []).append(full)
     return rel.as_posix()
+
+
+def store_photo(
+    session: Session, report_id: int, photo: CleanPhoto, kind: str, event_id: int | None, now: datetime
+) -> ReportPhoto:
+    """Keep a report's cleaned photo (``kind``: report, check_in or resolve) with the step it belongs to."""
+    row = ReportPhoto(
+        report_id=report_id,
+        event_id=event_id,
+        kind=kind,
+        path=store(session, photo, "reports", now),
+        content_type=photo.content_type,
+        size=len(photo.data),
+        width=photo.width,
+        height=photo.height,
+        sha256=photo.sha256,
+        created_at=now,
+    )
+    session.add(row)
+    return row
 
 
 def open_path(rel: str) -> Path:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from renxing.auth.principal import SYSTEM
 from renxing.errors import Collector, FieldError, Invalid
-from renxing.events import service
+from renxing.events import intake, placing
 from renxing.events.models import EventCategory, Report, SeverityDeadline
 from renxing.events.open311_address import resolve_address
 from renxing.events.open311_params import number, parse_w3c
@@ -178,7 +178,7 @@ def _place(
     if data.lat is None and data.long is None:
         return lat, lon, _addressed_unit(session, data, within, errors)
     if lat is not None and lon is not None and within is not None:
-        hit = service.geo_index(session).locate(lon, lat, nearest_m=service.NEAREST_BUILDING_M)
+        hit = placing.geo_index(session).locate(lon, lat, nearest_m=placing.NEAREST_BUILDING_M)
         if hit is not None and not hit.path.startswith(within):
             errors.add("lat", _("该位置不在此辖区内"), value=data.lat)
     return lat, lon, None
@@ -238,7 +238,7 @@ def submit(
     # The system acts, under the key's name, so the audit trail tells which client it was.
     actor = dataclasses.replace(SYSTEM, username=f"open311:{client}"[:60], display_name=f"Open311 {client}")
     try:
-        return service.submit_report(session, actor, fields, channel=Channel.open311, photos=photos or (), now=now)
+        return intake.submit_report(session, actor, fields, channel=Channel.open311, photos=photos or (), now=now)
     except Invalid as exc:
         raise _renamed(exc, data) from exc
 

@@ -3,7 +3,7 @@ user may place a report (buildings, map outlines), the names of places, one's ow
 the people a report can be handed to, and the options of the overview's filters.
 
 Nothing here writes; every function keeps to what the user may see (their scope, their
-community for a resident, the reports :func:`renxing.events.service.visible_clause` lets through).
+community for a resident, the reports :func:`renxing.events.access.visible_clause` lets through).
 """
 
 import json
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 from renxing.auth.models import User, UserScope
 from renxing.auth.policy import Perm, Role
 from renxing.auth.principal import Principal
-from renxing.events import service
+from renxing.events import access
 from renxing.events.models import EventCategory, Report, ReportFollower
 from renxing.grid.models import GridUnit, Household, Level
 from renxing.grid.scope import path_ids, subtree_clause
@@ -192,7 +192,7 @@ def handler_options(session: Session, actor: Principal) -> list[tuple[int, str]]
     """Handlers of the reports the user can see, for the overview's filter."""
     stmt = (
         select(Report.handler_user_id, Report.handler_label)
-        .where(service.visible_clause(actor), Report.handler_user_id.is_not(None))
+        .where(access.visible_clause(actor), Report.handler_user_id.is_not(None))
         .distinct()
         .limit(MAX_PEOPLE * 3)
     )

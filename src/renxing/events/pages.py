@@ -18,7 +18,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from renxing.auth.principal import Principal
 from renxing.errors import Conflict, FieldError, Invalid, NotFound
-from renxing.events import idempotency, pagedata, publication, service, views, work_pages
+from renxing.events import actions, idempotency, intake, pagedata, publication, views, work_pages
 from renxing.events.policy import MAX_PHOTO_BYTES, MAX_PHOTOS, Action
 from renxing.events.schemas import ReportIn
 from renxing.i18n import _
@@ -148,7 +148,7 @@ def _file(
         if prior is not None:
             return prior.report_id
     try:
-        report = service.submit_report(session, actor, report_in, channel=views.MODES[mode][0], photos=photos)
+        report = intake.submit_report(session, actor, report_in, channel=views.MODES[mode][0], photos=photos)
     except Invalid:
         if key is not None:
             idempotency.release(session, client, key)
@@ -240,14 +240,14 @@ def _action_data(form: FormData) -> dict[str, Any]:
 @router.post("/reports/{report_id}/{action}")
 def report_act(request: Request, report_id: Id, action: str, session: DB, actor: CurrentUser, form: PostedForm):
     csrf.check(request, str(form.get("csrf_token") or ""))
-    if action not in service.ACTIONS:
+    if action not in actions.ACTIONS:
         raise NotFound(_("未知操作").format(action=action))
     data = _action_data(form)
     files = read_files(form, "photo", 1)
     try:
         if len(files) > 1:
             raise Invalid(_("只能上传一张照片"), [FieldError("photo", "one photo only")])
-        service.perform(session, actor, report_id, action, data, photo=files[0] if files else None)
+        actions.perform(session, actor, report_id, action, data, photo=files[0] if files else None)
     except (Invalid, Conflict) as exc:
         # Nothing was stored: the services check everything before they change a row.
         failed = {"action": action, "message": exc.message, "errors": {e.field: e.message for e in exc.errors}}

@@ -30,7 +30,7 @@ from renxing.auth.policy import Perm
 from renxing.auth.principal import Principal
 from renxing.db import utcnow
 from renxing.errors import FieldError, Forbidden, Invalid
-from renxing.events import service
+from renxing.events import access, lookups
 from renxing.events.models import EventCategory, Report, ReportPublicText, ReportState
 from renxing.events.policy import OPEN_STATES, ActorKind, State
 from renxing.events.scrub import PRIVATE_CHANNELS, may_publish, scrub
@@ -161,8 +161,8 @@ def _reasons(report: Report, category: EventCategory | None) -> list[str]:
 
 def publicity(session: Session, actor: Principal, report_id: int) -> dict[str, Any]:
     """Whether the report is public and why not, the text staff wrote and what the public reads."""
-    report, kinds = service.load_report(session, actor, report_id)
-    category = service.category_of(session, report.category_code)
+    report, kinds = access.load_report(session, actor, report_id)
+    category = lookups.category_of(session, report.category_code)
     row = session.get(ReportPublicText, report.id)
     names = known_names(session, [report])[report.id]
     view = public_view(session, report)
@@ -196,7 +196,7 @@ def set_public_text(
     """Staff write (or, with an empty text, withdraw) what the public reads of a report. The
     reporter's description is never changed; the change is audited with the scrubbed texts."""
     now = now or utcnow()
-    report, kinds = service.load_report(session, actor, report_id, for_update=True)
+    report, kinds = access.load_report(session, actor, report_id, for_update=True)
     if not may_moderate(actor, kinds):
         raise Forbidden(_("只有辖区社区工作者和街道管理员可以编辑公开内容"))
     text = (text or "").strip()

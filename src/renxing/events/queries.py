@@ -24,7 +24,7 @@ from renxing.auth.policy import Field, Perm
 from renxing.auth.principal import Principal
 from renxing.db import utcnow
 from renxing.errors import NotFound
-from renxing.events import deadlines, media, service
+from renxing.events import access, deadlines, lookups, media, merging
 from renxing.events.models import Report, ReportEvent, ReportPhoto
 from renxing.events.policy import ACTION_LABELS, OPEN_STATES, Action, ActorKind, State
 from renxing.grid.scope import subtree_clause, unit_in_scope
@@ -102,7 +102,7 @@ def present(
         "closed_at": _iso(report.closed_at),
         "merged_into_id": report.merged_into_id,
         "reporter": reporter_view(report, actor, kinds),
-        "link": service.report_link(report.id),
+        "link": lookups.report_link(report.id),
     }
 
 
@@ -126,15 +126,15 @@ def intake_answer(session: Session, actor: Principal, report: Report, *, with_ph
     actions open to them now, and — only for those who may merge (staff and system) — the
     nearby open reports of the same category. The full view with its timeline is one GET
     away; building it here would double an intake's statements."""
-    kinds = service.kinds_of(session, actor, report)
+    kinds = access.kinds_of(session, actor, report)
     out = present(report, actor, kinds)
     out["show_name_publicly"] = report.show_name_publicly
     out["public_consent"] = report.public_consent
     out["photos"] = _photos(session, report.id) if with_photos else []
-    out["actions"] = service.allowed_actions(session, report, kinds)
+    out["actions"] = access.allowed_actions(session, report, kinds)
     may_merge = actor.can(Perm.reports_work)
     out["merge_candidates"] = (
-        [{**present(r, actor), "distance_m": d} for r, d in service.merge_candidates(session, actor, report.id)]
+        [{**present(r, actor), "distance_m": d} for r, d in merging.merge_candidates(session, actor, report.id)]
         if may_merge
         else []
     )
@@ -143,9 +143,9 @@ def intake_answer(session: Session, actor: Principal, report: Report, *, with_ph
 
 def report_view(session: Session, actor: Principal, report_id: int) -> dict[str, Any]:
     """One report with its timeline and photos, and the actions this user may take now."""
-    report, kinds = service.load_report(session, actor, report_id)
-    states = service.state_labels(session)
-    cat = service.category_of(session, report.category_code)
+    report, kinds = access.load_report(session, actor, report_id)
+    states = lookups.state_labels(session)
+    cat = lookups.category_of(session, report.category_code)
     out = present(report, actor, kinds)
     staff_like = bool(kinds & {ActorKind.staff, ActorKind.handler, ActorKind.system})
     out.update(
@@ -170,7 +170,7 @@ def report_view(session: Session, actor: Principal, report_id: int) -> dict[str,
             "attributes": report.attributes,
             "external_ref": report.external_ref if staff_like else None,
             "capacity": sorted(k.value for k in kinds),
-            "actions": service.allowed_actions(session, report, kinds),
+            "actions": access.allowed_actions(session, report, kinds),
             "photos": _photos(session, report.id),
             "timeline": [
                 {
@@ -201,7 +201,7 @@ def timeline(session: Session, report_id: int) -> list[ReportEvent]:
 
 
 def photo_file(session: Session, actor: Principal, report_id: int, photo_id: int) -> tuple[ReportPhoto, Any]:
-    report, _kinds = service.load_report(session, actor, report_id)
+    report, _kinds = access.load_report(session, actor, report_id)
     photo = session.get(ReportPhoto, photo_id)
     if photo is None or photo.report_id != report.id:
         raise NotFound(_("照片不存在").format(photo_id=photo_id))
@@ -254,7 +254,7 @@ def reports_stmt(
     now: datetime | None = None,
 ) -> Select[tuple[Report]]:
     """The reports the user may see, inside ``unit_id`` (403/404 outside the scope), late or not."""
-    stmt = select(Report).where(service.visible_clause(actor))
+    stmt = select(Report).where(access.visible_clause(actor))
     if unit_id is not None:
         stmt = stmt.where(subtree_clause(Report.path, unit_in_scope(session, actor, unit_id).path))
     if overdue is not None:

@@ -2,7 +2,7 @@
 
 from sqlalchemy.orm import Session
 
-from renxing.events import service
+from renxing.events import intake
 from renxing.signals.catalog import VisitFlagged
 
 CARE_CATEGORY = "needs_help"  # 困难求助: what a care visit's problem is in the closed loop
@@ -11,7 +11,7 @@ CARE_CATEGORY = "needs_help"  # 困难求助: what a care visit's problem is in 
 def raise_from_visit(session: Session, e: VisitFlagged) -> None:
     """A report at the resident's household through the one intake pipeline, as the system.
     Its ``events.report_submitted`` carries the reference back to the visit."""
-    service.submit_internal(
+    intake.submit_internal(
         session,
         category=CARE_CATEGORY,
         description=e.description,

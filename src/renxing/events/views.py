@@ -22,7 +22,7 @@ from renxing.bounds import YEAR_MESSAGE, valid_year
 from renxing.config import get_settings
 from renxing.db import utcnow
 from renxing.errors import FieldError, Forbidden, Invalid
-from renxing.events import catalog, pagedata, publication, queries, service, stats
+from renxing.events import access, catalog, lookups, merging, pagedata, publication, queries, stats
 from renxing.events.policy import (
     ACTION_LABELS,
     CHANNEL_LABELS,
@@ -167,7 +167,7 @@ def labels(session: Session) -> dict[str, Any]:
     """The labels the templates show states, categories and the rest with (states and categories
     are rows with both languages, the rest catalog labels)."""
     return {
-        "STATES": service.state_labels(session),
+        "STATES": lookups.state_labels(session),
         "CATEGORIES": pagedata.category_labels(session),
         "CHANNELS": {c.value: label for c, label in CHANNEL_LABELS.items()},
         "SEVERITIES": {s.value: label for s, label in SEVERITY_LABELS.items()},
@@ -258,7 +258,7 @@ def list_rows(session: Session, actor: Principal, reports: list[Any]) -> list[di
     places = pagedata.place_names(session, reports)
     rows = []
     for r in reports:
-        kinds = service.kinds_of(session, actor, r)
+        kinds = access.kinds_of(session, actor, r)
         view = queries.present(r, actor, kinds)
         view["place"] = places.get(r.id, "")
         view["waiting_feedback"] = r.state == State.resolved.value and r.feedback_at is None
@@ -376,12 +376,12 @@ def report_context(
     """The report page: the report, its deadlines, the actions open to the user with what they need
     (people to assign, reports to merge into) and, for staff, what the public sees."""
     view = queries.report_view(session, actor, report_id)
-    report = service.get_report(session, actor, report_id)
+    report = access.get_report(session, actor, report_id)
     actions = [a for a in ACTION_ORDER if a in view["actions"]]
     requires = {t.action: t.requires_note for t in catalog.transitions(session) if t.from_state == report.state}
     candidates: list[tuple[dict[str, Any], float | None]] = []
     if "merge" in actions:
-        candidates = [(queries.present(r, actor), d) for r, d in service.merge_candidates(session, actor, report_id)]
+        candidates = [(queries.present(r, actor), d) for r, d in merging.merge_candidates(session, actor, report_id)]
     people = pagedata.handler_choices(session, report) if {"assign", "transfer"} & set(actions) else []
     staff_view = bool(set(view["capacity"]) & {"staff", "handler", "system"})
     # The household is for those who work the report and for the reporter, never for followers.
@@ -499,7 +499,7 @@ def dashboard_context(
     return {
         "total": total,
         "by_state": [
-            (code, pair, total["by_state"].get(code, 0)) for code, pair in service.state_labels(session).items()
+            (code, pair, total["by_state"].get(code, 0)) for code, pair in lookups.state_labels(session).items()
         ],
         "charts": charts,
         "spots": stats.hotspots(session, actor, since=start, until=end, category=category),
