@@ -91,10 +91,8 @@ STEP_OF_STATE: dict[State, str] = {
     State.on_site: "resolve",
 }
 
-# Grid roles that work reports inside their scope (assign, transfer, reject, merge, close ...).
-STAFF_ROLES = frozenset({Role.community_staff, Role.street_admin, Role.grid_worker, Role.building_leader})
-# Roles that record reports for others (phone calls) or on patrol.
-PATROL_ROLES = STAFF_ROLES
+# Who works reports (assign, transfer, reject, merge, close …) and who records them for others
+# or on patrol is in the permission table: Perm.reports_work and Perm.reports_record.
 
 FEEDBACK_DAYS = 7  # reopen window after resolution, and the auto-close delay
 MAX_PHOTOS = 6
