@@ -78,8 +78,9 @@ def test_a_feature_answer_is_the_stored_row_in_full(client, world, engine):
     place_world(engine, world)
     h = login(client, "secretary")
     c1 = world.units["C1"]
+    park = square(0, 0, 30)
     bodies = {
-        "shelters": {"unit_id": c1, "name": "园", "kind": "park", "geometry": square(0, 0, 30), "effective_area_m2": 900},
+        "shelters": {"unit_id": c1, "name": "园", "kind": "park", "geometry": park, "effective_area_m2": 90},
         "features": {"unit_id": c1, "name": "楼", "layer": "building", "kind": "yes", "geometry": square(0, 0, 5)},
         "risk-points": {"unit_id": c1, "name": "站", "kind": "petrol_station", "lon": 118.79, "lat": 32.06},
     }
