@@ -21,7 +21,7 @@ from renxing.errors import Conflict, Forbidden, Invalid
 from renxing.exporting import XLSX_MEDIA_TYPE
 from renxing.grid import service as grid
 from renxing.grid.models import Building, GridUnit, Household, Level
-from renxing.people import importer
+from renxing.people import import_residents, importer
 from renxing.people.idcard import make_id_number
 from renxing.people.models import Resident
 from tests.kit.client import login
@@ -258,7 +258,7 @@ def test_headers_are_matched_loosely():
 
 def test_a_registration_racing_the_import_is_a_conflict_not_a_500(engine, world, monkeypatch):
     # As if 王建国 had been registered by someone else between the check and the insert.
-    monkeypatch.setattr(importer, "_registered", lambda session, numbers: {})
+    monkeypatch.setattr(import_residents, "_registered", lambda session, numbers: {})
     before = count(engine)
     with pytest.raises(Conflict):
         run(engine, "secretary", xlsx([HEAD_ZH[:8], good_rows()[0][:8], BAD_ROWS["already registered"][0]]))

@@ -1,9 +1,10 @@
 """Use cases of the grid: walking the tree within scope, building pages, the responsibility chain."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from renxing.auth import audit
@@ -41,6 +42,9 @@ CHAIN_DUTIES = [
     Duty.branch_secretary,
     Duty.secretary,
 ]
+
+
+CHUNK = 1000  # ids or codes per IN (...) lookup
 
 
 # ---- reading the tree -------------------------------------------------------------------
@@ -178,6 +182,77 @@ def create_household(
     session.flush()
     audit.record(session, actor, "create", "household", hh.id, after=audit.snapshot(hh))
     return hh
+
+
+def create_building(
+    session: Session,
+    actor: Principal,
+    *,
+    area_id: int,
+    code: str,
+    name: str,
+    lon: float | None = None,
+    lat: float | None = None,
+    attrs: dict[str, Any],
+) -> GridUnit:
+    """A building unit under an area, with its attributes (address, units, floors, year built,
+    structure, elevator); both audited."""
+    unit = create_unit(session, actor, level=Level.building, code=code, name=name, parent_id=area_id, lon=lon, lat=lat)
+    building = Building(id=unit.id, **attrs)
+    session.add(building)
+    audit.record(session, actor, "create", "building", unit.id, after=audit.snapshot(building))
+    return unit
+
+
+def codes_in_use(session: Session, codes: list[str]) -> set[str]:
+    """Which of these unit codes are taken (codes are unique across the whole tree)."""
+    taken: set[str] = set()
+    for start in range(0, len(codes), CHUNK):
+        taken.update(session.scalars(select(GridUnit.code).where(GridUnit.code.in_(codes[start : start + CHUNK]))))
+    return taken
+
+
+def building_names(session: Session, area_ids: list[int]) -> set[tuple[int, str]]:
+    """(area id, name) of every building in these areas: a name is unique within its area."""
+    names: set[tuple[int, str]] = set()
+    for start in range(0, len(area_ids), CHUNK):
+        stmt = select(GridUnit.parent_id, GridUnit.name).where(
+            GridUnit.level == Level.building.value, GridUnit.parent_id.in_(area_ids[start : start + CHUNK])
+        )
+        names.update((pid, name) for pid, name in session.execute(stmt))
+    return names
+
+
+HouseholdKey = tuple[int, int, str]  # (building id, unit number, room)
+
+
+def household_keys(session: Session, building_ids: list[int]) -> dict[HouseholdKey, int]:
+    """The households of these buildings by (building, unit, room). Internal, no principal: the
+    register's import reads it after checking its own rights and scope."""
+    out: dict[HouseholdKey, int] = {}
+    for start in range(0, len(building_ids), CHUNK):
+        stmt = select(Household.id, Household.building_id, Household.unit_no, Household.room).where(
+            Household.building_id.in_(building_ids[start : start + CHUNK])
+        )
+        out.update({(b, u, r): hid for hid, b, u, r in session.execute(stmt)})
+    return out
+
+
+def insert_households(session: Session, rows: list[dict[str, Any]], at: datetime) -> dict[HouseholdKey, int]:
+    """Many new households at once (building_id, path, unit_no, room, address), and their ids by
+    key. Internal, like :func:`household_keys`. A plain executemany without RETURNING is the fast
+    path on both databases; the rows share the creation time ``at``, which finds their ids again."""
+    if not rows:
+        return {}
+    session.execute(insert(Household.__table__), [{**h, "created_at": at} for h in rows])
+    building_ids = sorted({h["building_id"] for h in rows})
+    out: dict[HouseholdKey, int] = {}
+    for start in range(0, len(building_ids), CHUNK):
+        stmt = select(Household.id, Household.building_id, Household.unit_no, Household.room).where(
+            Household.building_id.in_(building_ids[start : start + CHUNK]), Household.created_at == at
+        )
+        out.update({(b, u, r): hid for hid, b, u, r in session.execute(stmt)})
+    return out
 
 
 # ---- the responsibility chain (五级负责制) ----------------------------------------------

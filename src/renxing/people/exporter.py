@@ -21,7 +21,7 @@ from renxing.grid.models import GridUnit, Household, Level
 from renxing.grid.service import LEVEL_LABELS, building_view, children, get_unit
 from renxing.i18n import _, bilingual, current_lang
 from renxing.people import vulnerability
-from renxing.people.importer import MOBILITY_LABELS, NEED_LABELS
+from renxing.people.import_columns import MOBILITY_LABELS, NEED_LABELS
 from renxing.people.masking import HIDDEN
 from renxing.people.models import Resident
 from renxing.people.service import present, resident_query

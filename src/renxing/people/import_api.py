@@ -20,6 +20,7 @@ from renxing.errors import FieldError, Invalid, ServiceError
 from renxing.exporting import XLSX_MEDIA_TYPE, content_disposition
 from renxing.i18n import _
 from renxing.people import exporter, importer
+from renxing.people.import_template import template_workbook
 from renxing.people.importer import ImportKind, Mode
 from renxing.web.deps import DB, CurrentUser
 from renxing.web.params import Id
@@ -127,7 +128,7 @@ async def import_upload(
 
 @router.get("/import/{kind}/template.xlsx", summary="An empty import template with an example row and a 说明 sheet")
 def import_template(kind: ImportKind, actor: CurrentUser) -> Response:
-    return _xlsx(importer.template_workbook(kind), f"{KIND_LABELS[kind]}导入模板.xlsx", f"{kind.value}-template.xlsx")
+    return _xlsx(template_workbook(kind), f"{KIND_LABELS[kind]}导入模板.xlsx", f"{kind.value}-template.xlsx")
 
 
 @router.get("/residents/export.xlsx", summary="The scoped resident list as .xlsx (masked unless the role sees fields)")
