@@ -1,8 +1,11 @@
 """Assigning carers in one action: every pair checked first, all written or nothing."""
 
+from __future__ import annotations
+
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,9 +25,11 @@ from renxing.config import get_settings
 from renxing.errors import Collector, FieldError, Invalid, NotFound
 from renxing.grid.models import GridUnit
 from renxing.i18n import _, _l
-from renxing.people.models import Resident
 from renxing.volunteers import directory as volunteers
 from renxing.volunteers.skills import skills_of, valid_skills
+
+if TYPE_CHECKING:  # types only: rows are read through the owning domain's functions
+    from renxing.people.models import Resident
 
 
 @dataclass
@@ -93,7 +98,7 @@ def _load_checks(session: Session, actor: Principal, pairs: list[PairIn], today:
     for p in pairs:
         r = residents.get(p.resident_id)
         if r is None or r.deleted_at is not None or not actor.covers_path(r.path):
-            raise NotFound(_("居民不存在").format(resident_id=p.resident_id))
+            raise NotFound(_("居民 {resident_id} 不存在").format(resident_id=p.resident_id))
     keys = [k for p in pairs if (k := parse_carer_key(p.carer)) is not None]
     carers = {
         **_member_fits(session, [i for kind, i in keys if kind == "m"], today),
@@ -149,7 +154,7 @@ def _check_pair(i: int, p: PairIn, checks: Checks, errors: Collector) -> str:
     _check_resident(f, row, p, checks, errors)
     kind = p.carer_kind
     if kind is not None and kind not in CARER_KIND_LABELS:
-        errors.add(f"{f}.carer_kind", _("须为").format(join=", ".join(CarerKind)), row, kind)
+        errors.add(f"{f}.carer_kind", _("须为 {join} 之一").format(join=", ".join(CarerKind)), row, kind)
     key = parse_carer_key(p.carer)
     if key is None:
         errors.add(f"{f}.carer", _("照护人无效（m队员号 或 u用户号）"), row, p.carer)
@@ -176,7 +181,7 @@ def _check_resident(f: str, row: int, p: PairIn, checks: Checks, errors: Collect
     if not kinds_of(checks.residents[p.resident_id], checks.today):
         errors.add(f"{f}.resident_id", _("该居民不属于关怀对象"), row, p.resident_id)
     if p.reason and len(p.reason) > NOTE_MAX:
-        errors.add(f"{f}.reason", _("说明过长").format(note_max=NOTE_MAX), row)
+        errors.add(f"{f}.reason", _("说明过长（{note_max}）").format(note_max=NOTE_MAX), row)
 
 
 def _check_fit(

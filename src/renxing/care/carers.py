@@ -1,7 +1,10 @@
 """Carers: team members (``m<id>``) and grid workers (``u<id>``) in one list, with their load."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,8 +17,11 @@ from renxing.care.scope import open_assignment
 from renxing.grid.models import GridUnit
 from renxing.grid.scope import path_ids
 from renxing.volunteers import directory as volunteers
-from renxing.volunteers.models import TeamMember, VolunteerTeam
 from renxing.volunteers.skills import skills_of, valid_skills
+
+if TYPE_CHECKING:  # types only: rows are read through the owning domain's functions
+    from renxing.volunteers.models import TeamMember, VolunteerTeam
+
 
 CARER_KIND_LABELS = opt.KIND_LABELS
 

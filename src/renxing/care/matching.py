@@ -1,8 +1,10 @@
 """Who nobody cares for, and the optimal carers for them (fed to the pure ``care.assignment``)."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,8 +23,10 @@ from renxing.errors import FieldError, Invalid
 from renxing.grid.models import GridUnit, Level
 from renxing.grid.scope import community_of
 from renxing.i18n import _
-from renxing.people.models import Resident
 from renxing.volunteers.models import SKILL_LABELS as VOLUNTEER_SKILLS
+
+if TYPE_CHECKING:  # types only: rows are read through the owning domain's functions
+    from renxing.people.models import Resident
 
 
 @dataclass
