@@ -116,7 +116,7 @@ def sort_clauses(spec: ListSpec, sort: str | None) -> list[Any]:
     key = sort or spec.default_sort
     descending = key.startswith("-") and key not in spec.sorts
     name = key[1:] if descending else key
-    if name not in spec.sorts:
+    if name not in spec.sorts or (descending and name.startswith("-")):  # "--x" is not "x"
         choices = ", ".join(spec.sorts)
         raise Invalid(_("排序字段无效"), [FieldError("sort", f"one of {choices}", value=sort)])
     column = spec.sorts[name]
