@@ -1,5 +1,6 @@
 """The ``renxing`` command: database, demo, serving, users, imports."""
 
+import os
 import time
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from renxing.db import get_engine, transaction
 from renxing.demo.build import DEMO_ACCOUNTS, DEMO_PASSWORD, build_demo
 from renxing.errors import FieldError, ServiceError
 from renxing.events.sweep import run_sweep
+from renxing.i18n import _, set_lang, use_lang
 from renxing.people import exporter, importer
 from renxing.people.cli import privacy_app
 from renxing.signals.cli import signals_app
@@ -34,6 +36,12 @@ app.add_typer(user_app, name="user")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(signals_app, name="signals")
 console = Console()
+
+
+@app.callback()
+def _language() -> None:
+    # Messages in RENXING_LANG (zh or en; Chinese when unset), like a page's ?lang=.
+    set_lang(os.environ.get("RENXING_LANG"))
 
 
 @db_app.command("upgrade")
@@ -80,7 +88,7 @@ def demo(
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
     try:
         with Progress(*columns, console=console, transient=True) as bar:
-            task = bar.add_task("演示数据 / demo data", total=None)
+            task = bar.add_task(_("生成演示数据"), total=None)
             summary = build_demo(
                 engine,
                 seed=seed,
@@ -91,18 +99,18 @@ def demo(
         console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from exc
     places = Table(title=f"{summary.street}  (seed {seed}, scale {scale}, {summary.seconds} s)")
-    places.add_column("社区 / community")
-    places.add_column("类型 / kind")
-    for head in ("居民 / residents", "户 / households", "楼栋 / buildings", "60岁以上 / aged 60+", "独居 / alone"):
+    places.add_column(_("社区"))
+    places.add_column(_("类型"))
+    for head in (_("居民"), _("户"), _("楼栋"), _("60岁以上"), _("独居")):
         places.add_column(head, justify="right")
     for c in summary.communities:
         counts = (c.residents, c.households, c.buildings)
         places.add_row(c.name, c.kind_label, *map(str, counts), f"{c.aged60_share:.1%}", str(c.living_alone))
-    places.add_row("合计 / total", "", str(summary.residents), str(summary.households), str(summary.buildings), "", "")
+    places.add_row(_("合计"), "", str(summary.residents), str(summary.households), str(summary.buildings), "", "")
     console.print(places)
     names = {username: display for username, _role, display in summary.accounts}
-    accounts = Table(title=f"演示账号 / demo accounts — 密码 / password: {DEMO_PASSWORD}")
-    for head in ("用户名 / username", "角色 / role", "姓名 / name", "说明 / what it shows"):
+    accounts = Table(title=_("演示账号 — 密码：{password}").format(password=DEMO_PASSWORD))
+    for head in (_("用户名"), _("角色"), _("姓名"), _("说明")):
         accounts.add_column(head)
     for username, role, zh, en in DEMO_ACCOUNTS:
         accounts.add_row(username, role, names.get(username, ""), f"{zh} / {en}")
@@ -110,7 +118,7 @@ def demo(
     if serve_after:
         serve(host=host, port=port)
     else:
-        console.print(f"[green]完成 / done[/green]: renxing serve → http://{host}:{port}")
+        console.print("[green]" + _("完成") + f"[/green]: renxing serve → http://{host}:{port}")
 
 
 @user_app.command("create")
@@ -151,10 +159,10 @@ register_space_commands(app, import_app, console)  # coords, import osm, import 
 
 def _print_errors(title: str, errors: list[FieldError], style: str) -> None:
     table = Table(title=title, title_style=style, show_lines=False)
-    table.add_column("行 / row", justify="right")
-    table.add_column("列 / column")
-    table.add_column("值 / value")
-    table.add_column("原因 / reason", overflow="fold")
+    table.add_column(_("行"), justify="right")
+    table.add_column(_("列"))
+    table.add_column(_("值"))
+    table.add_column(_("原因"), overflow="fold")
     for e in errors:
         table.add_row("" if e.row is None else str(e.row), e.field, e.value or "", e.message)
     console.print(table)
@@ -185,31 +193,32 @@ def _run_import(kind: importer.ImportKind, path: Path, dry_run: bool) -> None:
             failure = exc
     if failure is not None:
         if failure.errors:
-            _print_errors(f"{len(failure.errors)} 处错误 / errors", failure.errors, "bold red")
+            _print_errors(_("{count} 处错误").format(count=len(failure.errors)), failure.errors, "bold red")
         console.print(f"[red]{failure.message}[/red]")
         raise typer.Exit(1)
     assert report is not None
     if report.warnings:
-        _print_errors("提示 / warnings", report.warnings, "yellow")
+        _print_errors(_("提示"), report.warnings, "yellow")
     if report.errors:
-        _print_errors(f"{len(report.errors)} 处错误 / errors", report.errors, "bold red")
+        _print_errors(_("{count} 处错误").format(count=len(report.errors)), report.errors, "bold red")
         bad = len({e.row for e in report.errors})
         console.print(
-            f"[red]文件无效，未写入任何数据 / invalid file, nothing written[/red]: "
-            f"{report.rows_read} 行中 {bad} 行有错 / {bad} of {report.rows_read} rows have errors"
+            "[red]"
+            + _("文件无效，未写入任何数据")
+            + "[/red]: "
+            + _("{rows_read} 行中 {bad} 行有错").format(rows_read=report.rows_read, bad=bad)
         )
         raise typer.Exit(1)
     if kind is importer.ImportKind.residents:
-        counts = (
-            f"居民 {report.created_residents} 人，新建户 {report.created_households} 户 / "
-            f"{report.created_residents} residents, {report.created_households} new households"
+        counts = _("居民 {created_residents} 人，新建户 {created_households} 户").format(
+            created_residents=report.created_residents, created_households=report.created_households
         )
     else:
-        counts = f"楼栋 {report.created_buildings} 栋 / {report.created_buildings} buildings"
+        counts = _("楼栋 {created_buildings} 栋").format(created_buildings=report.created_buildings)
     if dry_run:
-        console.print(f"[green]文件有效，未写入 / valid, nothing written[/green]: 将导入 / would import {counts}")
+        console.print("[green]" + _("文件有效，未写入") + "[/green]: " + _("将导入 {counts}").format(counts=counts))
     else:
-        console.print(f"[green]已导入 / imported[/green] {counts}")
+        console.print("[green]" + _("已导入") + f"[/green] {counts}")
 
 
 @import_app.command("residents")
@@ -235,14 +244,14 @@ def export_residents(
     migrate.upgrade(engine)
     partial = out.with_name(out.name + ".part")  # written as it is read; in place only when complete
     try:
-        with transaction(engine) as session, partial.open("wb") as f:
-            count = exporter.write_residents(session, SYSTEM, f, unit_id=unit_id, lang=lang)
+        with transaction(engine) as session, partial.open("wb") as f, use_lang(lang):
+            count = exporter.write_residents(session, SYSTEM, f, unit_id=unit_id)
     except ServiceError as exc:
         partial.unlink(missing_ok=True)
         console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from exc
     partial.replace(out)
-    console.print(f"[green]已导出 / exported[/green] {count} 居民 / residents → {out}")
+    console.print("[green]" + _("已导出") + "[/green] " + _("{count} 居民 → {out}").format(count=count, out=out))
 
 
 events_app = typer.Typer(help="The closed loop for risks", no_args_is_help=True)
@@ -282,7 +291,7 @@ def apikey_create(name: str = typer.Argument(..., help="who holds the key, e.g. 
     except ServiceError as exc:
         console.print(f"[red]{exc.message}[/red]", *(f"  {e.field}: {e.message}" for e in exc.errors), sep="\n")
         raise typer.Exit(1) from exc
-    console.print(f"[green]已创建 / created[/green] {name} — 只显示这一次 / shown only this once:")
+    console.print("[green]" + _("已创建") + f"[/green] {name} — " + _("只显示这一次："))
     typer.echo(secret)
 
 
@@ -293,12 +302,12 @@ def apikey_list() -> None:
     migrate.upgrade(engine)
     with transaction(engine) as session:
         rows = apikeys.list_keys(session, SYSTEM)
-        table = Table(title="API 密钥 / API keys")
-        for head in ("名称 / name", "前缀 / prefix", "创建 / created", "最近使用 / last used", "次数 / uses"):
+        table = Table(title=_("API 密钥"))
+        for head in (_("名称"), _("前缀"), _("创建"), _("最近使用"), _("次数")):
             table.add_column(head)
-        table.add_column("状态 / state")
+        table.add_column(_("状态"))
         for k in rows:
-            state = f"已吊销 / revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "有效 / active"
+            state = _("已吊销 {date}").format(date=f"{k.revoked_at:%Y-%m-%d}") if k.revoked_at else _("有效")
             last = f"{k.last_used_at:%Y-%m-%d %H:%M}" if k.last_used_at else "—"
             table.add_row(k.name, k.prefix + "…", f"{k.created_at:%Y-%m-%d}", last, str(k.use_count), state)
     console.print(table)
@@ -315,7 +324,7 @@ def apikey_revoke(name: str) -> None:
     except ServiceError as exc:
         console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from exc
-    console.print(f"[yellow]已吊销 / revoked[/yellow] {name}")
+    console.print("[yellow]" + _("已吊销") + f"[/yellow] {name}")
 
 
 @app.command("permissions")
@@ -342,17 +351,17 @@ def riskmap_command(
         raise typer.Exit(2) from exc
     engine = get_engine()
     migrate.upgrade(engine)
-    stages = ("读取图层 / reading the layers", "疏散方案 / evacuation plan", "绘制地图 / drawing")
+    stages = (_("读取图层"), _("疏散方案"), _("绘制地图"))
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
     try:
         with Progress(*columns, console=console, transient=True) as bar, transaction(engine) as session:
-            task = bar.add_task("社区 / community", total=len(stages) + 1)
+            task = bar.add_task(_("社区"), total=len(stages) + 1)
 
             def step(stage: str) -> None:
                 bar.update(task, description=stage, completed=stages.index(stage) + 1 if stage in stages else 0)
 
             body, info, data = riskmap_data.render_community(session, SYSTEM, community, fmt, dpi=dpi, progress=step)
-            bar.update(task, description="写出文件 / writing", completed=len(stages) + 1)
+            bar.update(task, description=_("写出文件"), completed=len(stages) + 1)
     except ServiceError as exc:
         console.print(f"[red]{exc.message}[/red]")
         for e in exc.errors:
@@ -360,8 +369,11 @@ def riskmap_command(
         raise typer.Exit(1) from exc
     out.write_bytes(body)
     drawn = ", ".join(f"{k} {v}" for k, v in info.counts.items())
-    console.print(f"[green]已生成 / written[/green] {data.community}风险示意图 → {out} ({len(body) // 1024} KB, A3)")
-    console.print(f"数据版本 / version {data.version}; 1:{info.scale:,}; {drawn}")
+    done = _("{community}风险示意图").format(community=data.community)
+    console.print("[green]" + _("已生成") + f"[/green] {done} → {out} ({len(body) // 1024} KB, A3)")
+    console.print(
+        _("数据版本 {version}；1:{scale:,}；{drawn}").format(version=data.version, scale=info.scale, drawn=drawn)
+    )
 
 
 def main() -> None:  # pragma: no cover

@@ -84,7 +84,7 @@ def test_a_growing_wait_then_a_lock_that_the_right_password_does_not_pass(client
         assert token(client, "secretary", BAD).status_code == 401
     r = token(client, "secretary", GOOD)  # too soon: refused before the password is looked at
     assert r.status_code == 429 and r.headers["Retry-After"] == "1"
-    assert "1 秒后再试" in r.json()["detail"] and "try again in 1 s" in r.json()["detail"]
+    assert "1 秒后再试" in r.json()["detail"]
     assert r.json()["errors"][0]["field"] == "username"
     clock.advance(1)
     assert token(client, "secretary", BAD).status_code == 401
@@ -184,7 +184,7 @@ def test_an_address_is_throttled_across_accounts(client, world, engine, clock, s
         clock.advance(60)
         assert token(client, name, BAD).status_code in (401, 429)
     r = token(client, "resident1", GOOD)
-    assert r.status_code == 429 and "locked" in r.json()["detail"] and r.headers["Retry-After"] == "900"
+    assert r.status_code == 429 and "已临时锁定" in r.json()["detail"] and r.headers["Retry-After"] == "900"
     [lock] = audit_actions(engine, "login_locked")
     assert lock.summary.startswith("address locked until") and lock.after["address"] == "testclient"
     # X-Forwarded-For is only believed from a trusted proxy.

@@ -182,7 +182,7 @@ def test_merge_carries_followers_who_then_get_the_updates(ev, client):
     assert any(n.report_id == original and "办结" in n.title for n in ev.inbox("resident2"))
     # resident2 follows the original now, but sees resident1's name only if allowed.
     view = client.get(f"/api/v1/reports/{original}", headers=login(client, "resident2")).json()
-    assert view["reporter"] == {"name": "匿名 / anonymous", "phone": None, "email": None}
+    assert view["reporter"] == {"name": "匿名", "phone": None, "email": None}
     assert view["actions"] == []  # following is not reporting: no feedback on someone else's report
     with pytest.raises(Conflict):
         ev.act("gridworker1", ev.submit("resident1"), "merge", into_report_id=duplicate)  # merged is finished

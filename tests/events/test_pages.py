@@ -339,7 +339,7 @@ def test_the_overview_filters_and_exports_to_excel(client, ev):
         assert s.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "export")) == 1
     en = load_workbook(io.BytesIO(client.get("/reports/export.xlsx?lang=en").content)).active
     header = next(en.iter_rows(values_only=True))
-    assert header[:3] == ("No.", "Public token", "Category") and en.max_row == 4
+    assert header[:3] == ("No.", "Public reference", "Category") and en.max_row == 4
 
 
 def test_the_dashboard_shows_counts_times_and_the_closed_loop(client, ev):

@@ -1,6 +1,8 @@
 """One i18n mechanism: every message in the code and the templates has its English in the catalog,
 the compiled catalog is the one committed, and the request's language reaches errors and pages."""
 
+import ast
+import re
 from gettext import GNUTranslations
 from pathlib import Path
 
@@ -18,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ROOT / "src" / "renxing"
 PO = SOURCES / "locale" / "en" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")
+PLACEHOLDER = re.compile(r"(?<!\{)\{(\w+)")
 
 
 def _method_map() -> tuple[list[tuple[str, str]], dict[str, dict[str, str]]]:
@@ -68,6 +71,48 @@ def test_the_catalog_has_no_fuzzy_or_untranslated_entries():
     assert not catalog.fuzzy, "the header is marked fuzzy, so compiling skips the whole catalog"
     bad = [m.id for m in catalog if m.id and (m.fuzzy or not m.string)]
     assert not bad, bad
+
+
+def _formatted_messages():
+    """``_("…").format(k=…)`` and ``bilingual("…", k=…)`` calls: the message and the names given."""
+    for path in SOURCES.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.Call) or any(k.arg is None for k in node.keywords):
+                continue
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr == "format" and isinstance(func.value, ast.Call):
+                inner = func.value
+                if getattr(inner.func, "id", "") == "_" and inner.args and isinstance(inner.args[0], ast.Constant):
+                    yield path, node.lineno, inner.args[0].value, {k.arg for k in node.keywords}
+            elif getattr(func, "id", "") == "bilingual" and node.args and isinstance(node.args[0], ast.Constant):
+                yield path, node.lineno, node.args[0].value, {k.arg for k in node.keywords}
+
+
+def test_every_placeholder_of_a_message_is_given_in_both_languages():
+    """A name the English uses but the call does not pass would fail only for English readers."""
+    catalog = _catalog()
+    problems = []
+    for path, line, msgid, given in _formatted_messages():
+        entry = catalog.get(msgid)
+        english = entry.string if entry is not None and isinstance(entry.string, str) else ""
+        wanted = set(PLACEHOLDER.findall(msgid)) | set(PLACEHOLDER.findall(english))
+        if wanted - given:
+            problems.append(f"{path.relative_to(SOURCES)}:{line} {msgid!r} lacks {sorted(wanted - given)}")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_message_without_arguments_has_no_placeholder_in_english():
+    catalog = _catalog()
+    formatted = {msgid for _p, _l, msgid, _g in _formatted_messages()}
+    bare = [
+        m.id
+        for m in catalog
+        if isinstance(m.id, str)
+        and m.id not in formatted
+        and PLACEHOLDER.search(m.string)
+        and not PLACEHOLDER.search(m.id)
+    ]
+    assert not bare, bare
 
 
 def test_the_compiled_catalog_is_the_committed_one(tmp_path):

@@ -62,7 +62,7 @@ def create_key(session: Session, actor: Principal, name: str, *, key: str | None
         )
     errors.raise_if_any()
     if session.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
-        raise Conflict(_("名称已存在").format(name=name))
+        raise Conflict(_("名称 {name} 已存在").format(name=name))
     digest = hash_key(secret)
     if session.scalar(select(ApiKey.id).where(ApiKey.key_hash == digest)) is not None:
         raise Conflict(_("该密钥已在使用"))
@@ -83,9 +83,9 @@ def revoke_key(session: Session, actor: Principal, name: str, *, now: datetime |
     actor.require(Perm.users_manage)
     row = session.scalar(select(ApiKey).where(ApiKey.name == (name or "").strip()))
     if row is None:
-        raise NotFound(_("API 密钥不存在").format(name=name))
+        raise NotFound(_("API 密钥 {name} 不存在").format(name=name))
     if row.revoked_at is not None:
-        raise Conflict(_("API 密钥已吊销").format(name=name))
+        raise Conflict(_("API 密钥 {name} 已吊销").format(name=name))
     row.revoked_at = now or utcnow()
     audit.record(
         session, actor, "revoke", "api_key", row.id, summary=row.name, after={"revoked_at": row.revoked_at.isoformat()}

@@ -27,7 +27,7 @@ from renxing.errors import Collector, FieldError, Invalid, NotFound
 from renxing.grid import service as grid
 from renxing.grid.models import Duty
 from renxing.grid.scope import subtree_clause
-from renxing.i18n import _, in_each_lang
+from renxing.i18n import _, bilingual, in_each_lang
 from renxing.listing import ListQuery, ListSpec, Page, list_page
 from renxing.people.directory import living_resident
 from renxing.people.models import Resident
@@ -260,14 +260,14 @@ def create_plan(
     actor.require(Perm.care_write)
     r = living_resident(session, resident_id)
     if r is None or not actor.covers_path(r.path):
-        raise NotFound(_("居民不存在").format(resident_id=resident_id))
+        raise NotFound(_("居民 {resident_id} 不存在").format(resident_id=resident_id))
     errors = Collector()
     if frequency_days is not None and not 1 <= frequency_days <= 90:
         errors.add("frequency_days", _("走访间隔须在 1–90 天"), value=frequency_days)
     if active_plan(session, r.id) is not None:
         errors.add("resident_id", _("该居民已有进行中的关怀计划"), value=resident_id)
     if note and len(note) > NOTE_MAX:
-        errors.add("note", _("备注过长").format(note_max=NOTE_MAX))
+        errors.add("note", _("备注过长（{note_max}）").format(note_max=NOTE_MAX))
     errors.raise_if_any()
     return new_plan(session, actor, r, date.today(), frequency_days=frequency_days, emergency=emergency, note=note)
 
@@ -284,7 +284,7 @@ def update_plan(
     actor.require(Perm.care_write)
     plan = load_plan(session, actor, plan_id)
     if not actor.covers_path(plan.path):
-        raise NotFound(_("关怀计划不存在").format(plan_id=plan_id))
+        raise NotFound(_("关怀计划 {plan_id} 不存在").format(plan_id=plan_id))
     errors = Collector()
     if frequency_days is not None and not 1 <= frequency_days <= 90:
         errors.add("frequency_days", _("走访间隔须在 1–90 天"), value=frequency_days)
@@ -318,15 +318,15 @@ def end_assignment(
     actor.require(Perm.care_write)
     a = session.get(CareAssignment, assignment_id)
     if a is None:
-        raise NotFound(_("照护安排不存在").format(assignment_id=assignment_id))
+        raise NotFound(_("照护安排 {assignment_id} 不存在").format(assignment_id=assignment_id))
     plan = load_plan(session, actor, a.plan_id)
     if not actor.covers_path(plan.path):
-        raise NotFound(_("照护安排不存在").format(assignment_id=assignment_id))
+        raise NotFound(_("照护安排 {assignment_id} 不存在").format(assignment_id=assignment_id))
     if a.until is not None and a.until < date.today():
         raise Invalid(_("该安排已结束"), [FieldError("assignment_id", "ended")])
     a.until = date.today()
     if reason:
-        a.reason = ((a.reason or "") + _("结束").format(strip=reason.strip()))[:NOTE_MAX]
+        a.reason = ((a.reason or "") + "；" + bilingual("结束：{reason}", reason=reason.strip()))[:NOTE_MAX]
     audit.record(session, actor, "update", "care_assignment", a.id, summary="ended", after=audit.snapshot(a))
     return a
 

@@ -37,16 +37,16 @@ def plan_scope(actor: Principal, today: date | None = None):
         return scope_clause(CarePlan.path, actor)
     if actor.can(Perm.care_own):
         return carer_clause(actor, today)
-    raise Forbidden(_("角色无此权限").format(value=actor.role.value, value2=Perm.care_read.value))
+    raise Forbidden(_("角色 {role} 无权 {perm}").format(role=actor.role.value, perm=Perm.care_read.value))
 
 
 def load_plan(session: Session, actor: Principal, plan_id: int) -> CarePlan:
     plan = session.get(CarePlan, plan_id)
     clause = plan_scope(actor)
     if plan is None:
-        raise NotFound(_("关怀计划不存在").format(plan_id=plan_id))
+        raise NotFound(_("关怀计划 {plan_id} 不存在").format(plan_id=plan_id))
     if clause is not None and not session.scalar(select(CarePlan.id).where(CarePlan.id == plan_id, clause)):
-        raise NotFound(_("关怀计划不存在").format(plan_id=plan_id))
+        raise NotFound(_("关怀计划 {plan_id} 不存在").format(plan_id=plan_id))
     return plan
 
 
@@ -55,4 +55,4 @@ def care_unit(session: Session, actor: Principal, unit_id: int) -> GridUnit:
     try:
         return unit_in_scope(session, actor, unit_id)
     except Forbidden:
-        raise NotFound(_("网格单元不存在").format(unit_id=unit_id)) from None
+        raise NotFound(_("网格单元 {unit_id} 不存在").format(unit_id=unit_id)) from None

@@ -49,7 +49,7 @@ def visit_carer(session: Session, actor: Principal, plan: CarePlan, today: date)
     if actor.can(Perm.care_write) and actor.covers_path(plan.path):
         kind = CarerKind.grid_worker if actor.role is Role.grid_worker else CarerKind.volunteer
         return kind, None, actor.user_id
-    raise NotFound(_("关怀计划不存在").format(id=plan.id))
+    raise NotFound(_("关怀计划 {plan_id} 不存在").format(plan_id=plan.id))
 
 
 def record_visit(
@@ -67,7 +67,7 @@ def record_visit(
     """A visit by the actor (a carer of the plan, or staff in scope). ``raise_report`` with a
     problem found raises it into the closed loop (困难求助) at once."""
     if not (actor.can(Perm.care_write) or actor.can(Perm.care_own)):
-        raise Forbidden(_("角色无此权限").format(value=actor.role.value))
+        raise Forbidden(_("角色 {role} 不能记录走访").format(role=actor.role.value))
     now = now or utcnow()
     plan = load_plan(session, actor, plan_id)
     kind, member_id, user_id = visit_carer(session, actor, plan, now.date())
@@ -84,13 +84,13 @@ def record_visit(
     if found == "problem" and problem_category not in rules.PROBLEM_CATEGORIES:
         errors.add(
             "problem_category",
-            _("发现问题时须选类别").format(join=", ".join(rules.PROBLEM_CATEGORIES)),
+            _("发现问题时须选类别 {join} 之一").format(join=", ".join(rules.PROBLEM_CATEGORIES)),
             value=problem_category,
         )
     if found == "problem" and not (note or "").strip():
         errors.add("note", _("发现问题时须说明情况"))
     if note and len(note) > NOTE_MAX:
-        errors.add("note", _("记录过长").format(note_max=NOTE_MAX))
+        errors.add("note", _("记录过长（{note_max}）").format(note_max=NOTE_MAX))
     if raise_report and found != "problem":
         errors.add("raise_report", _("只有发现问题时才能上报"))
     if plan.status != "active":
@@ -137,7 +137,7 @@ def raise_problem(session: Session, actor: Principal, visit_id: int, *, now: dat
     now = now or utcnow()
     visit = session.get(CareVisit, visit_id)
     if visit is None:
-        raise NotFound(_("走访记录不存在").format(visit_id=visit_id))
+        raise NotFound(_("走访记录 {visit_id} 不存在").format(visit_id=visit_id))
     plan = load_plan(session, actor, visit.plan_id)
     visit_carer(session, actor, plan, now.date())
     if visit.found != "problem":

@@ -165,7 +165,7 @@ def build_demo(
             writer.unit_ids[id(world.street)],
             summary=(
                 bilingual(
-                    "演示数据",
+                    "演示数据：种子 {seed}，规模 {scale}，居民 {residents} 人，{households} 户，楼栋 {buildings} 栋",
                     seed=seed,
                     scale=scale,
                     residents=summary.residents,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from renxing.auth.principal import SYSTEM
 from renxing.grid.models import GridUnit, Level
+from renxing.i18n import bilingual
 from renxing.space.models import DepthClass, HazardKind, HazardZone
 from renxing.space.planning import scenarios
 
@@ -28,16 +29,16 @@ def add_scenarios(session: Session) -> int:
     for c in communities:
         zones = list(session.scalars(select(HazardZone).where(HazardZone.unit_id == c.id).order_by(HazardZone.id)))
         wanted = [
-            ("地震全员疏散", "地震后全体居民到开放的避难场所 / earthquake: everyone to the open shelters", [], True),
+            ("地震全员疏散", bilingual("地震后全体居民到开放的避难场所"), [], True),
             (
                 "暴雨内涝",
-                "积水 0.3 米以上的区域撤离，0.5 米以上积水的道路中断 / rainstorm: zones 0.3 m deep and more",
+                bilingual("积水 0.3 米以上的区域撤离，0.5 米以上积水的道路中断"),
                 [z.id for z in zones if z.kind == HazardKind.flood.value and z.depth_class in _HIT_DEPTHS],
                 False,
             ),
             (
                 "老旧线路火灾",
-                "老旧线路楼群火灾，火险区内楼栋撤离 / fire in the block of worn wiring",
+                bilingual("老旧线路楼群火灾，火险区内楼栋撤离"),
                 [z.id for z in zones if z.kind == HazardKind.fire.value],
                 False,
             ),

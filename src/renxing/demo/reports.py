@@ -92,6 +92,7 @@ from renxing.events.schemas import RuleIn
 from renxing.events.scrub import scrub
 from renxing.geo.sphere import haversine_m
 from renxing.grid.models import Building, Duty, GridUnit, Household, Level, Responsibility
+from renxing.i18n import N_, bilingual
 from renxing.notify.models import Notification
 from renxing.people.models import Resident
 from renxing.people.vulnerability import age_on
@@ -592,7 +593,7 @@ def _routing_rules(session: Session, street: _Street) -> None:
             handler_kind="partner",
             org_name="港华燃气（96333）",
             priority=50,
-            note="燃气问题由燃气公司处置，网格员协调 / the gas company handles gas, the grid coordinates",
+            note=bilingual("燃气问题由燃气公司处置，网格员协调"),
         )
     ]
     highrise = next((c for c in street.communities.values() if c.kind == "highrise"), None)
@@ -604,7 +605,7 @@ def _routing_rules(session: Session, street: _Street) -> None:
                 handler_kind="partner",
                 org_name=f"{highrise.name.removesuffix('社区')}物业服务中心",
                 priority=50,
-                note="商品房小区设施由物业维修 / the property company repairs the estate's facilities",
+                note=bilingual("商品房小区设施由物业维修"),
             )
         )
     for rule in rules:
@@ -1260,11 +1261,8 @@ class _Life:
             if rung is None:
                 self.next_due = None
                 return
-            reason = {
-                State.accepted.value: "（超时未到场 / not on site in time）",
-                State.on_site.value: "（超时未办结 / not resolved in time）",
-            }.get(self.state, "（超时未受理 / not accepted in time）")
-            self._climb(tick, rung, f"{rung.label}{reason}")
+            reason = {State.accepted.value: N_("超时未到场"), State.on_site.value: N_("超时未办结")}
+            self._climb(tick, rung, f"{rung.label}（{bilingual(reason.get(self.state, N_('超时未受理')))}）")
             n = 1
             if rung.user_id is not None:
                 self.messages.append(
@@ -1272,7 +1270,7 @@ class _Life:
                         tick,
                         frozenset({rung.user_id}),
                         False,
-                        f"{n} 件事件超时，升级至您督办 / {n} overdue report(s) escalated to you",
+                        bilingual("{n} 件事件超时，升级至您督办", n=n),
                         "report.escalate",
                         None,
                     )
@@ -1283,7 +1281,7 @@ class _Life:
                         tick,
                         frozenset({self.handler_id}),
                         False,
-                        f"您有 {n} 件事件超时，已升级督办 / {n} of your reports are overdue and were escalated",
+                        bilingual("您有 {n} 件事件超时，已升级督办", n=n),
                         "report.overdue",
                         None,
                     )
@@ -1307,7 +1305,7 @@ class _Life:
                 Action.auto_close.value,
                 State.resolved.value,
                 State.closed.value,
-                "办结后7天未评价，自动关闭 / closed: no feedback within 7 days",
+                bilingual("办结后7天未评价，自动关闭"),
             )
         )
         self.state, self.closed_at, self.close_reason, self.next_due = State.closed.value, at, "no_feedback", None
@@ -1317,7 +1315,7 @@ class _Life:
                 at,
                 frozenset(),
                 True,
-                f"事件已自动关闭 / report closed without feedback #{_ref(self.idx)}",
+                bilingual("事件已自动关闭 #{report_id}", report_id=_ref(self.idx)),
                 "report.auto_close",
                 None,
             )
@@ -1399,14 +1397,14 @@ class _Life:
                 Action.submit.value,
                 None,
                 State.submitted.value,
-                CHANNEL_LABELS[Channel(s.channel)][0],
+                bilingual(CHANNEL_LABELS[Channel(s.channel)]),
             )
         )
         assigned = d.user_id is not None or bool(d.label)
         self.state = State.assigned.value if assigned else State.submitted.value
         self.handler_id, self.handler_label, self.handler_kind = d.user_id, d.label, d.kind
         self.assigned_at = s.at if assigned else None
-        note = f"分派给 {d.label} / routed to {d.label}" if d.label else d.steps[-1]
+        note = bilingual("分派给 {label}", label=d.label) if d.label else d.steps[-1]
         self.events.append(
             _Event(
                 s.at,
@@ -1436,7 +1434,7 @@ class _Life:
                     s.at,
                     frozenset({d.user_id}),
                     False,
-                    f"新事件待受理：{name} #{_ref(self.idx)} / new report to accept",
+                    bilingual("新事件待受理：{name} #{ref}", name=name, ref=_ref(self.idx)),
                     "report.assign",
                     None,
                 )
@@ -1448,7 +1446,7 @@ class _Life:
         self.handler_id, self.handler_label, self.handler_kind = to.user_id, lookups.actor_label(to), "user"
         self.assigned_at = t
         self._step(t, actor, Action.assign, data={"to": self.handler_label})
-        self._tell(t, actor, "新事件待受理 / new report to accept", "report.assign", followers=False)
+        self._tell(t, actor, bilingual("新事件待受理"), "report.assign", followers=False)
         return True
 
     def transfer(self, t: datetime, actor: Principal, reason: str, to: Principal | None, org: str | None) -> bool:
@@ -1461,10 +1459,8 @@ class _Life:
             self.handler_id, self.handler_label, self.handler_kind = None, org, "partner"
         self.assigned_at = t
         self._step(t, actor, Action.transfer, note=reason, data={"to": self.handler_label, "from_user_id": previous})
-        self._tell(t, actor, "事件转办给您 / a report was transferred to you", "report.transfer", followers=False)
-        self._tell(
-            t, actor, "事件已转办 / your report was transferred", "report.transfer", handlers=False, extra=(previous,)
-        )
+        self._tell(t, actor, bilingual("事件转办给您"), "report.transfer", followers=False)
+        self._tell(t, actor, bilingual("事件已转办"), "report.transfer", handlers=False, extra=(previous,))
         return True
 
     def accept(self, t: datetime, actor: Principal, note: str | None = None) -> bool:
@@ -1474,7 +1470,7 @@ class _Life:
         if self.handler_id is None and actor.user_id is not None:
             self.handler_id, self.handler_label = actor.user_id, lookups.actor_label(actor)
         self._step(t, actor, Action.accept, note=note)
-        self._tell(t, actor, "事件已受理 / your report was accepted", "report.accept", handlers=False)
+        self._tell(t, actor, bilingual("事件已受理"), "report.accept", handlers=False)
         return True
 
     def check_in(self, t: datetime, actor: Principal) -> bool:
@@ -1489,7 +1485,7 @@ class _Life:
         self.on_site_at = t
         note = self.rng.choice(texts.CHECK_IN_NOTES) if self.rng.random() < 0.5 else None
         self._step(t, actor, Action.check_in, note=note, lon=lon, lat=lat, data={"distance_m": distance})
-        self._tell(t, actor, "处置人员已到场 / the handler is on site", "report.check_in", handlers=False)
+        self._tell(t, actor, bilingual("处置人员已到场"), "report.check_in", handlers=False)
         return True
 
     def _unit_point(self) -> tuple[float, float]:
@@ -1506,9 +1502,7 @@ class _Life:
             return False
         self.resolved_at, self.resolution_note = t, note
         self._step(t, actor, Action.resolve, note=note)
-        self._tell(
-            t, actor, "事件已办结，请评价 / resolved: was it solved? please rate it", "report.resolve", handlers=False
-        )
+        self._tell(t, actor, bilingual("事件已办结，请评价"), "report.resolve", handlers=False)
         return True
 
     def close(self, t: datetime, actor: Principal, note: str) -> bool:
@@ -1516,7 +1510,7 @@ class _Life:
             return False
         self.closed_at, self.close_reason = t, "staff"
         self._step(t, actor, Action.close, note=note)
-        self._tell(t, actor, "事件已关闭 / closed", "report.close")
+        self._tell(t, actor, bilingual("事件已关闭"), "report.close")
         return True
 
     def reject(self, t: datetime, actor: Principal, reason: str) -> bool:
@@ -1524,7 +1518,7 @@ class _Life:
             return False
         self.reject_reason, self.closed_at = reason, t
         self._step(t, actor, Action.reject, note=reason)
-        self._tell(t, actor, "事件被退回 / your report was rejected", "report.reject", handlers=False)
+        self._tell(t, actor, bilingual("事件被退回"), "report.reject", handlers=False)
         return True
 
     def give_feedback(
@@ -1540,18 +1534,18 @@ class _Life:
             self.closed_at, self.close_reason = t, "feedback"
             self._step(t, actor, Action.feedback, note=comment, data=data)
             stars = f"，{rating}星" if rating else ""
-            self._tell(t, actor, f"居民评价：已解决{stars} / rated", "report.feedback", followers=False)
+            self._tell(t, actor, bilingual("居民评价：已解决{stars}", stars=stars), "report.feedback", followers=False)
             return True
         # Not solved: reopened with a new round of deadlines, and one rung up the ladder.
         self.reopen_count += 1
         self.closed_at = self.close_reason = None
         self.due_accept, self.due_on_site, self.due_resolve = deadlines.due_times(t, self.m)
-        self._step(t, actor, Action.reopen, note=comment or "居民反馈未解决 / not solved")
-        self._tell(t, actor, "事件被重新打开 / a report was reopened", "report.reopen", followers=False)
+        self._step(t, actor, Action.reopen, note=comment or bilingual("居民反馈未解决"))
+        self._tell(t, actor, bilingual("事件被重新打开"), "report.reopen", followers=False)
         rung = deadlines.next_rung(self.ladder, self.level)
         if rung is not None:
-            self._climb(t, rung, f"{rung.label}（居民反馈未解决 / the reporter says it is not solved）")
-            self._tell(t, SYSTEM, "事件升级督办 / a report was escalated to you", "report.escalate", followers=False)
+            self._climb(t, rung, f"{rung.label}（{bilingual(N_('居民反馈未解决'))}）")
+            self._tell(t, SYSTEM, bilingual("事件升级督办"), "report.escalate", followers=False)
         return True
 
     def merge_into(self, t: datetime, actor: Principal, target: "_Life") -> bool:
@@ -1569,7 +1563,7 @@ class _Life:
                 Action.merged_in.value,
                 target.state_at(t),
                 target.state_at(t),
-                f"#{_ref(self.idx)} 并入 / #{_ref(self.idx)} merged in",
+                bilingual("#{ref} 并入", ref=_ref(self.idx)),
                 data={"from": _ref(self.idx)},
             )
         )
@@ -1577,13 +1571,11 @@ class _Life:
         self._tell(
             t,
             actor,
-            f"您的上报与 #{_ref(target.idx)} 合并处理 / merged into #{_ref(target.idx)}",
+            bilingual("您的上报与 #{ref} 合并处理", ref=_ref(target.idx)),
             "report.merge",
             handlers=False,
         )
-        target._tell(
-            t, actor, f"重复事件 #{_ref(self.idx)} 已并入 / a duplicate was merged in", "report.merge", followers=False
-        )
+        target._tell(t, actor, bilingual("重复事件 #{ref} 已并入", ref=_ref(self.idx)), "report.merge", followers=False)
         return True
 
     # -- the story --
@@ -1972,8 +1964,7 @@ def add_reports(
         "import",
         "report",
         None,
-        summary=f"演示事件 / demo reports: {summary.reports} reports, {events} timeline steps, "
-        f"{since:%Y-%m-%d} – {until:%Y-%m-%d %H:%M} UTC",
+        summary=bilingual("演示事件", reports=summary.reports, events=events, since=since, until=until),
         after={
             "seed": seed,
             "scale": scale,

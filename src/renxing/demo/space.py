@@ -32,6 +32,7 @@ from renxing.auth import audit
 from renxing.auth.principal import SYSTEM
 from renxing.demo import geo
 from renxing.grid.models import GridUnit, Level
+from renxing.i18n import bilingual
 from renxing.space.features import shelter_capacity
 from renxing.space.models import HazardZone, Passage, ReservedLand, RiskPoint, Road, Shelter
 
@@ -236,7 +237,7 @@ def add_space(session: Session, *, seed: int = 2023) -> SpaceSummary:
                         level=level,
                         depth_class=depth,
                         geometry=_dump(part),
-                        note=f"沿河 {lo}-{hi} m 积水 / {lo}-{hi} m from the river",
+                        note=bilingual("沿河 {lo}-{hi} m 积水", lo=lo, hi=hi),
                     )
                 )
     flagship = communities[0]
@@ -255,7 +256,7 @@ def add_space(session: Session, *, seed: int = 2023) -> SpaceSummary:
                 kind="fire",
                 level=3,
                 geometry=_dump(hull),
-                note="1980年代砖混楼，线路老化、电动车楼道充电 / worn wiring, e-bikes charged in stairwells",
+                note=bilingual("1980年代砖混楼，线路老化、电动车楼道充电"),
             )
         )
         c = hull.centroid
@@ -276,7 +277,7 @@ def add_space(session: Session, *, seed: int = 2023) -> SpaceSummary:
     for rp, _, _ in points:
         pt = json.loads(rp.geometry)
         rp.lon, rp.lat = pt["coordinates"]
-        rp.note = rp.note or "演示数据 / demo"
+        rp.note = rp.note or bilingual("演示数据")
     session.add_all([rp for rp, _, _ in points])
     session.flush()
     for rp, buffer, level in points:
@@ -307,7 +308,7 @@ def add_space(session: Session, *, seed: int = 2023) -> SpaceSummary:
                 name=f"{comp.name}消防通道",
                 width_m=width,
                 geometry=_dump(ring),
-                note="两侧停车挤占 / parked cars narrow it" if narrow else None,
+                note=bilingual("两侧停车挤占") if narrow else None,
             )
         )
     session.add_all(passages)
@@ -336,7 +337,7 @@ def add_space(session: Session, *, seed: int = 2023) -> SpaceSummary:
                     name=f"{c.name}应急预留用地",
                     area_m2=round(land.area, 1),
                     geometry=_dump(land),
-                    note="临时安置、物资堆放 / temporary housing, supplies",
+                    note=bilingual("临时安置、物资堆放"),
                 )
             )
             obstacles.append(land.buffer(10))
@@ -367,7 +368,7 @@ def add_space(session: Session, *, seed: int = 2023) -> SpaceSummary:
         "import",
         "space.demo",
         None,
-        summary=f"演示空间数据 / demo space layers: {summary.roads} roads, {summary.shelters} shelters",
+        summary=bilingual("演示空间数据", roads=summary.roads, shelters=summary.shelters),
         after=summary.__dict__,
     )
     return summary

@@ -62,7 +62,7 @@ def load(session: Session, actor: Principal, activity_id: int) -> Activity:
     actor.require(Perm.drills_read)
     a = session.get(Activity, activity_id)
     if a is None or not sees(actor, a.path):
-        raise NotFound(_("活动不存在").format(activity_id=activity_id))
+        raise NotFound(_("活动 {activity_id} 不存在").format(activity_id=activity_id))
     return a
 
 
@@ -80,7 +80,7 @@ def _writable(session: Session, actor: Principal, activity_id: int) -> Activity:
 def _check_choices(values: dict[str, Any], errors: Collector) -> None:
     for key, choices in (("kind", ActivityKind), ("hazard", Hazard), ("status", Status)):
         if values[key] not in choices.__members__:
-            errors.add(key, _("应为").format(join=", ".join(choices)), value=values[key])
+            errors.add(key, _("应为 {join} 之一").format(join=", ".join(choices)), value=values[key])
 
 
 def _check_times(values: dict[str, Any], errors: Collector) -> None:

@@ -69,7 +69,7 @@ def sign_in_self(
     now = now or utcnow()
     a = activity_for_signin(session, activity_id)
     if a is None:
-        raise NotFound(_("活动不存在").format(activity_id=activity_id))
+        raise NotFound(_("活动 {activity_id} 不存在").format(activity_id=activity_id))
     check_token(a.id, data.token)
     check_window(a, now, by_staff=False)
     if actor is not None and actor.household_only and actor.resident_id is not None:

@@ -62,7 +62,7 @@ def list_categories(session: Session, *, include_inactive: bool = False) -> list
 def get_category(session: Session, code: str) -> EventCategory:
     cat = session.scalar(select(EventCategory).where(EventCategory.code == code))
     if cat is None:
-        raise NotFound(_("类别不存在").format(code=code))
+        raise NotFound(_("类别 {code} 不存在").format(code=code))
     return cat
 
 
@@ -72,7 +72,7 @@ def _check_category(session: Session, values: dict[str, Any], errors: Collector)
         errors.add("default_severity", _("紧急程度无效"), value=sev)
     kind = values.get("handler_kind")
     if kind is not None and kind not in HANDLER_KINDS:
-        errors.add("handler_kind", _("应为").format(join=", ".join(HANDLER_KINDS)), value=kind)
+        errors.add("handler_kind", _("应为 {join} 之一").format(join=", ".join(HANDLER_KINDS)), value=kind)
 
 
 def create_category(session: Session, actor: Principal, data: CategoryIn) -> EventCategory:
@@ -82,7 +82,7 @@ def create_category(session: Session, actor: Principal, data: CategoryIn) -> Eve
     _check_category(session, values, errors)
     errors.raise_if_any()
     if session.scalar(select(EventCategory.id).where(EventCategory.code == data.code)) is not None:
-        raise Conflict(_("类别编码已存在").format(code=data.code))
+        raise Conflict(_("类别编码 {code} 已存在").format(code=data.code))
     cat = EventCategory(**values, editable=True)
     session.add(cat)
     session.flush()
@@ -122,7 +122,7 @@ def update_deadline(session: Session, actor: Principal, severity: str, patch: De
     _require_street(actor)
     row = session.get(SeverityDeadline, severity)
     if row is None:
-        raise NotFound(_("紧急程度不存在").format(severity=severity))
+        raise NotFound(_("紧急程度 {severity} 不存在").format(severity=severity))
     changes = patch.model_dump(exclude_unset=True)
     merged = {k: changes.get(k, getattr(row, k)) for k in ("accept_minutes", "on_site_minutes", "resolve_minutes")}
     errors = Collector()
@@ -163,7 +163,7 @@ def _check_rule(session: Session, actor: Principal, v: dict[str, Any]) -> None:
     ):
         errors.add("category_code", _("未知的事件类别"), value=v["category_code"])
     if v.get("level") is not None and v["level"] not in PLACE_LEVELS:
-        errors.add("level", _("应为").format(join=", ".join(PLACE_LEVELS)), value=v["level"])
+        errors.add("level", _("应为 {join} 之一").format(join=", ".join(PLACE_LEVELS)), value=v["level"])
     _check_handler(session, v, errors)
     unit = None
     if v.get("unit_id") is not None:
@@ -189,7 +189,9 @@ def _check_handler(session: Session, v: dict[str, Any], errors: Collector) -> No
         try:
             Duty(v.get("duty") or "")
         except ValueError:
-            errors.add("duty", _("应为").format(join=", ".join(d.value for d in DUTY_LEVEL)), value=v.get("duty"))
+            errors.add(
+                "duty", _("应为 {join} 之一").format(join=", ".join(d.value for d in DUTY_LEVEL)), value=v.get("duty")
+            )
     elif kind == HandlerKind.user.value and v.get("user_id") is None:
         errors.add("user_id", _("须指定人员"))
     elif kind in (HandlerKind.partner.value, HandlerKind.team.value) and not (v.get("org_name") or "").strip():
@@ -203,7 +205,7 @@ def _check_handler(session: Session, v: dict[str, Any], errors: Collector) -> No
 def _get_rule(session: Session, actor: Principal, rule_id: int) -> RoutingRule:
     rule = session.get(RoutingRule, rule_id)
     if rule is None:
-        raise NotFound(_("规则不存在").format(rule_id=rule_id))
+        raise NotFound(_("规则 {rule_id} 不存在").format(rule_id=rule_id))
     return rule
 
 

@@ -262,7 +262,7 @@ def _file(session: Session, request: Request, posted: Posted, api_key: str | Non
     if not posted.is_form:
         raise ServiceError(_("请以 application/x-www-form-urlencoded 提交"))
     if posted.other_files:
-        raise ServiceError(_("只接受一个照片文件 media").format(value=posted.other_files[0]))
+        raise ServiceError(_("只接受一个照片文件 media：{value}").format(value=posted.other_files[0]))
     token = idempotency.read_key(request.headers.get(idempotency.HEADER), idem)
     client = f"apikey:{key.id}"
     if token is not None:
@@ -372,4 +372,4 @@ def get_token(ref: str, request: Request) -> Response:
 def unknown(rest: str) -> Response:
     """Anything else under /open311/v2/: the spec's 404, in JSON when the path asks for it."""
     fmt = "json" if rest.lower().endswith(".json") else "xml"
-    return errors(fmt, 404, [_("没有此资源或不支持此方法").format(rest=rest)])
+    return errors(fmt, 404, [_("没有此资源或不支持此方法：{rest}").format(rest=rest)])

@@ -77,7 +77,7 @@ def _answer(attr: Attribute, values: list[str], param: str, errors: Collector) -
     if attr.datatype == "multivaluelist":
         bad = [v for v in values if v not in keys]
         if bad:
-            errors.add(param, _("取值应为").format(join=", ".join(keys)), value=",".join(bad))
+            errors.add(param, _("取值应为 {join} 之一").format(join=", ".join(keys)), value=",".join(bad))
             return None
         return values
     if len(values) > 1:
@@ -85,7 +85,7 @@ def _answer(attr: Attribute, values: list[str], param: str, errors: Collector) -
         return None
     value = values[0]
     if attr.datatype == "singlevaluelist" and value not in keys:
-        errors.add(param, _("取值应为").format(join=", ".join(keys)), value=value)
+        errors.add(param, _("取值应为 {join} 之一").format(join=", ".join(keys)), value=value)
         return None
     if attr.datatype == "number" and number(value, param, -1e15, 1e15, errors) is None:
         return None
@@ -141,7 +141,7 @@ def _category(session: Session, data: RequestIn) -> EventCategory:
         raise Invalid(msg, [FieldError("service_code", msg)])
     cat = active_category(session, data.service_code)
     if cat is None:
-        msg = _("未知的服务").format(service_code=data.service_code)
+        msg = _("未知的服务：{service_code}").format(service_code=data.service_code)
         raise Invalid(msg, [FieldError("service_code", msg, None, data.service_code)])
     return cat
 

@@ -25,7 +25,7 @@ from renxing.events.open311_params import is_id, parse_w3c, w3c
 from renxing.events.open311_services import notice
 from renxing.events.policy import OPEN_STATES, State
 from renxing.grid.scope import subtree_clause
-from renxing.i18n import _
+from renxing.i18n import _, localized
 from renxing.listing import Filter, ListQuery, ListSpec
 
 MAX_REQUESTS = 1000
@@ -45,14 +45,16 @@ def _visible(within: str | None):
 def get_request(session: Session, within: str | None, ref: str) -> Report:
     report = session.scalar(_visible(within).where(Report.id == int(ref))) if is_id(ref) else None
     if report is None:
-        raise NotFound(_("请求不存在").format(ref=ref), [FieldError("service_request_id", "not found", None, ref)])
+        raise NotFound(
+            _("请求 {ref} 不存在").format(ref=ref), [FieldError("service_request_id", "not found", None, ref)]
+        )
     return report
 
 
 def by_token(session: Session, within: str | None, token: str) -> Report:
     report = session.scalar(_visible(within).where(Report.token == token))
     if report is None:
-        raise NotFound(_("令牌不存在").format(token=token), [FieldError("token", "not found", None, token)])
+        raise NotFound(_("令牌 {token} 不存在").format(token=token), [FieldError("token", "not found", None, token)])
     return report
 
 
@@ -91,7 +93,7 @@ def _codes(session: Session, service_code: str | None, errors: Collector) -> lis
     known = set(session.scalars(select(EventCategory.code).where(EventCategory.code.in_(codes))))
     for c in codes:
         if c not in known:
-            errors.add("service_code", _("未知的服务").format(c=c), value=c)
+            errors.add("service_code", _("未知的服务：{service_code}").format(service_code=c), value=c)
     return codes
 
 
@@ -174,15 +176,13 @@ def status_of(report: Report) -> str:
 
 
 def _status_notes(view: dict[str, Any]) -> str:
-    """The state in both languages; the notes people wrote (reasons, resolutions) stay inside."""
-    zh, en = view["state_label"]
-    text = f"{zh} / {en}"
+    """The state in the request's language; the notes people wrote (reasons, resolutions) stay inside."""
+    state = localized(*view["state_label"])
     if view["state"] == State.merged.value and view["merged_into_id"]:
-        ref = view["merged_into_id"]
-        return _("{text}：与 #{ref} 合并处理").format(text=text, ref=ref)
+        return _("{state}：与 #{ref} 合并处理").format(state=state, ref=view["merged_into_id"])
     if view["open"] and view["escalated"]:
-        return _("{text}：已升级督办").format(text=text)
-    return text
+        return _("{state}：已升级督办").format(state=state)
+    return state
 
 
 def present(session: Session, reports: list[Report]) -> list[dict[str, Any]]:

@@ -176,7 +176,7 @@ def definition(session: Session, code: str) -> dict[str, Any]:
     """GET services/{service_code}: the attributes of one service."""
     cat = active_category(session, code)
     if cat is None:
-        raise NotFound(_("服务不存在").format(code=code), [FieldError("service_code", "not found", None, code)])
+        raise NotFound(_("服务 {code} 不存在").format(code=code), [FieldError("service_code", "not found", None, code)])
     return {
         "service_code": cat.code,
         "attributes": [a.as_dict() for a in attributes_for(cat, severities(session))],
@@ -195,7 +195,7 @@ def jurisdiction_path(session: Session, jurisdiction_id: str | None) -> str | No
     )
     if street is None:
         raise NotFound(
-            _("jurisdiction_id 不存在").format(jurisdiction_id=jurisdiction_id),
+            _("jurisdiction_id {jurisdiction_id} 不存在").format(jurisdiction_id=jurisdiction_id),
             [FieldError("jurisdiction_id", "not found", None, jurisdiction_id)],
         )
     return street.path

@@ -241,7 +241,7 @@ def _action_data(form: FormData) -> dict[str, Any]:
 def report_act(request: Request, report_id: Id, action: str, session: DB, actor: CurrentUser, form: PostedForm):
     csrf.check(request, str(form.get("csrf_token") or ""))
     if action not in actions.ACTIONS:
-        raise NotFound(_("未知操作").format(action=action))
+        raise NotFound(_("未知操作：{action}").format(action=action))
     data = _action_data(form)
     files = read_files(form, "photo", 1)
     try:

@@ -201,7 +201,7 @@ def set_public_text(
         raise Forbidden(_("只有辖区社区工作者和街道管理员可以编辑公开内容"))
     text = (text or "").strip()
     if len(text) > MAX_PUBLIC_TEXT:
-        msg = _("公开内容过长").format(max_public_text=MAX_PUBLIC_TEXT)
+        msg = _("公开内容过长（{max_public_text}）").format(max_public_text=MAX_PUBLIC_TEXT)
         raise Invalid(msg, [FieldError("text", msg, value=len(text))])
     names = known_names(session, [report])[report.id]
     old = session.get(ReportPublicText, report.id)

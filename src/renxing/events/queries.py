@@ -204,11 +204,11 @@ def photo_file(session: Session, actor: Principal, report_id: int, photo_id: int
     report, _kinds = access.load_report(session, actor, report_id)
     photo = session.get(ReportPhoto, photo_id)
     if photo is None or photo.report_id != report.id:
-        raise NotFound(_("照片不存在").format(photo_id=photo_id))
+        raise NotFound(_("照片 {photo_id} 不存在").format(photo_id=photo_id))
     try:
         return photo, media.open_path(photo.path)
     except FileNotFoundError as exc:
-        raise NotFound(_("照片文件缺失").format(photo_id=photo_id)) from exc
+        raise NotFound(_("照片文件 {photo_id} 缺失").format(photo_id=photo_id)) from exc
 
 
 # Reports the user may see, by deadline or by date; unit and overdue are narrowed by hand

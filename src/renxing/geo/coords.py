@@ -46,7 +46,7 @@ class UnknownCRS(ValueError):
 
     def __init__(self, name: object):
         self.name = name
-        super().__init__(_("未知坐标系").format(name=name))
+        super().__init__(_("未知坐标系：{name}").format(name=name))
 
 
 _ALIASES = {

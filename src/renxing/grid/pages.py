@@ -13,7 +13,7 @@ from renxing.grid import service as grid
 from renxing.grid.models import GridUnit, Household, Level
 from renxing.grid.scope import path_ids
 from renxing.grid.service import DUTY_LABELS, LEVEL_LABELS
-from renxing.i18n import _, _l
+from renxing.i18n import N_, _, _l
 from renxing.listing import Page
 from renxing.people import service as people
 from renxing.people.vulnerability import TAG_LABELS, Tag
@@ -24,6 +24,8 @@ from renxing.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
+# Building structures as the register stores them (in Chinese); the page words them for the reader.
+STRUCTURES = (N_("砖混"), N_("框架"), N_("剪力墙"), N_("钢结构"), N_("砖木"))
 GENDER_LABELS = {"M": _l("男"), "F": _l("女")}
 # Kinds of community and building in common use; any other kind is shown as written.
 KIND_LABELS = {

@@ -74,10 +74,10 @@ def unit_in_scope(session: Session, actor: Principal, unit_id: int, *, write: bo
     """A unit by id: 404 when missing; 403 outside the scope (``write``: inside it, else visible)."""
     unit = session.get(GridUnit, unit_id)
     if unit is None:
-        raise NotFound(_("网格单元不存在").format(unit_id=unit_id))
+        raise NotFound(_("网格单元 {unit_id} 不存在").format(unit_id=unit_id))
     allowed = in_scope(actor, unit) if write else sees(actor, unit)
     if not allowed:
-        raise Forbidden(_("不在您的网格范围内").format(unit_id=unit_id))
+        raise Forbidden(_("不在您的网格范围内：{unit_id}").format(unit_id=unit_id))
     return unit
 
 
@@ -92,7 +92,7 @@ def community_in_scope(
         raise Invalid(_("请选择社区"), [error])
     allowed = in_scope(actor, unit) if write else sees(actor, unit)
     if not allowed:
-        raise Forbidden(_("社区不在您的网格范围内").format(community_id=community_id))
+        raise Forbidden(_("社区 {community_id} 不在您的网格范围内").format(community_id=community_id))
     return unit
 
 

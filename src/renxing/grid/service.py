@@ -95,13 +95,13 @@ class BuildingView:
 def building_view(session: Session, actor: Principal, unit_id: int) -> BuildingView:
     unit = get_unit(session, actor, unit_id)
     if unit.level != Level.building:
-        raise NotFound(_("不是楼栋").format(unit_id=unit_id))
+        raise NotFound(_("不是楼栋：{unit_id}").format(unit_id=unit_id))
     actor.require(Perm.households_read)
     stmt = select(Household).where(Household.building_id == unit.id).order_by(Household.unit_no, Household.room)
     if actor.household_only:
         stmt = stmt.where(Household.id == actor.household_id)
     elif not in_scope(actor, unit):
-        raise Forbidden(_("楼栋不在您的网格范围内").format(unit_id=unit_id))
+        raise Forbidden(_("楼栋 {unit_id} 不在您的网格范围内").format(unit_id=unit_id))
     households = list(session.scalars(stmt))
     sizes = people.household_sizes(session, [h.id for h in households])
     rows = [(h, sizes.get(h.id, 0)) for h in households]
@@ -113,7 +113,7 @@ def get_household(session: Session, actor: Principal, household_id: int) -> Hous
     hh = session.get(Household, household_id)
     # 404 either way: whether a household exists outside one's scope is itself personal data.
     if hh is None or not actor.sees_household(hh.id, hh.path):
-        raise NotFound(_("户不存在").format(household_id=household_id))
+        raise NotFound(_("户 {household_id} 不存在").format(household_id=household_id))
     return hh
 
 
@@ -137,7 +137,7 @@ def create_unit(
     errors = Collector()
     parent = session.get(GridUnit, parent_id) if parent_id is not None else None
     if parent_id is not None and parent is None:
-        errors.add("parent_id", _("上级单元不存在").format(parent_id=parent_id))
+        errors.add("parent_id", _("上级单元 {parent_id} 不存在").format(parent_id=parent_id))
     if level is Level.household:
         errors.add("level", _("户请用户表"))
     elif parent is not None and TREE_LEVELS.index(level) != TREE_LEVELS.index(Level(parent.level)) + 1:
@@ -150,7 +150,7 @@ def create_unit(
     if parent is not None and not in_scope(actor, parent):
         raise Forbidden(_("上级单元不在您的范围内"))
     if session.scalar(select(GridUnit.id).where(GridUnit.code == code)):
-        raise Conflict(_("编码已存在").format(code=code))
+        raise Conflict(_("编码 {code} 已存在").format(code=code))
     unit = GridUnit(
         parent_id=parent_id,
         level=level.value,
@@ -174,7 +174,7 @@ def create_household(
 ) -> Household:
     building = get_unit(session, actor, building_id)
     if building.level != Level.building:
-        raise NotFound(_("不是楼栋").format(unit_id=building_id))
+        raise NotFound(_("不是楼栋：{unit_id}").format(unit_id=building_id))
     if not in_scope(actor, building):
         raise Forbidden(_("楼栋不在您的范围内"))
     hh = Household(building_id=building.id, path=building.path, unit_no=unit_no, room=room, address=address)
@@ -341,10 +341,10 @@ def chain(
     on = on or date.today()
     household = session.get(Household, household_id) if household_id is not None else None
     if household_id is not None and household is None:
-        raise NotFound(_("户不存在").format(household_id=household_id))
+        raise NotFound(_("户 {household_id} 不存在").format(household_id=household_id))
     start_unit = session.get(GridUnit, household.building_id if household else unit_id)
     if start_unit is None:
-        raise NotFound(_("网格单元不存在").format(unit_id=unit_id))
+        raise NotFound(_("网格单元 {unit_id} 不存在").format(unit_id=unit_id))
     unit_ids = path_ids(start_unit.path)
     units = {u.id: u for u in session.scalars(select(GridUnit).where(GridUnit.id.in_(unit_ids)))}
     conds = [Responsibility.unit_id.in_(unit_ids)]

@@ -29,6 +29,7 @@ from renxing.auth.principal import Principal
 from renxing.config import get_settings
 from renxing.db import utcnow
 from renxing.errors import Collector, NotFound
+from renxing.i18n import _
 from renxing.listing import ListQuery, ListSpec, Page, list_page
 from renxing.notify import channels
 from renxing.notify.models import Notification, NotificationContact, NotificationDelivery
@@ -171,7 +172,7 @@ def mark_read(session: Session, actor: Principal, notification_id: int | None = 
             )
         )
         if own is None:
-            raise NotFound(f"消息不存在 / notification {notification_id} not found")
+            raise NotFound(_("消息 {notification_id} 不存在").format(notification_id=notification_id))
         stmt = stmt.where(Notification.id == notification_id)
     return session.execute(stmt.values(read_at=utcnow())).rowcount or 0
 
@@ -186,14 +187,14 @@ def set_contact(session: Session, actor: Principal, channel: str, address: str |
     """One's own address for a channel (e-mail address, webhook URL); empty removes it."""
     errors = Collector()
     if channel not in ("email", "webhook"):
-        errors.add("channel", "渠道应为 email 或 webhook / channel must be email or webhook", value=channel)
+        errors.add("channel", _("渠道应为 email 或 webhook"), value=channel)
     address = (address or "").strip()
     if channel == "email" and address and ("@" not in address or len(address) > 255):
-        errors.add("address", "邮箱格式错误 / not an e-mail address", value=address)
+        errors.add("address", _("邮箱格式错误"), value=address)
     if channel == "webhook" and address and not address.startswith(("http://", "https://")):
-        errors.add("address", "须为 http(s) 地址 / must be an http(s) URL", value=address)
+        errors.add("address", _("须为 http(s) 地址"), value=address)
     if actor.user_id is None:
-        errors.add("user", "系统账号无收件地址 / the system has no inbox")
+        errors.add("user", _("系统账号无收件地址"))
     errors.raise_if_any()
     row = session.get(NotificationContact, (actor.user_id, channel))
     if not address:

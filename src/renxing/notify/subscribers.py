@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from renxing.i18n import N_, bilingual
 from renxing.notify import service as notify
 from renxing.signals.catalog import (
     EscalationDigest,
@@ -27,7 +28,7 @@ from renxing.signals.catalog import (
 class Notice:
     """One message of a step: its words, whom it goes to, and whether the actor's note is its body."""
 
-    title: str  # may name {other} (the other report of a merge) and {stars} (a rating)
+    title: str  # a catalog message; may name {other} (the other report of a merge) and {stars} (a rating)
     topic: str
     followers: bool = False
     handlers: bool = False
@@ -36,27 +37,21 @@ class Notice:
 
 
 NOTICES: dict[str, tuple[Notice, ...]] = {
-    "assign": (Notice("新事件待受理 / new report to accept", "report.assign", handlers=True),),
+    "assign": (Notice(N_("新事件待受理"), "report.assign", handlers=True),),
     "transfer": (
-        Notice("事件转办给您 / a report was transferred to you", "report.transfer", handlers=True),
-        Notice("事件已转办 / your report was transferred", "report.transfer", followers=True, previous=True, body=True),
+        Notice(N_("事件转办给您"), "report.transfer", handlers=True),
+        Notice(N_("事件已转办"), "report.transfer", followers=True, previous=True, body=True),
     ),
-    "accept": (Notice("事件已受理 / your report was accepted", "report.accept", followers=True),),
-    "check_in": (Notice("处置人员已到场 / the handler is on site", "report.check_in", followers=True),),
-    "resolve": (
-        Notice(
-            "事件已办结，请评价 / resolved: was it solved? please rate it", "report.resolve", followers=True, body=True
-        ),
-    ),
-    "close": (Notice("事件已关闭 / closed", "report.close", followers=True, handlers=True),),
-    "reject": (Notice("事件被退回 / your report was rejected", "report.reject", followers=True, body=True),),
-    "merge": (Notice("您的上报与 #{other} 合并处理 / merged into #{other}", "report.merge", followers=True),),
-    "merged_in": (Notice("重复事件 #{other} 已并入 / a duplicate was merged in", "report.merge", handlers=True),),
-    "reopen": (Notice("事件被重新打开 / a report was reopened", "report.reopen", handlers=True, body=True),),
-    "feedback": (Notice("居民评价：已解决{stars} / rated", "report.feedback", handlers=True),),
+    "accept": (Notice(N_("事件已受理"), "report.accept", followers=True),),
+    "check_in": (Notice(N_("处置人员已到场"), "report.check_in", followers=True),),
+    "resolve": (Notice(N_("事件已办结，请评价"), "report.resolve", followers=True, body=True),),
+    "close": (Notice(N_("事件已关闭"), "report.close", followers=True, handlers=True),),
+    "reject": (Notice(N_("事件被退回"), "report.reject", followers=True, body=True),),
+    "merge": (Notice(N_("您的上报与 #{other} 合并处理"), "report.merge", followers=True),),
+    "merged_in": (Notice(N_("重复事件 #{other} 已并入"), "report.merge", handlers=True),),
+    "reopen": (Notice(N_("事件被重新打开"), "report.reopen", handlers=True, body=True),),
+    "feedback": (Notice(N_("居民评价：已解决{stars}"), "report.feedback", handlers=True),),
 }
-
-AUTO_CLOSED = "事件已自动关闭 / report closed without feedback #"
 
 
 def _recipients(notice: Notice, e: ReportTransitioned) -> set[int | None]:
@@ -74,7 +69,8 @@ def _recipients(notice: Notice, e: ReportTransitioned) -> set[int | None]:
 def tell_transition(session: Session, e: ReportTransitioned) -> None:
     stars = f"，{e.rating}星" if e.rating else ""
     for notice in NOTICES.get(e.action, ()):
-        title = notice.title.format(other=e.other_report_id, stars=stars)
+        # Stored for readers of either language, naming the report after both.
+        title = bilingual(notice.title, other=e.other_report_id, stars=stars)
         notify.push(
             session,
             _recipients(notice, e),
@@ -96,7 +92,7 @@ def tell_handler(session: Session, e: ReportSubmitted) -> None:
     notify.push(
         session,
         [e.handler_user_id],
-        title=f"新事件待受理：{e.category} #{e.report_id} / new report to accept",
+        title=bilingual("新事件待受理：{category} #{report_id}", category=e.category, report_id=e.report_id),
         body=e.summary,
         link=e.link,
         topic="report.assign",
@@ -108,7 +104,7 @@ def tell_escalation(session: Session, e: ReportEscalated) -> None:
     notify.push(
         session,
         [e.handler_user_id, e.escalated_to_user_id],
-        title=f"事件升级督办 / a report was escalated to you：{e.category} #{e.report_id}",
+        title=bilingual("事件升级督办") + f"：{e.category} #{e.report_id}",
         body=e.reason,
         link=e.link,
         topic="report.escalate",
@@ -120,9 +116,9 @@ def tell_digest(session: Session, e: EscalationDigest) -> None:
     """One message per person for a whole sweep, however many reports climbed."""
     n = e.count
     if e.role == "reached":
-        title, topic = f"{n} 件事件超时，升级至您督办 / {n} overdue report(s) escalated to you", "report.escalate"
+        title, topic = bilingual("{n} 件事件超时，升级至您督办", n=n), "report.escalate"
     else:
-        title = f"您有 {n} 件事件超时，已升级督办 / {n} of your reports are overdue and were escalated"
+        title = bilingual("您有 {n} 件事件超时，已升级督办", n=n)
         topic = "report.overdue"
     report_id = e.first_report_id if n == 1 else None
     notify.push(session, [e.user_id], title=title, link=e.link, topic=topic, report_id=report_id)
@@ -131,7 +127,12 @@ def tell_digest(session: Session, e: EscalationDigest) -> None:
 def tell_auto_closed(session: Session, e: ReportsAutoClosed) -> None:
     """In-app only, all in one statement: a sweep may close thousands at once."""
     messages: Iterable[dict] = (
-        {"user_id": user_id, "title": f"{AUTO_CLOSED}{report_id}", "link": link, "report_id": report_id}
+        {
+            "user_id": user_id,
+            "title": bilingual("事件已自动关闭 #{report_id}", report_id=report_id),
+            "link": link,
+            "report_id": report_id,
+        }
         for report_id, user_id, link in e.followers
     )
     notify.push_each(session, list(messages), topic="report.auto_close", at=e.at)

@@ -45,7 +45,7 @@ def get_org(session: Session, actor: Principal, org_id: int) -> Organization:
     actor.require(Perm.partners_read)
     org = session.get(Organization, org_id)
     if org is None or not sees(actor, org.path):
-        raise NotFound(_("合作单位不存在").format(org_id=org_id))
+        raise NotFound(_("合作单位 {org_id} 不存在").format(org_id=org_id))
     return org
 
 
@@ -65,7 +65,7 @@ def present(org: Organization) -> dict[str, Any]:
 
 def _check(session: Session, values: dict[str, Any], errors: Collector) -> None:
     if values.get("kind") is not None and values["kind"] not in OrgKind.__members__:
-        errors.add("kind", _("应为").format(join=", ".join(OrgKind)), value=values["kind"])
+        errors.add("kind", _("应为 {join} 之一").format(join=", ".join(OrgKind)), value=values["kind"])
     if values.get("contact_phone"):
         phone = normalise_phone(values["contact_phone"])
         if not phone or not (MOBILE.match(phone) or LANDLINE.match(phone)):

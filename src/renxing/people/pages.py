@@ -22,7 +22,7 @@ from renxing.errors import Conflict, FieldError, Invalid
 from renxing.grid import service as grid
 from renxing.grid.models import GridUnit
 from renxing.grid.pages import GENDER_LABELS, addresses, household_label, scope_units
-from renxing.i18n import _, _l, current_lang
+from renxing.i18n import N_, _, _l, current_lang
 from renxing.listing import sort_key_names
 from renxing.people import importer
 from renxing.people import service as people
@@ -70,7 +70,8 @@ MOBILITY_LABELS = {
     "bedridden": _l("卧床"),
 }
 NEED_LABELS = {"wheelchair": _l("轮椅"), "oxygen": _l("吸氧"), "dialysis": _l("透析")}
-DISABILITY_KINDS = ("视力", "听力", "言语", "肢体", "智力", "精神", "多重")
+# Stored in Chinese; the catalog words them for the reader (``|stored``).
+DISABILITY_KINDS = (N_("视力"), N_("听力"), N_("言语"), N_("肢体"), N_("智力"), N_("精神"), N_("多重"))
 ACTION_LABELS = {
     "create": _l("新建"),
     "update": _l("修改"),

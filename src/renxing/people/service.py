@@ -64,7 +64,11 @@ def check_fields(values: dict[str, Any], errors: Collector, row: int | None = No
     _check_needs(values, errors, row)
     mobility = values.get("mobility")
     if mobility and mobility not in vulnerability.MOBILITY_CLASSES:
-        errors.add("mobility", _("行动能力应为").format(mobility_classes=vulnerability.MOBILITY_CLASSES), row)
+        errors.add(
+            "mobility",
+            _("行动能力应为 {mobility_classes} 之一").format(mobility_classes=vulnerability.MOBILITY_CLASSES),
+            row,
+        )
     if values.get("birth_date") and values["birth_date"] > date.today():
         errors.add("birth_date", _("出生日期在未来"), row)
     return values
@@ -100,7 +104,7 @@ def _check_needs(values: dict[str, Any], errors: Collector, row: int | None) -> 
     parts = [p.strip() for p in str(needs).replace("，", ",").split(",") if p.strip()]
     bad = [p for p in parts if p not in vulnerability.SPECIAL_NEEDS]
     if bad:
-        errors.add("special_needs", _("未知的特殊需求").format(needs=", ".join(bad)), row)
+        errors.add("special_needs", _("未知的特殊需求：{needs}").format(needs=", ".join(bad)), row)
     values["special_needs"] = ",".join(parts) or None
 
 
@@ -300,7 +304,7 @@ def _checked_tag(actor: Principal, tag: str | None) -> vulnerability.Tag | None:
     try:
         t = vulnerability.Tag(tag)
     except ValueError as exc:
-        raise Invalid(_("未知标签").format(tag=tag), [FieldError("tag", "unknown", value=tag)]) from exc
+        raise Invalid(_("未知标签：{tag}").format(tag=tag), [FieldError("tag", "unknown", value=tag)]) from exc
     if t not in visible_tags(actor):
         # Listing who has a condition would reveal the health data the role may not see.
         raise Invalid(_("您的角色不能按健康标签筛选"), [FieldError("tag", "health")])
@@ -311,12 +315,12 @@ def _load(session: Session, actor: Principal, resident_id: int, *, deleted: bool
     r = session.get(Resident, resident_id)
     # 404 rather than 403: whether someone lives outside one's scope is itself personal data.
     if r is None or (r.deleted_at is not None) != deleted:
-        raise NotFound(_("居民不存在").format(resident_id=resident_id))
+        raise NotFound(_("居民 {resident_id} 不存在").format(resident_id=resident_id))
     if actor.household_only:
         if r.household_id != actor.household_id:
-            raise NotFound(_("居民不存在").format(resident_id=resident_id))
+            raise NotFound(_("居民 {resident_id} 不存在").format(resident_id=resident_id))
     elif not actor.covers_path(r.path):
-        raise NotFound(_("居民不存在").format(resident_id=resident_id))
+        raise NotFound(_("居民 {resident_id} 不存在").format(resident_id=resident_id))
     return r
 
 
@@ -426,5 +430,5 @@ def audit_trail(session: Session, actor: Principal, resident_id: int) -> list[au
     cannot undo the masks."""
     r = session.get(Resident, resident_id)
     if r is None or not actor.covers_path(r.path):
-        raise NotFound(_("居民不存在").format(resident_id=resident_id))
+        raise NotFound(_("居民 {resident_id} 不存在").format(resident_id=resident_id))
     return audit.trail(session, actor, "resident", resident_id, resident_id=r.id)

@@ -2,6 +2,7 @@
 it, and its name in URLs; and the datum parameter every layer route takes."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from renxing.errors import FieldError, Invalid
 from renxing.geo.coords import CRS, UnknownCRS, parse_crs
@@ -28,7 +29,7 @@ class LayerSpec:
     schema: type[schemas._In]
     geom_types: tuple[str, ...]
     public: bool  # residents may read it (public safety information)
-    label: tuple[str, str]
+    label: Any  # a lazy label
 
     @property
     def slug(self) -> str:

@@ -39,7 +39,7 @@ def _readable(actor: Principal, spec: LayerSpec, community: GridUnit) -> bool:
 def _require_read(actor: Principal, spec: LayerSpec) -> None:
     actor.require(Perm.space_read)
     if not spec.public and not actor.can(Perm.space_analysis):
-        raise Forbidden(_("居民只能查看避难场所和风险区").format(slug=spec.slug))
+        raise Forbidden(_("居民只能查看避难场所和风险区：{slug}").format(slug=spec.slug))
 
 
 def communities(session: Session, actor: Principal) -> list[GridUnit]:
@@ -60,7 +60,7 @@ def _load(session: Session, actor: Principal, spec: LayerSpec, row_id: int) -> A
     row = session.get(spec.model, row_id)
     community = session.get(GridUnit, row.unit_id) if row is not None else None
     if row is None or community is None or not _readable(actor, spec, community):
-        raise NotFound(_("{value}不存在").format(value=spec.label[0], slug=spec.slug, row_id=row_id))
+        raise NotFound(_("{layer} {row_id} 不存在").format(layer=spec.label, slug=spec.slug, row_id=row_id))
     return row
 
 
@@ -70,7 +70,7 @@ def _load_for_write(session: Session, actor: Principal, spec: LayerSpec, row_id:
     obj = _load(session, actor, spec, row_id)
     community = session.get(GridUnit, obj.unit_id)
     if community is None or not in_scope(actor, community):
-        raise Forbidden(_("不在您的网格范围内").format(slug=spec.slug, row_id=row_id))
+        raise Forbidden(_("{layer} {row_id} 不在您的网格范围内").format(layer=spec.label, slug=spec.slug, row_id=row_id))
     return obj
 
 
@@ -275,7 +275,7 @@ def import_features(
         errors.errors[0].field = "community"
         errors.raise_if_any()
     prepared = _prepare_all(session, actor, spec, community, features, source, errors)
-    errors.raise_if_any(_("导入无效，未写入任何数据").format(len=len(errors.errors)))
+    errors.raise_if_any(_("导入无效，未写入任何数据：{len}").format(len=len(errors.errors)))
     if replace:
         for old in session.scalars(select(spec.model).where(spec.model.unit_id == community)):
             session.delete(old)

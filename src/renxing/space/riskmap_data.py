@@ -100,7 +100,7 @@ def find_community(session: Session, actor: Principal, ref: int | str) -> GridUn
     if unit is None or unit.level != Level.community.value:
         raise NotFound(_("社区不存在").format(text=text))
     if not sees(actor, unit):
-        raise Forbidden(_("不在您的网格范围内").format(id=unit.id))
+        raise Forbidden(_("社区 {community_id} 不在您的网格范围内").format(community_id=unit.id))
     return unit
 
 

@@ -50,7 +50,7 @@ def _map_community(session: Session, comms: list[GridUnit], community_id: int | 
         unit = session.get(GridUnit, community_id)
         if unit is None or unit.level != Level.community.value:
             raise NotFound(_("社区不存在").format(community_id=community_id))
-        raise Forbidden(_("不在您的网格范围内").format(community_id=community_id))
+        raise Forbidden(_("社区 {community_id} 不在您的网格范围内").format(community_id=community_id))
     return community
 
 

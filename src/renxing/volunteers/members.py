@@ -121,11 +121,11 @@ def present_member(
 def get_member(session: Session, actor: Principal, member_id: int) -> TeamMember:
     m = session.get(TeamMember, member_id)
     if m is None:
-        raise NotFound(_("队员不存在").format(member_id=member_id))
+        raise NotFound(_("队员 {member_id} 不存在").format(member_id=member_id))
     try:
         get_team(session, actor, m.team_id)
     except NotFound:
-        raise NotFound(_("队员不存在").format(member_id=member_id)) from None
+        raise NotFound(_("队员 {member_id} 不存在").format(member_id=member_id)) from None
     return m
 
 
@@ -237,7 +237,7 @@ def _check_terms(
 ) -> None:
     """Role in the team, care limit, joining date and position."""
     if role not in MEMBER_ROLES:
-        errors.add("role", _("队内角色须为").format(join=", ".join(MEMBER_ROLES)), value=role)
+        errors.add("role", _("队内角色须为 {join} 之一").format(join=", ".join(MEMBER_ROLES)), value=role)
     if not isinstance(max_care, int) or not 0 <= max_care <= MAX_CARE_LIMIT:
         errors.add(
             "max_care", _("照护上限须在 0–{max_care_limit}").format(max_care_limit=MAX_CARE_LIMIT), value=max_care

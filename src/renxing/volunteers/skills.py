@@ -37,7 +37,7 @@ def check_skill(
 ) -> None:
     field = "skills" if i is None else f"skills[{i}]"
     if skill not in SKILL_LABELS:
-        errors.add(f"{field}.skill", _("技能须为").format(join=", ".join(Skill)), value=skill)
+        errors.add(f"{field}.skill", _("技能须为 {join} 之一").format(join=", ".join(Skill)), value=skill)
     if cert is not None and len(cert) > 40:
         errors.add(f"{field}.certificate_no", _("证书编号过长"))
     if issued and expires and expires < issued:

@@ -94,7 +94,7 @@ def get_team(session: Session, actor: Principal, team_id: int) -> VolunteerTeam:
     actor.require(Perm.volunteers_read)
     team = session.get(VolunteerTeam, team_id)
     if team is None or not sees(actor, team.path):
-        raise NotFound(_("队伍不存在").format(team_id=team_id))
+        raise NotFound(_("队伍 {team_id} 不存在").format(team_id=team_id))
     return team
 
 
@@ -102,7 +102,7 @@ def writable_team(session: Session, actor: Principal, team_id: int) -> Volunteer
     actor.require(Perm.volunteers_write)
     team = get_team(session, actor, team_id)
     if not actor.covers_path(team.path):
-        raise NotFound(_("队伍不存在").format(team_id=team_id))
+        raise NotFound(_("队伍 {team_id} 不存在").format(team_id=team_id))
     return team
 
 
@@ -128,7 +128,7 @@ def create_team(
     elif len(name.strip()) > 80:
         errors.add("name", _("队名过长"))
     if kind not in TEAM_KIND_LABELS:
-        errors.add("kind", _("类型须为").format(join=", ".join(TeamKind)), value=kind)
+        errors.add("kind", _("类型须为 {join} 之一").format(join=", ".join(TeamKind)), value=kind)
     errors.raise_if_any()
     assert unit is not None
     if name.strip() in set(session.scalars(select(VolunteerTeam.name).where(VolunteerTeam.unit_id == unit.id))):

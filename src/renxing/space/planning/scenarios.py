@@ -36,7 +36,7 @@ def load_scenario(session: Session, actor: Principal, scenario_id: int, *, write
     sc = session.get(EvacScenario, scenario_id)
     unit = session.get(GridUnit, sc.unit_id) if sc is not None else None
     if sc is None or unit is None or not (in_scope(actor, unit) if write else sees(actor, unit)):
-        raise NotFound(_("情景不存在").format(scenario_id=scenario_id))
+        raise NotFound(_("情景 {scenario_id} 不存在").format(scenario_id=scenario_id))
     return sc
 
 

@@ -26,7 +26,7 @@ _DRAWING = threading.Lock()
 def format_of(path: str | Path) -> str:
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in FORMATS:
-        raise ValueError(_("输出文件应为 .pdf 或 .png").format(suffix=suffix))
+        raise ValueError(_("输出文件应为 .pdf 或 .png：{suffix}").format(suffix=suffix))
     return suffix
 
 
