@@ -70,7 +70,9 @@ def _load_for_write(session: Session, actor: Principal, spec: LayerSpec, row_id:
     obj = _load(session, actor, spec, row_id)
     community = session.get(GridUnit, obj.unit_id)
     if community is None or not in_scope(actor, community):
-        raise Forbidden(_("{layer} {row_id} 不在您的网格范围内").format(layer=spec.label, slug=spec.slug, row_id=row_id))
+        raise Forbidden(
+            _("{layer} {row_id} 不在您的网格范围内").format(layer=spec.label, slug=spec.slug, row_id=row_id)
+        )
     return obj
 
 
