@@ -29,7 +29,8 @@ from renxing.auth.models import User
 from renxing.db import UTCDateTime, transaction
 from renxing.demo.build import build_demo
 from renxing.events import deadlines, sweep
-from renxing.events.models import Report, ReportEvent, insert_reports, report_schedule
+from renxing.events.intake import ReportRows, write_reports
+from renxing.events.models import Report, ReportEvent, report_schedule
 from renxing.events.policy import OPEN_STATES
 from renxing.grid.models import GridUnit, Household, Level
 from renxing.notify.models import Notification
@@ -85,7 +86,7 @@ def fill(engine, n: int, now: datetime) -> int:
             }
         )
     with transaction(engine) as s:
-        first = insert_reports(s, rows)[0]
+        first = write_reports(s, [ReportRows(row, []) for row in rows])[0]
     settle(engine)
     with engine.begin() as conn:
         # A copy of the schedule rows as filled, to start the second measurement from the same state.

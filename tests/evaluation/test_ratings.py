@@ -15,7 +15,7 @@ from renxing.care.models import CarePlan, CareVisit
 from renxing.db import transaction, utcnow
 from renxing.evaluation.models import Rating
 from renxing.evaluation.periods import period_of
-from renxing.events.models import insert_reports
+from renxing.events.intake import ReportRows, write_reports
 from renxing.people.models import Resident
 from tests.kit.client import login
 from tests.kit.drills_world import activity, attend, member, org, team
@@ -58,30 +58,33 @@ def served(engine, world):
     attend(engine, a, w.residents["wangxm"])
     with transaction(engine) as s:
         b1 = s.get(Resident, w.residents["wangxm"]).path
-        insert_reports(
+        write_reports(
             s,
             [
-                {
-                    "token": "tok-eval-1",
-                    "category_code": "sanitation",
-                    "description": "楼道垃圾堆积",
-                    "channel": "app",
-                    "reporter_user_id": w.users["resident1"],
-                    "unit_id": w.units["B1"],
-                    "path": b1,
-                    "place_source": "unit",
-                    "severity": "low",
-                    "state": "closed",
-                    "handler_kind": "partner",
-                    "handler_label": "阳光物业（协调：孙网格）",
-                    "due_accept": now,
-                    "due_on_site": now,
-                    "due_resolve": now,
-                    "created_at": now - timedelta(days=30),
-                    "updated_at": now,
-                    "show_name_publicly": False,
-                    "reopen_count": 0,
-                }
+                ReportRows(values, timeline=[])
+                for values in [
+                    {
+                        "token": "tok-eval-1",
+                        "category_code": "sanitation",
+                        "description": "楼道垃圾堆积",
+                        "channel": "app",
+                        "reporter_user_id": w.users["resident1"],
+                        "unit_id": w.units["B1"],
+                        "path": b1,
+                        "place_source": "unit",
+                        "severity": "low",
+                        "state": "closed",
+                        "handler_kind": "partner",
+                        "handler_label": "阳光物业（协调：孙网格）",
+                        "due_accept": now,
+                        "due_on_site": now,
+                        "due_resolve": now,
+                        "created_at": now - timedelta(days=30),
+                        "updated_at": now,
+                        "show_name_publicly": False,
+                        "reopen_count": 0,
+                    }
+                ]
             ],
         )
     return {"silver": silver, "patrol": patrol, "police": police, "prop": prop, "far": far}

@@ -11,7 +11,8 @@ from renxing.app import create_app
 from renxing.config import get_settings
 from renxing.db import make_engine, transaction
 from renxing.events import sweep
-from renxing.events.models import Report, ReportEvent, insert_reports
+from renxing.events.intake import ReportRows, write_reports
+from renxing.events.models import Report, ReportEvent
 from renxing.grid.models import GridUnit
 from renxing.notify.models import Notification
 from tests.kit.events_world import later
@@ -96,7 +97,7 @@ def test_many_reports_in_many_places_in_one_sweep(ev):
     """Set-based: hundreds of reports on three buildings and a household escalate in one go."""
     with transaction(ev.engine) as s:
         template = s.get(Report, ev.submit("resident1", household_id=ev.w.households["H1"]))
-        skip = ("id", "token", "report_id")  # report_id: the schedule row's key, set by insert_reports
+        skip = ("id", "token", "report_id")  # report_id: the schedule row's key, set by the writer
         cols = {c.key: getattr(template, c.key) for c in Report.__table__.columns if c.key not in skip}
         rows = []
         for i in range(600):
@@ -110,7 +111,7 @@ def test_many_reports_in_many_places_in_one_sweep(ev):
                     "path": s.get(GridUnit, unit).path,
                 }
             )
-        insert_reports(s, rows)
+        write_reports(s, [ReportRows(row, []) for row in rows])
     result = run(ev, later(31))
     assert (result.escalated, result.stopped) == (401, 200)
     with transaction(ev.engine) as s:
