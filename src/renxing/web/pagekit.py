@@ -1,4 +1,4 @@
-"""Helpers the HTML pages share: bilingual messages, page links, htmx detection, layout strings.
+"""Helpers the HTML pages share: page links, form errors, htmx detection, layout globals.
 
 Importing this module registers the template filters and globals the layout relies on.
 """
