@@ -2,14 +2,20 @@
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from renxing.auth.models import AuditEntry, User
+from renxing.auth.personal_data import REDACTED
+from renxing.auth.principal import SYSTEM
 from renxing.db import transaction, utcnow
 from renxing.events.models import ReportPublicText, reports
+from renxing.events.personal_data import ERASED_TEXT
+from renxing.people import subject_rights
 from renxing.people.models import Resident
-from renxing.people.subject_rights import ERASED_TEXT, REDACTED, purge_expired
+from renxing.people.subject import PersonalData
+from renxing.people.subject_rights import purge_expired
 from tests.kit.client import login
 
 
@@ -102,3 +108,71 @@ def test_cli_export_and_erase(world, engine, tmp_path, monkeypatch):
     assert "13812345678" in out.read_text(encoding="utf-8")
     r = runner.invoke(cli.app, ["privacy", "erase", str(world.residents["wang"]), "--confirm-name", "nobody"])
     assert r.exit_code == 2 and "confirm_name" in r.output
+
+
+# Tables that hold a resident's id, by the domain whose provider answers for them.
+ANSWERED = {"users": "auth", "care_plans": "care", "drill_attendance": "drills", "ratings": "evaluation"}
+ANSWERED |= {"team_members": "volunteers"}
+# The responsibility chain names duty holders for escalation; erasing one is a change of duty,
+# which staff make on the chain, not a side effect of a person's request.
+LEFT_TO_STAFF = {"responsibilities"}
+
+
+def test_every_table_about_a_resident_is_answered_for_by_its_domain():
+    import renxing.models  # noqa: F401 - every table on the metadata
+    from renxing.db import Base
+
+    about_residents = {
+        table.name
+        for table in Base.metadata.sorted_tables
+        for fk in table.foreign_keys
+        if fk.column.table.name == "residents"
+    }
+    assert about_residents == set(ANSWERED) | LEFT_TO_STAFF
+    assert set(ANSWERED.values()) <= {p.domain for p in subject_rights.PROVIDERS}
+
+
+def test_each_domain_is_asked_and_a_failing_one_undoes_the_whole_erasure(world, engine, monkeypatch):
+    wang = world.residents["wang"]
+    asked: list[tuple[str, int, tuple[int, ...]]] = []
+
+    def export(session, subject):
+        asked.append(("export", subject.resident_id, subject.account_ids))
+        return {"extra": [{"resident": subject.resident_id}]}
+
+    def refuse(session, subject):
+        asked.append(("erase", subject.resident_id, subject.account_ids))
+        raise RuntimeError("this domain cannot forget yet")
+
+    extra = PersonalData("extra", export=export, erase=refuse)
+    monkeypatch.setattr(subject_rights, "PROVIDERS", (*subject_rights.PROVIDERS, extra))
+    with transaction(engine) as s:
+        copy = subject_rights.export_personal_data(s, SYSTEM, wang)
+    assert copy["extra"] == [{"resident": wang}] and {"resident", "accounts", "reports", "care_plans"} <= set(copy)
+    with pytest.raises(RuntimeError), transaction(engine) as s:
+        subject_rights.erase_personal_data(s, SYSTEM, wang, confirm_name="王建国")
+    assert [a[0] for a in asked] == ["export", "erase"] and all(a[1] == wang for a in asked)
+    with transaction(engine) as s:
+        row = s.get(Resident, wang)
+        assert row.name == "王建国" and row.phone == "13812345678" and row.deleted_at is None
+
+
+def test_the_answers_keep_their_shape(client, world):
+    staff = login(client, "secretary")
+    wang = world.residents["wang"]
+    copy = client.get(f"/api/v1/residents/{wang}/personal-data", headers=staff).json()
+    assert list(copy) == [
+        "resident",
+        "household",
+        "accounts",
+        "care_plans",
+        "care_visits",
+        "drill_attendance",
+        "ratings",
+        "volunteer_teams",
+        "reports",
+        "accesses",
+    ]
+    erased = client.post(f"/api/v1/residents/{wang}/erase", json={"confirm_name": "王建国"}, headers=staff)
+    assert erased.status_code == 200, erased.text
+    assert set(erased.json()) == {"accounts", "reports", "care_visits", "ratings", "audit_entries"}

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from renxing.people import subject_rights
+from renxing.people.schemas import ErasureOut, PersonalDataOut
 from renxing.web.deps import DB, CurrentUser
 from renxing.web.params import Id
 
@@ -16,6 +17,7 @@ class ErasureRequest(BaseModel):
 
 @router.get(
     "/{resident_id}/personal-data",
+    response_model=PersonalDataOut,
     summary="Everything held about one resident, in the clear (PIPL art. 45; community staff; audited)",
 )
 def export_personal_data(resident_id: Id, session: DB, actor: CurrentUser) -> dict:
@@ -24,6 +26,7 @@ def export_personal_data(resident_id: Id, session: DB, actor: CurrentUser) -> di
 
 @router.post(
     "/{resident_id}/erase",
+    response_model=ErasureOut,
     summary="Erase one resident's personal data on their request (PIPL art. 47; community staff; audited)",
 )
 def erase_personal_data(resident_id: Id, body: ErasureRequest, session: DB, actor: CurrentUser) -> dict:

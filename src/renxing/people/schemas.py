@@ -114,3 +114,110 @@ class AuditEntryOut(BaseModel):
     summary: str | None
     before: dict[str, Any]
     after: dict[str, Any]
+
+
+# ---- a person's requests (PIPL) -----------------------------------------------------------
+
+
+class _Copy(BaseModel):
+    """A row of a copy; a domain may add fields to its section, and they are passed on."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class PlaceCopy(_Copy):
+    id: int | None
+    building: str | None
+    unit_no: int | None
+    room: str | None
+    address: str | None
+
+
+class AccessCopy(_Copy):
+    at: str
+    actor: str
+    action: str
+    fields: str | None = Field(description="which personal fields were read or the entry's summary")
+
+
+class CarePlanCopy(_Copy):
+    id: int
+    frequency_days: int
+    needs: str | None
+    status: str
+    note: str | None
+    created_at: str | None
+
+
+class CareVisitCopy(_Copy):
+    id: int
+    plan_id: int
+    visited_at: str
+    found: str
+    note: str | None
+    report_id: int | None
+
+
+class AttendanceCopy(_Copy):
+    activity: str
+    starts_at: str
+    method: str
+    signed_at: str
+
+
+class RatingCopy(_Copy):
+    target_kind: str
+    target_id: int
+    period: str
+    variety: int
+    quality: int
+    responsiveness: int
+    comment: str | None
+
+
+class MembershipCopy(_Copy):
+    team_id: int
+    role: str
+    joined_on: str
+    max_care: int
+    active: bool
+
+
+class ReportCopy(_Copy):
+    id: int
+    token: str | None
+    category_code: str
+    description: str | None
+    state: str
+    created_at: str
+    reporter_name: str | None
+    reporter_phone: str | None
+
+
+class PersonalDataOut(BaseModel):
+    """Everything the platform holds about one resident, in the clear (PIPL art. 45)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    resident: dict[str, Any] = Field(description="the register row, every column")
+    household: PlaceCopy
+    accounts: list[int] = Field(description="ids of the accounts linked to the resident")
+    care_plans: list[CarePlanCopy]
+    care_visits: list[CareVisitCopy]
+    drill_attendance: list[AttendanceCopy]
+    ratings: list[RatingCopy] = Field(description="ratings the resident gave")
+    volunteer_teams: list[MembershipCopy]
+    reports: list[ReportCopy] = Field(description="reports filed from the resident's accounts")
+    accesses: list[AccessCopy] = Field(description="who read or changed the record, and when")
+
+
+class ErasureOut(BaseModel):
+    """How many rows each domain changed (PIPL art. 47)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    accounts: int = Field(description="accounts closed")
+    reports: int = Field(description="reports whose reporter details and words were removed")
+    care_visits: int = Field(description="care visits whose notes were removed")
+    ratings: int = Field(description="ratings whose comments were removed")
+    audit_entries: int = Field(description="audit entries about the resident whose values were redacted")
