@@ -19,7 +19,7 @@ from renxing.auth.principal import Principal
 from renxing.events import access
 from renxing.events.models import EventCategory, Report, ReportFollower
 from renxing.grid.models import GridUnit, Household, Level
-from renxing.grid.scope import path_ids, subtree_clause
+from renxing.grid.scope import NOTHING, path_ids, subtree_clause
 from renxing.listing import ListQuery, ListSpec, Page, list_page
 
 MAX_BUILDINGS = 3000  # a select beyond this is no help: the map is the way then
@@ -56,10 +56,11 @@ def regions(session: Session, actor: Principal) -> list[str] | None:
 
 
 def _in(column, paths: list[str] | None):
+    """Rows inside any of the subtrees (a resident's community, or the scope); None for everywhere."""
     if paths is None:
         return None
     if not paths:
-        return column == "\x00"
+        return column == NOTHING
     return or_(*[subtree_clause(column, p) for p in paths])
 
 
