@@ -22,8 +22,10 @@ from renxing.i18n import _
 from renxing.people import exporter, importer
 from renxing.people.import_template import template_workbook
 from renxing.people.importer import ImportKind, Mode
+from renxing.people.schemas import ImportReportOut
 from renxing.web.deps import DB, CurrentUser
 from renxing.web.params import Id
+from renxing.web.schemas import XLSX, file_answer
 
 router = APIRouter(prefix="/api/v1", tags=["import-export"])
 
@@ -101,6 +103,7 @@ async def _read_upload(request: Request) -> tuple[str, bytes]:
 
 @router.post(
     "/import/{kind}",
+    response_model=ImportReportOut,
     summary="Import residents or buildings from .xlsx/.csv (preview: report only; commit: all or nothing)",
     description=(
         "`mode=preview` (default) checks the file and returns the report with every error and the first rows, "
@@ -126,12 +129,22 @@ async def import_upload(
     return report.to_dict()
 
 
-@router.get("/import/{kind}/template.xlsx", summary="An empty import template with an example row and a 说明 sheet")
+@router.get(
+    "/import/{kind}/template.xlsx",
+    response_class=Response,
+    responses=file_answer(XLSX, "the template: headers, an example row, drop-downs and a 说明 sheet"),
+    summary="An empty import template with an example row and a 说明 sheet",
+)
 def import_template(kind: ImportKind, actor: CurrentUser) -> Response:
     return _xlsx(template_workbook(kind), f"{KIND_LABELS[kind]}导入模板.xlsx", f"{kind.value}-template.xlsx")
 
 
-@router.get("/residents/export.xlsx", summary="The scoped resident list as .xlsx (masked unless the role sees fields)")
+@router.get(
+    "/residents/export.xlsx",
+    response_class=StreamingResponse,
+    responses=file_answer(XLSX, "the residents in scope, masked as the role sees lists"),
+    summary="The scoped resident list as .xlsx (masked unless the role sees fields)",
+)
 def export_residents(
     session: DB,
     actor: CurrentUser,
@@ -151,13 +164,23 @@ def export_residents(
     return _streamed(out, f"居民名册-{today}.xlsx", f"residents-{today}.xlsx")
 
 
-@router.get("/grid/units/{unit_id}/children/export.xlsx", summary="A grid unit's sub-units as .xlsx")
+@router.get(
+    "/grid/units/{unit_id}/children/export.xlsx",
+    response_class=Response,
+    responses=file_answer(XLSX, "the visible sub-units with their resident counts"),
+    summary="A grid unit's sub-units as .xlsx",
+)
 def export_children(unit_id: Id, session: DB, actor: CurrentUser) -> Response:
     data = exporter.export_children(session, actor, unit_id)
     return _xlsx(data, f"网格{unit_id}-下级单元.xlsx", f"unit-{unit_id}-children.xlsx")
 
 
-@router.get("/grid/buildings/{unit_id}/households/export.xlsx", summary="A building's households as .xlsx")
+@router.get(
+    "/grid/buildings/{unit_id}/households/export.xlsx",
+    response_class=Response,
+    responses=file_answer(XLSX, "the households with how many live in each; no personal data"),
+    summary="A building's households as .xlsx",
+)
 def export_households(unit_id: Id, session: DB, actor: CurrentUser) -> Response:
     data = exporter.export_households(session, actor, unit_id)
     return _xlsx(data, f"楼栋{unit_id}-户.xlsx", f"building-{unit_id}-households.xlsx")

@@ -5,6 +5,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from renxing.bounds import Day, Id
+from renxing.web.schemas import FieldErrorOut
 
 
 class ResidentIn(BaseModel):
@@ -221,3 +222,25 @@ class ErasureOut(BaseModel):
     care_visits: int = Field(description="care visits whose notes were removed")
     ratings: int = Field(description="ratings whose comments were removed")
     audit_entries: int = Field(description="audit entries about the resident whose values were redacted")
+
+
+# ---- imports ------------------------------------------------------------------------------
+
+
+class ImportReportOut(BaseModel):
+    """What an import found and, in commit mode, wrote. Rows are numbered as in the sheet (the
+    header is row 1); personal fields of the preview are masked as the importer sees lists."""
+
+    kind: str = Field(description="residents or buildings")
+    file_name: str
+    mode: str = Field(description="preview or commit")
+    valid: bool = Field(description="no error: a commit would write every row")
+    committed: bool
+    rows_read: int
+    created_buildings: int
+    created_households: int
+    created_residents: int
+    resident_ids: list[int] | None = Field(description="the first and last id created")
+    errors: list[FieldErrorOut] = Field(description="every bad cell or row; the field is the column as written")
+    warnings: list[FieldErrorOut] = Field(description="columns not recognised and ignored")
+    preview: list[dict[str, Any]] = Field(description="the first rows as read, by column key")
