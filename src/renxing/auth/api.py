@@ -2,20 +2,21 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel, Field
 
 from renxing.auth import service
 from renxing.auth.policy import ROLE_LABELS, Role
+from renxing.auth.schemas import Done, MeOut, TokenOut, UserIn, UserOut
 from renxing.i18n import in_each_lang
 from renxing.web.deps import DB, SESSION_COOKIE, CurrentUser, client_address, oauth2
-from renxing.web.params import Id, PageNo, PageSize
+from renxing.web.params import Id, ListParams
+from renxing.web.schemas import PageOut
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
-@router.post("/token", summary="Log in (OAuth2 password flow) and get a bearer token")
+@router.post("/token", response_model=TokenOut, summary="Log in (OAuth2 password flow) and get a bearer token")
 def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: DB) -> dict:
     user = service.authenticate(session, form.username, form.password, address=client_address(request))
     raw, row = service.start_session(session, user, "bearer")
@@ -26,7 +27,7 @@ def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
     }
 
 
-@router.post("/logout", summary="Revoke the token or cookie used for this request")
+@router.post("/logout", response_model=Done, summary="Revoke the token or cookie used for this request")
 def logout(request: Request, session: DB, actor: CurrentUser, bearer: Annotated[str | None, Depends(oauth2)]) -> dict:
     token = bearer or request.cookies.get(SESSION_COOKIE)
     if token:
@@ -34,7 +35,7 @@ def logout(request: Request, session: DB, actor: CurrentUser, bearer: Annotated[
     return {"ok": True}
 
 
-@router.get("/me", summary="The logged-in user, role and scope")
+@router.get("/me", response_model=MeOut, summary="The logged-in user, role and scope")
 def me(actor: CurrentUser) -> dict:
     return {
         "id": actor.user_id,
@@ -50,16 +51,6 @@ def me(actor: CurrentUser) -> dict:
 users = APIRouter(prefix="/api/v1/users", tags=["users"])
 
 
-class UserIn(BaseModel):
-    username: str = Field(min_length=2, max_length=60, pattern=r"^[A-Za-z0-9_.-]+$")
-    password: str = Field(min_length=service.MIN_PASSWORD, max_length=200)
-    role: Role
-    display_name: str = Field(min_length=1, max_length=60)
-    scope_unit_ids: list[Id] = []
-    resident_id: Id | None = None
-    phone: str | None = None
-
-
 def user_dict(u) -> dict:
     return {
         "id": u.id,
@@ -71,22 +62,34 @@ def user_dict(u) -> dict:
     }
 
 
-@users.get("", summary="User accounts (system administrators)")
-def list_users(session: DB, actor: CurrentUser, page: PageNo = 1, size: PageSize | None = None) -> dict:
-    result = service.list_users(session, actor, page=page, size=size)
+@users.get(
+    "",
+    response_model=PageOut[UserOut],
+    summary="User accounts (system administrators; q: part of the user name or display name; "
+    "sort: username, display_name, role, last_login)",
+)
+def list_users(
+    session: DB,
+    actor: CurrentUser,
+    query: ListParams,
+    role: Annotated[Role | None, Query(description="only accounts of this role")] = None,
+    active: Annotated[bool | None, Query(description="only enabled (true) or disabled (false) accounts")] = None,
+) -> dict:
+    query.filters = {"role": role.value if role else None, "active": active}
+    result = service.list_users(session, actor, query)
     return result.to_dict([user_dict(u) for u in result.items])
 
 
-@users.post("", status_code=201, summary="Create a user account")
+@users.post("", status_code=201, response_model=UserOut, summary="Create a user account")
 def create_user(data: UserIn, session: DB, actor: CurrentUser) -> dict:
     return user_dict(service.create_user(session, actor, **data.model_dump()))
 
 
-@users.post("/{user_id}/disable", summary="Disable an account and end its sessions")
+@users.post("/{user_id}/disable", response_model=UserOut, summary="Disable an account and end its sessions")
 def disable_user(user_id: Id, session: DB, actor: CurrentUser) -> dict:
     return user_dict(service.set_active(session, actor, user_id, False))
 
 
-@users.post("/{user_id}/enable", summary="Re-enable an account")
+@users.post("/{user_id}/enable", response_model=UserOut, summary="Re-enable an account")
 def enable_user(user_id: Id, session: DB, actor: CurrentUser) -> dict:
     return user_dict(service.set_active(session, actor, user_id, True))

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from renxing.auth import audit, throttle
 from renxing.auth.models import AuthSession, User, UserScope
-from renxing.auth.passwords import hash_password, needs_rehash, verify_password
+from renxing.auth.passwords import MIN_PASSWORD, hash_password, needs_rehash, verify_password
 from renxing.auth.policy import HOUSEHOLD_SCOPED, Perm, Role
 from renxing.auth.principal import Principal
 from renxing.config import get_settings
@@ -17,10 +17,9 @@ from renxing.db import utcnow
 from renxing.errors import Collector, Conflict, NotAuthenticated, NotFound
 from renxing.grid.models import GridUnit, Household
 from renxing.i18n import _
-from renxing.listing import Page, paginate
+from renxing.listing import Filter, ListQuery, ListSpec, Page, list_page
 from renxing.people.models import Resident
 
-MIN_PASSWORD = 8
 # Accounts whose scope is the household of the resident they are linked to.
 HOUSEHOLD_ROLES = sorted(r.value for r in HOUSEHOLD_SCOPED)
 
@@ -172,9 +171,24 @@ def principal_for(session: Session, user: User, *, household: tuple[int, str] | 
     )
 
 
-def list_users(session: Session, actor: Principal, *, page: int = 1, size: int | None = None) -> Page[User]:
+# The accounts' list, for the system administrator.
+USERS = ListSpec(
+    sorts={
+        "username": User.username,
+        "display_name": User.display_name,
+        "role": User.role,
+        "last_login": User.last_login_at,
+    },
+    default_sort="username",
+    tiebreaker=User.id,
+    search=(User.username, User.display_name),
+    filters={"role": Filter(User.role), "active": Filter(User.is_active)},
+)
+
+
+def list_users(session: Session, actor: Principal, query: ListQuery | None = None) -> Page[User]:
     actor.require(Perm.users_manage)
-    return paginate(session, select(User).order_by(User.username), page, size)
+    return list_page(session, select(User), USERS, query or ListQuery())
 
 
 def set_active(session: Session, actor: Principal, user_id: int, active: bool) -> User:
