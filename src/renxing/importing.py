@@ -443,30 +443,35 @@ def parse_int(
     if isinstance(value, float):
         if not value.is_integer():
             raise CellError(_("应为整数"))
-        number = int(value)
+        number: int | None = int(value)
     elif isinstance(value, int):
         number = value
     else:
-        raw = _nfkc(value)
-        if not raw:
-            return None
-        for suffix in suffixes:
-            if raw.endswith(suffix) and len(raw) > len(suffix):
-                raw = raw[: -len(suffix)].strip()
-                break
-        if raw in _CN_DIGITS:
-            number = _CN_DIGITS[raw]
-        else:
-            try:
-                dec = Decimal(raw)
-            except InvalidOperation as exc:
-                raise CellError(_("应为整数")) from exc
-            if dec != dec.to_integral_value():
-                raise CellError(_("应为整数"))
-            number = int(dec)
+        number = _int_text(_nfkc(value), suffixes)
+    if number is None:
+        return None
     if (low is not None and number < low) or (high is not None and number > high):
         raise CellError(_("应在 {low}–{high} 之间").format(low=low, high=high))
     return number
+
+
+def _int_text(raw: str, suffixes: tuple[str, ...]) -> int | None:
+    """A whole number written as text, its unit word (单元, 级 …) dropped; None when blank."""
+    if not raw:
+        return None
+    for suffix in suffixes:
+        if raw.endswith(suffix) and len(raw) > len(suffix):
+            raw = raw[: -len(suffix)].strip()
+            break
+    if raw in _CN_DIGITS:
+        return _CN_DIGITS[raw]
+    try:
+        dec = Decimal(raw)
+    except InvalidOperation as exc:
+        raise CellError(_("应为整数")) from exc
+    if not dec.is_finite() or dec != dec.to_integral_value():  # "inf" is no number of floors
+        raise CellError(_("应为整数"))
+    return int(dec)
 
 
 def parse_float(value: Any, *, low: float, high: float) -> float | None:

@@ -245,6 +245,19 @@ def test_bad_dates(raw):
         importing.parse_date(raw)
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("3单元", 3), ("二", 2), (" 12 ", 12), (4.0, 4), ("", None), (None, None)]
+)
+def test_whole_numbers_as_people_write_them(raw, expected):
+    assert importing.parse_int(raw, suffixes=("单元",)) == expected
+
+
+@pytest.mark.parametrize("raw", ["2.5", "inf", "-Infinity", "NaN", "三层楼", True, 2.5])
+def test_what_is_not_a_whole_number_is_a_cell_error(raw):
+    with pytest.raises(importing.CellError):
+        importing.parse_int(raw, suffixes=("单元",))
+
+
 def test_headers_are_matched_loosely():
     norm = importing.normalise_header
     assert norm(" Birth_Date ") == norm("birthdate") == norm("BIRTH DATE*")
