@@ -44,6 +44,8 @@ def test_search_reads_the_description_and_the_address_literally(ev, client):
     assert found("3单元") == [bikes]
     assert sorted(found("楼道")) == sorted([boxes, bikes])
     assert found("100%") == [bikes] and found("0%满") == []  # % is a character, not a wildcard
+    inbox = client.get("/api/v1/reports/inbox", params={"q": "纸箱"}, headers=login(client, "gridworker1"))
+    assert [x["id"] for x in inbox.json()["items"]] == [boxes]
 
 
 def test_overdue_in_sql_agrees_with_the_listed_deadlines(ev):

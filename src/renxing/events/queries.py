@@ -232,6 +232,7 @@ INBOX = ListSpec(
     sorts={"due": (Report.next_due_at.is_(None), Report.next_due_at), "created": Report.created_at},
     default_sort="due",
     tiebreaker=Report.id,
+    search=REPORTS.search,
 )
 NARROWING = ("unit_id", "overdue")  # filters of the overview that ``reports_stmt`` applies
 
