@@ -8,7 +8,7 @@ from renxing.db import transaction, utcnow
 from renxing.evaluation import served
 from renxing.evaluation.periods import period_of
 from renxing.evaluation.schemas import ReportOut, ScorecardOut
-from renxing.events.models import insert_reports
+from renxing.events.intake import ReportRows, write_reports
 from renxing.people.models import Resident
 from tests.kit.client import login
 from tests.kit.drills_world import activity, attend, org
@@ -17,30 +17,33 @@ from tests.kit.drills_world import activity, attend, org
 def _report_handled_by(engine, w, label: str) -> None:
     now = utcnow()
     with transaction(engine) as s:
-        insert_reports(
+        write_reports(
             s,
             [
-                {
-                    "token": f"tok-{label}",
-                    "category_code": "sanitation",
-                    "description": "楼道垃圾堆积",
-                    "channel": "app",
-                    "reporter_user_id": w.users["resident1"],
-                    "unit_id": w.units["B1"],
-                    "path": s.get(Resident, w.residents["wangxm"]).path,
-                    "place_source": "unit",
-                    "severity": "low",
-                    "state": "closed",
-                    "handler_kind": "partner",
-                    "handler_label": label,
-                    "due_accept": now,
-                    "due_on_site": now,
-                    "due_resolve": now,
-                    "created_at": now - timedelta(days=3),
-                    "updated_at": now,
-                    "show_name_publicly": False,
-                    "reopen_count": 0,
-                }
+                ReportRows(values, timeline=[])
+                for values in [
+                    {
+                        "token": f"tok-{label}",
+                        "category_code": "sanitation",
+                        "description": "楼道垃圾堆积",
+                        "channel": "app",
+                        "reporter_user_id": w.users["resident1"],
+                        "unit_id": w.units["B1"],
+                        "path": s.get(Resident, w.residents["wangxm"]).path,
+                        "place_source": "unit",
+                        "severity": "low",
+                        "state": "closed",
+                        "handler_kind": "partner",
+                        "handler_label": label,
+                        "due_accept": now,
+                        "due_on_site": now,
+                        "due_resolve": now,
+                        "created_at": now - timedelta(days=3),
+                        "updated_at": now,
+                        "show_name_publicly": False,
+                        "reopen_count": 0,
+                    }
+                ]
             ],
         )
 

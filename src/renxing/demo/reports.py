@@ -21,15 +21,16 @@ worker, the 12345 hotline through Open311, a grid worker on patrol, or a sensor)
 description from templates with variety.
 
 **How it is handled** is played out by the rules of the closed loop itself: the place is
-found by the service's point-in-polygon index and routed by the service's routing
-(:func:`renxing.events.dispatching.route_place`); every step is checked against the transition
+found by intake's point-in-polygon index (:mod:`renxing.events.placing`) and routed as intake
+routes (:func:`renxing.events.dispatching.route_place`); every step is checked against the transition
 table and who may take it; deadlines, next looks and escalations follow
 :mod:`renxing.events.deadlines` and the sweep (one rung of the ladder from
 :func:`renxing.events.ladders.unit_ladders` per overdue step, a step's length of grace,
 auto-closing seven days after resolution). Times are drawn so that most steps meet their
-deadline and some do not. The result is written in bulk (the service path, one report at a
-time, would take minutes for thousands of reports), with the timeline, followers and inbox
-messages the service would have written, and one audit entry.
+deadline and some do not. The reports, their timelines (whose first two steps are intake's
+own, :func:`renxing.events.intake.intake_steps`) and followers are written in one batch by
+intake's writer (:func:`renxing.events.intake.write_reports`; filing them one at a time would
+take minutes), then the inbox messages those steps sent, and one audit entry.
 
 So that the demo shows each of them, at least one report ends in every state; what a
 running sweep would do at ``until`` has been done.
@@ -66,20 +67,17 @@ from renxing.demo import report_texts as texts
 from renxing.events import access, catalog, deadlines, dispatching, ladders, lookups, placing, routing
 from renxing.events.deadlines import Minutes, Rung
 from renxing.events.defaults import PRIVATE_CATEGORIES
+from renxing.events.intake import ReportRows, intake_steps, routed_state, write_reports
 from renxing.events.models import (
     EventCategory,
     Report,
-    ReportEvent,
-    ReportFollower,
     ReportPublicText,
     ReportTransition,
     RoutingRule,
     SeverityDeadline,
-    insert_reports,
     reports,
 )
 from renxing.events.policy import (
-    CHANNEL_LABELS,
     OPEN_STATES,
     TERMINAL_STATES,
     Action,
@@ -1388,35 +1386,11 @@ class _Life:
         s, d = self.spec, self.spec.decision
         assert d is not None
         actor = s.reporter or s.recorder or SYSTEM
-        label = (s.reporter_name or "系统") if s.channel == INTERNAL else lookups.actor_label(actor)
-        self.events.append(
-            _Event(
-                s.at,
-                actor.user_id,
-                label,
-                Action.submit.value,
-                None,
-                State.submitted.value,
-                bilingual(CHANNEL_LABELS[Channel(s.channel)]),
-            )
-        )
-        assigned = d.user_id is not None or bool(d.label)
-        self.state = State.assigned.value if assigned else State.submitted.value
+        # The first two steps are the ones intake writes: filed through the channel, then routed.
+        self.events.extend(_Event(**step) for step in intake_steps(s.at, actor, Channel(s.channel), s.reporter_name, d))
+        self.state = routed_state(d).value
         self.handler_id, self.handler_label, self.handler_kind = d.user_id, d.label, d.kind
-        self.assigned_at = s.at if assigned else None
-        note = bilingual("分派给 {label}", label=d.label) if d.label else d.steps[-1]
-        self.events.append(
-            _Event(
-                s.at,
-                None,
-                "系统",
-                Action.route.value,
-                State.submitted.value,
-                self.state,
-                note,
-                data={"steps": d.steps, "rule_id": d.rule_id},
-            )
-        )
+        self.assigned_at = s.at if self.state == State.assigned.value else None
         self.next_due = deadlines.next_due(
             State(self.state),
             s.at,
@@ -2029,81 +2003,121 @@ def _publish(session: Session, lives: list[_Life], ids: list[int]) -> None:
 
 
 def _write(session: Session, lives: list[_Life], until: datetime, phones: dict[int, str | None]) -> int:
-    """Insert the reports, their timelines, followers and inbox messages in bulk."""
-
-    def reporter_name(s: _Spec) -> str | None:
-        if s.reporter is None:
-            return s.reporter_name
-        return s.reporter.display_name or s.reporter.username
-
-    rows = []
-    for life in lives:
-        s, d = life.spec, life.spec.decision
-        assert d is not None
-        fb = life.feedback
-        rows.append(
-            {
-                "token": s.token,
-                "category_code": s.category,
-                "description": s.description,
-                "channel": s.channel,
-                "reporter_user_id": s.reporter.user_id
-                if s.reporter is not None and s.channel in (APP, PATROL)
-                else None,
-                "reporter_name": reporter_name(s),
-                "reporter_phone": s.reporter_phone if s.reporter is None else phones.get(s.reporter.user_id or 0),
-                "reporter_email": None,
-                "show_name_publicly": s.show_name,
-                "public_consent": _consents(s),
-                "recorded_by_user_id": s.recorder.user_id if s.recorder is not None and s.channel == PHONE else None,
-                "lon": s.lon,
-                "lat": s.lat,
-                "unit_id": s.unit_id,
-                "household_id": s.household_id,
-                "path": s.path,
-                "address": s.address,
-                "place_source": s.place_source,
-                "severity": s.severity,
-                "state": life.state,
-                "handler_user_id": life.handler_id,
-                "handler_label": life.handler_label,
-                "handler_kind": life.handler_kind,
-                "routing_rule_id": d.rule_id,
-                "routing": s.explanation,
-                "escalation_level": life.level,
-                "escalated_to_user_id": life.escalated_to_id,
-                "escalated_to_label": life.escalated_to_label,
-                "escalated_at": life.escalated_at,
-                "due_accept": life.due_accept,
-                "due_on_site": life.due_on_site,
-                "due_resolve": life.due_resolve,
-                "next_due_at": life.next_due if State(life.state) not in TERMINAL_STATES else None,
-                "created_at": s.at,
-                "assigned_at": life.assigned_at,
-                "accepted_at": life.accepted_at,
-                "on_site_at": life.on_site_at,
-                "resolved_at": life.resolved_at,
-                "closed_at": life.closed_at,
-                "updated_at": life.updated_at,
-                "close_reason": life.close_reason,
-                "resolution_note": life.resolution_note,
-                "reject_reason": life.reject_reason,
-                "merged_into_id": None,
-                "reopen_count": life.reopen_count,
-                "feedback_solved": fb[0],
-                "feedback_rating": fb[1],
-                "feedback_comment": fb[2],
-                "feedback_at": fb[3],
-                "attributes": s.attributes,
-                "external_ref": s.external_ref,
-            }
+    """Write the reports with their timelines and followers through intake's writer, then their
+    public texts, merges and inbox messages; returns how many timeline steps were written."""
+    batch = [
+        ReportRows(
+            _report_values(life, phones),
+            [_step_row(e) for e in life.events],
+            [
+                {"user_id": uid, "reason": reason, "since": since}
+                for uid, (since, reason) in sorted(life.followers.items())
+            ],
         )
-    ids = insert_reports(session, rows)
+        for life in lives
+    ]
+
+    def name_reports(ids: list[int]) -> None:
+        # Steps that name another report of the history (a merge) get its id now that it has one.
+        for rows in batch:
+            for step in rows.timeline:
+                step["note"] = _real(step["note"], ids)
+                if step["data"] and any(isinstance(v, str) and _REF.search(v) for v in step["data"].values()):
+                    step["data"] = {
+                        k: int(_real(v, ids)) if isinstance(v, str) and _REF.fullmatch(v) else v  # type: ignore[arg-type]
+                        for k, v in step["data"].items()
+                    }
+
+    ids = write_reports(session, batch, also=name_reports)
     _publish(session, lives, ids)
+    _link_merges(session, lives, ids)
+    _inbox(session, lives, ids, until)
+    return sum(len(rows.timeline) for rows in batch)
 
-    def real(text: str | None) -> str | None:
-        return None if text is None else _REF.sub(lambda m: str(ids[int(m.group(1))]), text)
 
+def _real(text: str | None, ids: list[int]) -> str | None:
+    """``text`` with the reports of the history it names by index named by id."""
+    return None if text is None else _REF.sub(lambda m: str(ids[int(m.group(1))]), text)
+
+
+def _step_row(e: _Event) -> dict[str, Any]:
+    return {
+        "at": e.at,
+        "actor_user_id": e.actor_user_id,
+        "actor_label": e.actor_label[:80],
+        "action": e.action,
+        "from_state": e.from_state,
+        "to_state": e.to_state,
+        "note": e.note,
+        "lon": e.lon,
+        "lat": e.lat,
+        "escalation_level": e.escalation_level,
+        "data": e.data,
+    }
+
+
+def _report_values(life: _Life, phones: dict[int, str | None]) -> dict[str, Any]:
+    """The columns of one report of the history (``reports`` and its schedule) as it stands at the end."""
+    s, d = life.spec, life.spec.decision
+    assert d is not None
+    fb = life.feedback
+    return {
+        "token": s.token,
+        "category_code": s.category,
+        "description": s.description,
+        "channel": s.channel,
+        "reporter_user_id": s.reporter.user_id if s.reporter is not None and s.channel in (APP, PATROL) else None,
+        "reporter_name": s.reporter_name if s.reporter is None else s.reporter.display_name or s.reporter.username,
+        "reporter_phone": s.reporter_phone if s.reporter is None else phones.get(s.reporter.user_id or 0),
+        "reporter_email": None,
+        "show_name_publicly": s.show_name,
+        "public_consent": _consents(s),
+        "recorded_by_user_id": s.recorder.user_id if s.recorder is not None and s.channel == PHONE else None,
+        "lon": s.lon,
+        "lat": s.lat,
+        "unit_id": s.unit_id,
+        "household_id": s.household_id,
+        "path": s.path,
+        "address": s.address,
+        "place_source": s.place_source,
+        "severity": s.severity,
+        "state": life.state,
+        "handler_user_id": life.handler_id,
+        "handler_label": life.handler_label,
+        "handler_kind": life.handler_kind,
+        "routing_rule_id": d.rule_id,
+        "routing": s.explanation,
+        "escalation_level": life.level,
+        "escalated_to_user_id": life.escalated_to_id,
+        "escalated_to_label": life.escalated_to_label,
+        "escalated_at": life.escalated_at,
+        "due_accept": life.due_accept,
+        "due_on_site": life.due_on_site,
+        "due_resolve": life.due_resolve,
+        "next_due_at": life.next_due if State(life.state) not in TERMINAL_STATES else None,
+        "created_at": s.at,
+        "assigned_at": life.assigned_at,
+        "accepted_at": life.accepted_at,
+        "on_site_at": life.on_site_at,
+        "resolved_at": life.resolved_at,
+        "closed_at": life.closed_at,
+        "updated_at": life.updated_at,
+        "close_reason": life.close_reason,
+        "resolution_note": life.resolution_note,
+        "reject_reason": life.reject_reason,
+        "merged_into_id": None,
+        "reopen_count": life.reopen_count,
+        "feedback_solved": fb[0],
+        "feedback_rating": fb[1],
+        "feedback_comment": fb[2],
+        "feedback_at": fb[3],
+        "attributes": s.attributes,
+        "external_ref": s.external_ref,
+    }
+
+
+def _link_merges(session: Session, lives: list[_Life], ids: list[int]) -> None:
+    """Duplicates point at their originals, and a rejection naming the original names it by id."""
     merged = [
         {"b_id": ids[life.idx], "b_into": ids[life.merged_into]} for life in lives if life.merged_into is not None
     ]
@@ -2112,43 +2126,20 @@ def _write(session: Session, lives: list[_Life], until: datetime, phones: dict[i
             update(reports).where(reports.c.id == bindparam("b_id")).values(merged_into_id=bindparam("b_into")),
             merged,
         )
-    events = []
-    for life in lives:
-        for seq, e in enumerate(life.events):
-            data = e.data
-            if data and any(isinstance(v, str) and _REF.search(v) for v in data.values()):
-                data = {
-                    k: int(real(v)) if isinstance(v, str) and _REF.fullmatch(v) else v  # type: ignore[arg-type]
-                    for k, v in data.items()
-                }
-            events.append(
-                (
-                    (e.at, life.idx, seq),
-                    {
-                        "report_id": ids[life.idx],
-                        "at": e.at,
-                        "actor_user_id": e.actor_user_id,
-                        "actor_label": e.actor_label[:80],
-                        "action": e.action,
-                        "from_state": e.from_state,
-                        "to_state": e.to_state,
-                        "note": real(e.note),
-                        "lon": e.lon,
-                        "lat": e.lat,
-                        "escalation_level": e.escalation_level,
-                        "data": data,
-                    },
-                )
-            )
-    events.sort(key=lambda x: x[0])  # ids in time order, so each timeline reads in order
-    session.connection().execute(insert(ReportEvent.__table__), [row for _, row in events])
-    followers = [
-        {"report_id": ids[life.idx], "user_id": uid, "reason": reason, "since": since}
+    named = [
+        {"b_id": ids[life.idx], "b_reason": _real(life.reject_reason, ids)}
         for life in lives
-        for uid, (since, reason) in sorted(life.followers.items())
+        if life.reject_reason and _REF.search(life.reject_reason)
     ]
-    if followers:
-        session.connection().execute(insert(ReportFollower.__table__), followers)
+    if named:
+        session.execute(
+            update(reports).where(reports.c.id == bindparam("b_id")).values(reject_reason=bindparam("b_reason")),
+            named,
+        )
+
+
+def _inbox(session: Session, lives: list[_Life], ids: list[int], until: datetime) -> None:
+    """The inbox messages the history sent, those older than two days mostly read."""
     read_rng = random.Random(len(lives))
     notes = []
     for life in lives:
@@ -2165,8 +2156,8 @@ def _write(session: Session, lives: list[_Life], until: datetime, phones: dict[i
                         (msg.at, life.idx),
                         {
                             "user_id": uid,
-                            "title": real(msg.title)[:200],
-                            "body": None,  # type: ignore[index]
+                            "title": _real(msg.title, ids)[:200],  # type: ignore[index]
+                            "body": None,
                             "link": f"/reports/{ids[life.idx]}",
                             "topic": msg.topic,
                             "report_id": ids[life.idx],
@@ -2178,4 +2169,3 @@ def _write(session: Session, lives: list[_Life], until: datetime, phones: dict[i
     notes.sort(key=lambda x: x[0])
     if notes:
         session.connection().execute(insert(Notification.__table__), [row for _, row in notes])
-    return len(events)

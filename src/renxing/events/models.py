@@ -24,10 +24,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
-    insert,
     text,
 )
-from sqlalchemy.orm import Mapped, Session, column_property, mapped_column
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from renxing.db import Base, UTCDateTime, utcnow
 
@@ -217,8 +216,8 @@ class Report(Base):
     """One raised risk (事件) from any channel, followed from intake to closure.
 
     Mapped over ``reports`` joined with its ``report_schedule`` row: the ORM writes both
-    (``id`` is the key of both), readers see one object. Bulk writers use
-    :func:`insert_reports`.
+    (``id`` is the key of both), readers see one object. New reports are written by
+    :func:`renxing.events.intake.write_reports`, one or many at a time.
     """
 
     __table__ = reports.join(report_schedule, reports.c.id == report_schedule.c.report_id)
@@ -276,32 +275,6 @@ class Report(Base):
         feedback_at: datetime | None
         attributes: dict | None
         external_ref: str | None
-
-
-SCHEDULE_FIELDS = tuple(c.key for c in report_schedule.columns if c.key != "report_id")
-
-
-def insert_reports(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """Bulk-insert reports given as flat dicts (the attributes of :class:`Report`) with their
-    schedule rows; returns the new ids in order. For the demo, benchmarks and tests."""
-    if not rows:
-        return []
-    conn = session.connection()
-    report_keys = {c.key for c in reports.columns}
-    ids: list[int] = []
-    for start in range(0, len(rows), 2000):
-        chunk = rows[start : start + 2000]
-        own = [{k: v for k, v in row.items() if k in report_keys and k != "id"} for row in chunk]
-        result = conn.execute(insert(reports).returning(reports.c.id, sort_by_parameter_order=True), own)
-        new = [rid for (rid,) in result]
-        sched = []
-        for rid, row in zip(new, chunk, strict=True):
-            values = {k: row.get(k) for k in SCHEDULE_FIELDS}
-            values["escalation_level"] = values["escalation_level"] or 0
-            sched.append({"report_id": rid, **values})
-        conn.execute(insert(report_schedule), sched)
-        ids.extend(new)
-    return ids
 
 
 class CacheVersion(Base):
