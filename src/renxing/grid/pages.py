@@ -1,22 +1,12 @@
-"""HTML pages of the grid: home, the tree from street to household, buildings, the chain."""
-
-import json
-from typing import Any
+"""HTML pages of the grid: home, the tree from street to household, buildings, the chain.
+What each page shows is built in ``grid/views.py``."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy.orm import Session
 
-from renxing.auth.policy import Perm
-from renxing.auth.principal import Principal
 from renxing.grid import service as grid
-from renxing.grid.models import GridUnit, Household, Level
-from renxing.grid.scope import path_ids
-from renxing.grid.service import DUTY_LABELS, LEVEL_LABELS
-from renxing.i18n import N_, _, _l
-from renxing.listing import Page
-from renxing.people import service as people
-from renxing.people.vulnerability import TAG_LABELS, Tag
+from renxing.grid import views
+from renxing.grid.models import Level
 from renxing.web import pagekit  # noqa: F401 - registers the layout's filters
 from renxing.web.deps import DB, CurrentUser
 from renxing.web.params import Id, PageNo, PageSize
@@ -24,152 +14,15 @@ from renxing.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-# Building structures as the register stores them (in Chinese); the page words them for the reader.
-STRUCTURES = (N_("砖混"), N_("框架"), N_("剪力墙"), N_("钢结构"), N_("砖木"))
-GENDER_LABELS = {"M": _l("男"), "F": _l("女")}
-# Kinds of community and building in common use; any other kind is shown as written.
-KIND_LABELS = {
-    "old_estate": _l("老旧小区"),
-    "highrise": _l("高层商品房"),
-    "mixed": _l("新老混合"),
-    "resettlement": _l("安置房"),
-    "riverside": _l("滨河单位大院"),
-    "walkup_1980s": _l("80年代多层"),
-    "walkup_1990s": _l("90年代多层"),
-    "midrise_2010s": _l("2010年代小高层"),
-    "highrise_2010s": _l("2010年代高层"),
-    "resettlement_2000s": _l("2000年代安置房"),
-    "workunit_1960s": _l("60年代单位宿舍"),
-}
-
-
-def household_label(hh: Household) -> str:
-    return _("{unit_no}单元{room}室").format(unit_no=hh.unit_no, room=hh.room)
-
-
-def unit_crumbs(session: Session, unit: GridUnit, *, link_last: bool = False) -> list[tuple[str, str | None]]:
-    items: list[tuple[str, str | None]] = [(a.name, f"/grid/{a.id}") for a in grid.ancestors(session, unit)]
-    items.append((unit.name, f"/grid/{unit.id}" if link_last else None))
-    return items
-
-
-def scope_units(session: Session, actor: Principal) -> list[GridUnit]:
-    """The units a user works in: their scope, or the tree's roots when the scope is everything."""
-    if actor.is_global or not actor.scope_paths:
-        return grid.roots(session, actor)
-    return [grid.get_unit(session, actor, path_ids(p)[-1]) for p in actor.scope_paths]
-
-
-def _geometry(unit: GridUnit) -> Any:
-    if not unit.geometry:
-        return None
-    try:
-        return json.loads(unit.geometry)
-    except ValueError:
-        return None
-
-
-MAP_CHILDREN = 300  # beyond this many shapes a sketch map stops helping
-
-
-def map_data(unit: GridUnit, children: list[GridUnit]) -> dict[str, Any] | None:
-    """What the small map draws: the unit's outline, its children's outlines or points (WGS-84)."""
-    parts = []
-    for c in children[:MAP_CHILDREN]:
-        shape = _geometry(c) if c.id != unit.id else None
-        if shape is None and (c.lon is None or c.lat is None):
-            continue
-        parts.append({"name": c.name, "url": f"/grid/{c.id}", "geometry": shape, "lon": c.lon, "lat": c.lat})
-    outline = _geometry(unit)
-    if outline is None and not parts:
-        return None
-    return {"geometry": outline, "children": parts}
-
-
-def residents_page(
-    session: Session,
-    actor: Principal,
-    *,
-    unit_path: str | None = None,
-    household_id: Id | None = None,
-    page: PageNo = 1,
-    size: PageSize | None = None,
-) -> tuple[Page[Any] | None, list[dict[str, Any]]]:
-    """A masked page of residents, or nothing for roles that may not read the register."""
-    if not actor.can(Perm.residents_read):
-        return None, []
-    result = people.list_residents(session, actor, unit_path=unit_path, household_id=household_id, page=page, size=size)
-    return result, [people.present(r, actor, frozenset()) for r in result.items]
-
-
-def addresses(session: Session, actor: Principal, rows: list[dict[str, Any]]) -> dict[int, str]:
-    """Compound, building and room of each household on a page of residents (building names repeat)."""
-    out: dict[int, str] = {}
-    places: dict[int, str] = {}
-    for hid in {r["household_id"] for r in rows}:
-        hh = grid.get_household(session, actor, hid)
-        if hh.building_id not in places:
-            building = grid.get_unit(session, actor, hh.building_id)
-            names = [a.name for a in grid.ancestors(session, building) if a.level == Level.compound]
-            places[hh.building_id] = " ".join([*names, building.name])
-        out[hid] = f"{places[hh.building_id]} {household_label(hh)}".strip()
-    return out
-
-
-# ---- pages ------------------------------------------------------------------------------
-
 
 @router.get("/")
 def home(request: Request, session: DB, actor: CurrentUser):
-    units = scope_units(session, actor)
-    counts = grid.resident_counts(session, [u.path for u in units]) if actor.can(Perm.residents_read) else {}
-    total = None
-    tag_counts: list[tuple[Tag, int]] = []
-    if actor.can(Perm.residents_read):
-        total = people.list_residents(session, actor, size=1).total
-        tag_counts = [
-            (t, people.list_residents(session, actor, tag=t.value, size=1).total) for t in people.visible_tags(actor)
-        ]
-    household = None
-    if actor.household_id is not None:
-        hh = grid.get_household(session, actor, actor.household_id)
-        household = (hh, grid.get_unit(session, actor, hh.building_id), household_label(hh))
-    chart = {
-        "labels": [str(TAG_LABELS[t]) for t, _n in tag_counts],
-        "values": [n for _t, n in tag_counts],
-        "tags": [t.value for t, _n in tag_counts],
-    }
-    return render(
-        request,
-        "grid_home.html",
-        {
-            "units": units,
-            "counts": counts,
-            "total": total,
-            "tag_counts": tag_counts,
-            "chart": chart,
-            "household": household,
-            "TAG_LABELS": TAG_LABELS,
-            "LEVEL_LABELS": LEVEL_LABELS,
-        },
-    )
+    return render(request, "grid_home.html", views.home_context(session, actor))
 
 
 @router.get("/grid")
 def tree(request: Request, session: DB, actor: CurrentUser):
-    mine = scope_units(session, actor)
-    roots = grid.roots(session, actor)
-    rows = [(u, grid.ancestors(session, u)) for u in mine]
-    return render(
-        request,
-        "grid_tree.html",
-        {
-            "mine": rows,
-            "roots": roots,
-            "LEVEL_LABELS": LEVEL_LABELS,
-            "counts": grid.resident_counts(session, [u.path for u in mine]),
-        },
-    )
+    return render(request, "grid_tree.html", views.tree_context(session, actor))
 
 
 @router.get("/grid/{unit_id}")
@@ -179,22 +32,7 @@ def unit_page(
     unit = grid.get_unit(session, actor, unit_id)
     if unit.level == Level.building:
         return building_page(request, unit_id, session, actor, page, size)
-    kids = grid.children(session, actor, unit.id)
-    in_scope = actor.covers_path(unit.path)
-    return render(
-        request,
-        "grid_unit.html",
-        {
-            "unit": unit,
-            "crumbs": unit_crumbs(session, unit),
-            "children": kids,
-            "in_scope": in_scope,
-            "total": sum(n for _, n in kids),
-            "map": map_data(unit, [k for k, _ in kids]),
-            "LEVEL_LABELS": LEVEL_LABELS,
-            "KIND_LABELS": KIND_LABELS,
-        },
-    )
+    return render(request, "grid_unit.html", views.unit_context(session, actor, unit))
 
 
 @router.get("/buildings/{unit_id}")
@@ -204,67 +42,14 @@ def building_page(
     unit = grid.get_unit(session, actor, unit_id)
     if unit.level != Level.building:
         return RedirectResponse(f"/grid/{unit.id}", status_code=303)
-    view = grid.building_view(session, actor, unit.id) if actor.can(Perm.households_read) else None
-    result, rows = residents_page(session, actor, unit_path=unit.path, page=page, size=size)
-    rooms = {hh.id: household_label(hh) for hh, _n in (view.households if view else [])}
-    return render(
-        request,
-        "grid_building.html",
-        {
-            "unit": unit,
-            "view": view,
-            "crumbs": unit_crumbs(session, unit),
-            "residents": result,
-            "rows": rows,
-            "rooms": rooms,
-            "map": map_data(unit, [unit]),
-            "TAG_LABELS": TAG_LABELS,
-            "KIND_LABELS": KIND_LABELS,
-            "GENDER_LABELS": GENDER_LABELS,
-            "LEVEL_LABELS": LEVEL_LABELS,
-        },
-    )
+    return render(request, "grid_building.html", views.building_context(session, actor, unit, page=page, size=size))
 
 
 @router.get("/grid/{unit_id}/chain")
 def unit_chain(request: Request, unit_id: Id, session: DB, actor: CurrentUser):
-    links = grid.chain_for(session, actor, unit_id=unit_id)
-    unit = grid.get_unit(session, actor, unit_id)
-    return render(
-        request,
-        "grid_chain.html",
-        {
-            "title_name": unit.name,
-            "links": links,
-            "crumbs": [*unit_crumbs(session, unit, link_last=True), (_("责任链"), None)],
-            "LEVEL_LABELS": LEVEL_LABELS,
-            "DUTY_LABELS": DUTY_LABELS,
-        },
-    )
+    return render(request, "grid_chain.html", views.chain_context(session, actor, unit_id))
 
 
 @router.get("/households/{household_id}")
 def household_page(request: Request, household_id: Id, session: DB, actor: CurrentUser, removed: Id | None = None):
-    hh = grid.get_household(session, actor, household_id)
-    building = grid.get_unit(session, actor, hh.building_id)
-    links = grid.chain_for(session, actor, household_id=hh.id)
-    result, rows = residents_page(session, actor, household_id=hh.id, size=100)
-    label = household_label(hh)
-    return render(
-        request,
-        "grid_household.html",
-        {
-            "hh": hh,
-            "label": label,
-            "building": building,
-            "crumbs": [*unit_crumbs(session, building, link_last=True), (label, None)],
-            "links": links,
-            "members": result,
-            "rows": rows,
-            "removed": removed,
-            "TAG_LABELS": TAG_LABELS,
-            "GENDER_LABELS": GENDER_LABELS,
-            "LEVEL_LABELS": LEVEL_LABELS,
-            "DUTY_LABELS": DUTY_LABELS,
-        },
-    )
+    return render(request, "grid_household.html", views.household_context(session, actor, household_id, removed))

@@ -1,187 +1,27 @@
-"""HTML pages of the resident register: list, search, person page with edit and undo, audit trail."""
+"""HTML pages of the resident register: list, search, person page with edit and undo, audit trail,
+import. What each page shows is built in ``people/views.py``."""
 
-import json
-import re
-import secrets
-import tempfile
-import time
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import UploadFile
 
 from renxing import importing as cells
-from renxing.auth.policy import Field, Perm
-from renxing.auth.principal import Principal
+from renxing.auth.policy import Perm
 from renxing.errors import Conflict, FieldError, Invalid
-from renxing.grid import service as grid
-from renxing.grid.models import GridUnit
-from renxing.grid.pages import GENDER_LABELS, addresses, household_label, scope_units
-from renxing.i18n import N_, _, _l, current_lang
-from renxing.listing import sort_key_names
-from renxing.people import importer
+from renxing.i18n import _
+from renxing.people import importer, pending_uploads, views
 from renxing.people import service as people
-from renxing.people.masking import HIDDEN
 from renxing.people.schemas import ResidentPatch
-from renxing.people.vulnerability import MOBILITY_CLASSES, SPECIAL_NEEDS, TAG_LABELS
 from renxing.web import csrf, pagekit
 from renxing.web.deps import DB, CurrentUser
 from renxing.web.pagekit import PostedForm
-from renxing.web.params import Id, PageNo, PageSize
+from renxing.web.params import Id, PageNo, PageSize, form_id
 from renxing.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-
-FIELD_LABELS = {
-    "name": _l("姓名"),
-    "gender": _l("性别"),
-    "birth_date": _l("出生日期"),
-    "id_number": _l("身份证号"),
-    "phone": _l("电话"),
-    "relation": _l("与户主关系"),
-    "hukou_here": _l("户籍在本社区"),
-    "lives_here": _l("实际居住"),
-    "registered_address": _l("户籍地址"),
-    "living_alone": _l("独居"),
-    "disability_kind": _l("残疾类别"),
-    "disability_grade": _l("残疾等级"),
-    "bedridden": _l("卧床"),
-    "chronic_illness": _l("慢性病"),
-    "pregnant": _l("孕期"),
-    "special_needs": _l("特殊需求"),
-    "mobility": _l("行动能力"),
-    "emergency_contact": _l("紧急联系人"),
-    "emergency_phone": _l("紧急联系电话"),
-    "party_member": _l("党员"),
-    "notes": _l("备注"),
-    "household_id": _l("户"),
-    "deleted_at": _l("移除时间"),
-}
-MOBILITY_LABELS = {
-    "normal": _l("正常"),
-    "slow": _l("行动较慢"),
-    "aided": _l("需搀扶"),
-    "wheelchair": _l("轮椅"),
-    "bedridden": _l("卧床"),
-}
-NEED_LABELS = {"wheelchair": _l("轮椅"), "oxygen": _l("吸氧"), "dialysis": _l("透析")}
-# Stored in Chinese; the catalog words them for the reader (``|stored``).
-DISABILITY_KINDS = (N_("视力"), N_("听力"), N_("言语"), N_("肢体"), N_("智力"), N_("精神"), N_("多重"))
-ACTION_LABELS = {
-    "create": _l("新建"),
-    "update": _l("修改"),
-    "delete": _l("移除"),
-    "restore": _l("恢复"),
-    "read_personal": _l("查看敏感信息"),
-    "import": _l("导入"),
-}
-SORT_KEYS = tuple(sort_key_names(people.RESIDENTS))
-
-# Which fields a writer may edit follows what the role sees in the clear: a masked value
-# cannot be shown in a form, and a form must not be a way to probe hidden data.
-BASE_FIELDS = (
-    "name",
-    "relation",
-    "hukou_here",
-    "lives_here",
-    "living_alone",
-    "party_member",
-    "mobility",
-    "emergency_contact",
-)
-ID_FIELDS = ("id_number", "gender", "birth_date")
-PHONE_FIELDS = ("phone", "emergency_phone")
-HEALTH_FORM = ("disability_kind", "disability_grade", "bedridden", "chronic_illness", "pregnant", "special_needs")
-BOOL_FIELDS = frozenset({"hukou_here", "lives_here", "living_alone", "party_member", "bedridden", "pregnant"})
-# Fields the database needs filled: an empty box means "leave as it is", not "clear it".
-KEEP_IF_EMPTY = frozenset({"mobility"})
-
-
-def editable_fields(actor: Principal, resident_id: Id) -> list[str]:
-    if not actor.can(Perm.residents_write):
-        return []
-    clear = actor.clear_fields(resident_id)
-    fields = list(BASE_FIELDS)
-    if Field.id_number in clear:
-        fields += ID_FIELDS
-    if Field.phone in clear:
-        fields += PHONE_FIELDS
-    if Field.health in clear:
-        fields += HEALTH_FORM
-    return fields
-
-
-def parse_form(form: FormData, fields: list[str]) -> dict[str, Any]:
-    """Only the fields this role's form shows; an unchecked box is a definite no."""
-    out: dict[str, Any] = {}
-    for f in fields:
-        if f in BOOL_FIELDS:
-            out[f] = form.get(f) == "on"
-        elif f == "special_needs":
-            out[f] = ",".join(str(v) for v in form.getlist(f) if v) or None
-        else:
-            value = str(form.get(f) or "").strip()
-            if f == "name":
-                out[f] = value  # an empty name must fail validation, not pass as "unchanged"
-            elif value or f not in KEEP_IF_EMPTY:
-                out[f] = value or None
-    return out
-
-
-def form_values(view: dict[str, Any]) -> dict[str, Any]:
-    values = dict(view)
-    values["special_needs"] = [n for n in (view.get("special_needs") or "").split(",") if n]
-    return values
-
-
-HIDDEN_AUDIT_KEYS = frozenset({"id", "path", "created_at", "updated_at"})
-
-
-def unit_options(session: Session, actor: Principal) -> list[tuple[GridUnit, int]]:
-    """The units a user can filter by: their scope units and one level below, with depth."""
-    out: list[tuple[GridUnit, int]] = []
-    for u in scope_units(session, actor):
-        if not actor.covers_path(u.path):
-            continue
-        out.append((u, 0))
-        out += [(k, 1) for k, _ in grid.children(session, actor, u.id)] if u.level != "building" else []
-    return out
-
-
-def export_link(params: dict[str, Any]) -> str:
-    query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
-    return "/api/v1/residents/export.xlsx" + (f"?{query}" if query else "")
-
-
-def search(
-    session: Session,
-    actor: Principal,
-    *,
-    unit_id: Id | None,
-    tag: str | None,
-    q: str | None,
-    sort: str,
-    page: int,
-    size: int | None,
-) -> dict[str, Any]:
-    """Run the list query; a refused search (role may not search by phone, …) becomes a message."""
-    ctx: dict[str, Any] = {"result": None, "rows": [], "addresses": {}, "problem": None}
-    try:
-        unit_path = grid.get_unit(session, actor, unit_id).path if unit_id else None
-        result = people.list_residents(
-            session, actor, unit_path=unit_path, q=q, tag=tag, sort=sort, page=page, size=size
-        )
-    except Invalid as exc:
-        ctx["problem"] = exc
-        return ctx
-    rows = [people.present(r, actor, frozenset()) for r in result.items]
-    ctx.update(result=result, rows=rows, addresses=addresses(session, actor, rows))
-    return ctx
 
 
 # ---- list and search --------------------------------------------------------------------
@@ -201,25 +41,14 @@ def resident_list(
 ):
     actor.require(Perm.residents_read)
     # The filter form sends "unit_id=" for the whole scope; an empty choice is no filter.
-    unit = int(unit_id) if unit_id and unit_id.isdigit() else None
+    unit = form_id(unit_id, "unit_id")
     q = (q or "").strip() or None
-    tag = tag or None
-    sort = sort if sort in SORT_KEYS else "grid"
-    ctx = search(session, actor, unit_id=unit, tag=tag, q=q, sort=sort, page=page, size=size)
-    ctx.update(
-        q=q or "",
-        tag=tag or "",
-        sort=sort,
-        unit_id=unit,
-        export=export_link({"unit_id": unit, "tag": tag, "q": q, "sort": sort, "lang": current_lang()}),
-        TAG_LABELS=TAG_LABELS,
-        GENDER_LABELS=GENDER_LABELS,
-    )
+    ctx = views.list_context(session, actor, unit_id=unit, tag=tag or None, q=q, sort=sort, page=page, size=size)
     status = 422 if ctx["problem"] is not None else 200
     if pagekit.is_htmx(request) and not request.headers.get("HX-History-Restore-Request"):
         # htmx swaps only 2xx answers, so a refused search still comes back as 200 here.
         return render(request, "people_results.html", ctx)
-    ctx.update(tags=people.visible_tags(actor), units=unit_options(session, actor))
+    ctx.update(views.list_filters(session, actor))
     return render(request, "people_list.html", ctx, status_code=status)
 
 
@@ -232,20 +61,7 @@ def search_page(
     page: PageNo = 1,
     size: PageSize | None = None,
 ):
-    q = (q or "").strip() or None
-    ctx: dict[str, Any] = {
-        "q": q or "",
-        "result": None,
-        "rows": [],
-        "addresses": {},
-        "problem": None,
-        "allowed": actor.can(Perm.residents_read),
-        "TAG_LABELS": TAG_LABELS,
-        "GENDER_LABELS": GENDER_LABELS,
-        "sort": "name",
-    }
-    if q and ctx["allowed"]:
-        ctx.update(search(session, actor, unit_id=None, tag=None, q=q, sort="name", page=page, size=size))
+    ctx = views.search_context(session, actor, (q or "").strip() or None, page=page, size=size)
     status = 422 if ctx["problem"] is not None else 200
     return render(request, "people_search.html", ctx, status_code=status)
 
@@ -253,48 +69,16 @@ def search_page(
 # ---- one person -------------------------------------------------------------------------
 
 
-def person_context(session: Session, request: Request, actor: Principal, resident_id: Id) -> dict[str, Any]:
-    view = people.get_resident(session, actor, resident_id)
-    hh = grid.get_household(session, actor, view["household_id"])
-    building = grid.get_unit(session, actor, hh.building_id)
-    crumbs: list[tuple[str, str | None]] = [(a.name, f"/grid/{a.id}") for a in grid.ancestors(session, building)]
-    label = household_label(hh)
-    crumbs += [(building.name, f"/grid/{building.id}"), (label, f"/households/{hh.id}"), (view["name"], None)]
-    return {
-        "r": view,
-        "hh": hh,
-        "hh_label": f"{building.name} {label}",
-        "crumbs": crumbs,
-        "fields": editable_fields(actor, resident_id),
-        "values": form_values(view),
-        "errors": {},
-        "problem": None,
-        "can_audit": actor.can(Perm.audit_read),
-        "TAG_LABELS": TAG_LABELS,
-        "GENDER_LABELS": GENDER_LABELS,
-        "FIELD_LABELS": FIELD_LABELS,
-        "MOBILITY_LABELS": MOBILITY_LABELS,
-        "MOBILITY_CLASSES": MOBILITY_CLASSES,
-        "NEED_LABELS": NEED_LABELS,
-        "SPECIAL_NEEDS": SPECIAL_NEEDS,
-        "DISABILITY_KINDS": DISABILITY_KINDS,
-        "HIDDEN": HIDDEN,
-        "saved": request.query_params.get("saved") == "1",
-        "restored": request.query_params.get("restored") == "1",
-    }
-
-
 @router.get("/residents/{resident_id}")
 def person_page(request: Request, resident_id: Id, session: DB, actor: CurrentUser):
-    return render(request, "people_detail.html", person_context(session, request, actor, resident_id))
+    return render(request, "people_detail.html", views.person_context(session, request, actor, resident_id))
 
 
 @router.post("/residents/{resident_id}")
 def person_save(request: Request, resident_id: Id, session: DB, actor: CurrentUser, form: PostedForm):
     csrf.check(request, str(form.get("csrf_token") or ""))
     actor.require(Perm.residents_write)
-    fields = editable_fields(actor, resident_id)
-    submitted = parse_form(form, fields)
+    submitted = views.parse_form(form, views.editable_fields(actor, resident_id))
     errors: list[FieldError] = []
     problem: str | None = None
     try:
@@ -311,15 +95,8 @@ def person_save(request: Request, resident_id: Id, session: DB, actor: CurrentUs
         else:
             return RedirectResponse(f"/residents/{resident_id}?saved=1", status_code=303)
     # Nothing was written: the service validates everything before it changes a row.
-    ctx = person_context(session, request, actor, resident_id)
-    values = dict(ctx["values"])
-    values.update(submitted)
-    values["special_needs"] = (
-        [n for n in (submitted.get("special_needs") or "").split(",") if n]
-        if ("special_needs" in submitted)
-        else ctx["values"]["special_needs"]
-    )
-    ctx.update(values=values, errors={e.field: e.message for e in errors}, problem=problem, editing=True)
+    shown = {e.field: e.message for e in errors}
+    ctx = views.failed_edit_context(session, request, actor, resident_id, submitted, shown, problem)
     return render(request, "people_detail.html", ctx, status_code=422)
 
 
@@ -339,111 +116,19 @@ def person_restore(request: Request, resident_id: Id, session: DB, actor: Curren
 
 @router.get("/residents/{resident_id}/audit")
 def person_audit(request: Request, resident_id: Id, session: DB, actor: CurrentUser):
-    entries = people.audit_trail(session, actor, resident_id)
-    rows = []
-    for e in entries:
-        before, after = e.before or {}, e.after or {}
-        keys = [k for k in dict.fromkeys([*before, *after]) if k not in HIDDEN_AUDIT_KEYS]
-        if e.action == "create":
-            keys = [k for k in keys if after.get(k) not in (None, False, "")]
-        changes = [(k, before.get(k), after.get(k)) for k in keys]
-        rows.append({"entry": e, "changes": changes})
-    return render(
-        request,
-        "people_audit.html",
-        {
-            "rows": rows,
-            "resident_id": resident_id,
-            "ACTION_LABELS": ACTION_LABELS,
-            "FIELD_LABELS": FIELD_LABELS,
-            "GENDER_LABELS": GENDER_LABELS,
-            "MOBILITY_LABELS": MOBILITY_LABELS,
-            "NEED_LABELS": NEED_LABELS,
-            "HIDDEN": HIDDEN,
-            "crumbs": [
-                (_("居民"), "/residents"),
-                (f"#{resident_id}", f"/residents/{resident_id}"),
-                (_("审计记录"), None),
-            ],
-        },
-    )
+    return render(request, "people_audit.html", views.audit_context(session, actor, resident_id))
 
 
 # ---- import ------------------------------------------------------------------------------
-
-# The file checked at preview waits on the server under a random token until it is confirmed,
-# so the confirmation imports exactly what was previewed and nothing travels twice.
-UPLOADS = Path(tempfile.gettempdir()) / "renxing-uploads"
-UPLOAD_TTL = 3600  # seconds a previewed file waits for its confirmation
-TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
-IMPORT_KIND_LABELS = {"residents": _l("居民"), "buildings": _l("楼栋")}
-
-
-def import_kinds(actor: Principal) -> list[importer.ImportKind]:
-    return [k for k in importer.ImportKind if actor.can(importer.REQUIRED_PERM[k])]
-
-
-def _stash(actor: Principal, kind: str, file_name: str, data: bytes) -> str:
-    UPLOADS.mkdir(mode=0o700, exist_ok=True)
-    now = time.time()
-    for old in UPLOADS.glob("*.json"):
-        if now - old.stat().st_mtime > UPLOAD_TTL:
-            old.unlink(missing_ok=True)
-            old.with_suffix(".bin").unlink(missing_ok=True)
-    token = secrets.token_urlsafe(24)
-    (UPLOADS / f"{token}.bin").write_bytes(data)
-    meta = {"user_id": actor.user_id, "kind": kind, "file_name": file_name}
-    (UPLOADS / f"{token}.json").write_text(json.dumps(meta), encoding="utf-8")
-    return token
-
-
-def _unstash(actor: Principal, token: str) -> tuple[str, str, bytes]:
-    """The previewed upload, only for the user who sent it and only while it is fresh."""
-    expired = Invalid(_("上传已过期，请重新选择文件"), [])
-    if not TOKEN.match(token):
-        raise expired
-    meta_path = UPLOADS / f"{token}.json"
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        data = (UPLOADS / f"{token}.bin").read_bytes()
-    except (OSError, ValueError) as exc:
-        raise expired from exc
-    if meta.get("user_id") != actor.user_id or time.time() - meta_path.stat().st_mtime > UPLOAD_TTL:
-        raise expired
-    return meta["kind"], meta["file_name"], data
-
-
-def _drop(token: str) -> None:
-    if TOKEN.match(token):
-        (UPLOADS / f"{token}.json").unlink(missing_ok=True)
-        (UPLOADS / f"{token}.bin").unlink(missing_ok=True)
-
-
-def import_context(actor: Principal, **extra: Any) -> dict[str, Any]:
-    ctx: dict[str, Any] = {
-        "kinds": import_kinds(actor),
-        "kind": "residents",
-        "report": None,
-        "problem": None,
-        "errors": [],
-        "token": None,
-        "columns": [],
-        "KIND_LABELS": IMPORT_KIND_LABELS,
-        "HIDDEN": HIDDEN,
-    }
-    ctx.update(extra)
-    report = ctx["report"]
-    if report is not None:
-        kind = importer.ImportKind(report.kind)
-        ctx["columns"] = [(c.key, (c.zh, c.en)) for c in importer.COLUMNS[kind]]
-    return ctx
 
 
 @router.get("/import")
 def import_page(request: Request, actor: CurrentUser, kind: str = "residents"):
     actor.require(Perm.residents_import)
-    kinds = import_kinds(actor)
-    return render(request, "people_import.html", import_context(actor, kind=kind if kind in kinds else "residents"))
+    kinds = views.import_kinds(actor)
+    return render(
+        request, "people_import.html", views.import_context(actor, kind=kind if kind in kinds else "residents")
+    )
 
 
 @router.post("/import/preview")
@@ -451,14 +136,14 @@ def import_preview(request: Request, session: DB, actor: CurrentUser, form: Post
     csrf.check(request, str(form.get("csrf_token") or ""))
     actor.require(Perm.residents_import)
     kind = str(form.get("kind") or "residents")
-    if kind not in import_kinds(actor):
+    if kind not in views.import_kinds(actor):
         raise Invalid(_("导入类型无效"), [FieldError("kind", "residents / buildings")])
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         return render(
             request,
             "people_import.html",
-            import_context(actor, kind=kind, problem=_("请选择要上传的文件")),
+            views.import_context(actor, kind=kind, problem=_("请选择要上传的文件")),
             status_code=422,
         )
     try:
@@ -467,7 +152,7 @@ def import_preview(request: Request, session: DB, actor: CurrentUser, form: Post
         problem = str(exc)
         errors = [FieldError("file", problem, value=upload.filename)]
         return render(
-            request, "people_import.html", import_context(actor, kind=kind, problem=problem, errors=errors), 422
+            request, "people_import.html", views.import_context(actor, kind=kind, problem=problem, errors=errors), 422
         )
     file_name = Path(upload.filename).name
     try:
@@ -476,15 +161,15 @@ def import_preview(request: Request, session: DB, actor: CurrentUser, form: Post
         return render(
             request,
             "people_import.html",
-            import_context(actor, kind=kind, problem=exc.message, errors=exc.errors),
+            views.import_context(actor, kind=kind, problem=exc.message, errors=exc.errors),
             status_code=422,
         )
-    token = _stash(actor, kind, file_name, data) if report.valid and report.rows_read else None
+    token = pending_uploads.stash(actor, kind, file_name, data) if report.valid and report.rows_read else None
     status = 200 if report.valid else 422
     return render(
         request,
         "people_import.html",
-        import_context(actor, kind=kind, report=report, errors=report.errors, token=token),
+        views.import_context(actor, kind=kind, report=report, errors=report.errors, token=token),
         status_code=status,
     )
 
@@ -495,14 +180,14 @@ def import_commit(request: Request, session: DB, actor: CurrentUser, form: Poste
     actor.require(Perm.residents_import)
     token = str(form.get("token") or "")
     try:
-        kind, file_name, data = _unstash(actor, token)
+        kind, file_name, data = pending_uploads.unstash(actor, token)
         report = importer.import_file(session, actor, kind, file_name, data, mode=importer.Mode.commit)
     except Invalid as exc:
         return render(
             request,
             "people_import.html",
-            import_context(actor, problem=exc.message, errors=exc.errors),
+            views.import_context(actor, problem=exc.message, errors=exc.errors),
             status_code=422,
         )
-    _drop(token)
-    return render(request, "people_import.html", import_context(actor, kind=kind, report=report, done=True))
+    pending_uploads.drop(token)
+    return render(request, "people_import.html", views.import_context(actor, kind=kind, report=report, done=True))
