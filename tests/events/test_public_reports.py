@@ -72,7 +72,8 @@ def test_anonymous_reads_show_no_room_phone_or_health_of_a_consented_report(clie
     for report_id in (rid, on_map):
         report = ev.report(report_id)
         assert report.public_consent and report.description == PERSONAL
-        text = reads(client, report_id, report.token)
+        # The report's own id may be 101: it is no room number, so it is taken out before looking.
+        text = re.sub(rf"(?<!\d){report_id}(?![\d室])", "#", reads(client, report_id, report.token))
         for secret in SECRETS:
             assert secret not in text, secret
         [item] = client.get(f"{BASE}/requests/{report_id}.json").json()
