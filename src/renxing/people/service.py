@@ -16,7 +16,7 @@ from renxing.auth.principal import Principal
 from renxing.db import utcnow
 from renxing.errors import Collector, Conflict, FieldError, Invalid, NotFound
 from renxing.grid.models import Household
-from renxing.grid.scope import scope_clause, subtree_clause
+from renxing.grid.scope import in_scope, scope_clause, subtree_clause
 from renxing.grid.service import get_household
 from renxing.i18n import _
 from renxing.listing import Filter, ListQuery, ListSpec, Page, list_page
@@ -319,7 +319,7 @@ def _load(session: Session, actor: Principal, resident_id: int, *, deleted: bool
     if actor.household_only:
         if r.household_id != actor.household_id:
             raise NotFound(_("居民 {resident_id} 不存在").format(resident_id=resident_id))
-    elif not actor.covers_path(r.path):
+    elif not in_scope(actor, r.path):
         raise NotFound(_("居民 {resident_id} 不存在").format(resident_id=resident_id))
     return r
 
@@ -429,6 +429,6 @@ def audit_trail(session: Session, actor: Principal, resident_id: int) -> list[au
     """The record's history with personal values masked as this reader sees them, so the trail
     cannot undo the masks."""
     r = session.get(Resident, resident_id)
-    if r is None or not actor.covers_path(r.path):
+    if r is None or not in_scope(actor, r.path):
         raise NotFound(_("居民 {resident_id} 不存在").format(resident_id=resident_id))
     return audit.trail(session, actor, "resident", resident_id, resident_id=r.id)
