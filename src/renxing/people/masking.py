@@ -62,7 +62,8 @@ def mask_text(text: str | None, *, ids: bool = True, phones: bool = True) -> str
     spans: list[tuple[int, int, str]] = []
     for m in _ID_IN_TEXT.finditer(plain):
         # An ID is never read as a phone, even for a reader who may see phones.
-        spans.append((m.start(), m.end(), mask_id_number(_digits(m.group())) if ids else text[m.start() : m.end()]))
+        shown = (mask_id_number(_digits(m.group())) or "") if ids else text[m.start() : m.end()]
+        spans.append((m.start(), m.end(), shown))
     for pattern in (_MOBILE_IN_TEXT, _LANDLINE_IN_TEXT) if phones else ():
         for m in pattern.finditer(plain):
             if any(a < m.end() and m.start() < b for a, b, _ in spans):
