@@ -96,7 +96,7 @@ def test_a_growing_wait_then_a_lock_that_the_right_password_does_not_pass(client
     assert r.status_code == 429
     until = (locked_at + timedelta(minutes=15)).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%H:%M")
     detail = r.json()["detail"]
-    assert f"请于 {until}（15 分钟后）再试" in detail and f"locked, try again after {until} (in 15 min)" in detail
+    assert f"请于 {until}（15 分钟后）再试" in detail
     assert r.headers["Retry-After"] == "900"
     clock.advance(14 * 60)
     r = token(client, "secretary", GOOD)

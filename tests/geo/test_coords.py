@@ -97,7 +97,7 @@ def test_parse_crs_names_and_errors():
     for bad in ("mercator", "", None, 4326):
         with pytest.raises(UnknownCRS) as info:
             parse_crs(bad)
-        assert "wgs84, gcj02 or bd09" in str(info.value)
+        assert "wgs84、gcj02 或 bd09" in str(info.value)
 
 
 def test_convert_geometry_every_type_and_keeps_elevation():

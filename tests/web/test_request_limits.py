@@ -120,7 +120,7 @@ def test_a_photo_of_too_many_pixels_is_refused_from_its_header(ev, media, client
     r = _file_report(client, ev, [("photos", ("big.png", flat_png(7000, 7000), "image/png"))])
     assert r.status_code == 422, r.text
     (error,) = r.json()["errors"]
-    assert error["field"] == "photos" and "4000 万像素" in error["message"] and "40,000,000" in error["message"]
+    assert error["field"] == "photos" and "4000 万像素" in error["message"]
     assert (ev.count(Report), ev.count(ReportPhoto)) == before
     assert not media.exists() or not any(p.is_file() for p in media.rglob("*"))
 
@@ -198,7 +198,7 @@ def test_a_workbook_that_unpacks_too_far_is_refused_before_parsing(client, world
     monkeypatch.setattr(get_settings(), "max_import_uncompressed_bytes", 1024 * 1024)
     before = count(engine, Resident)
     r = _import(client, xlsx(inline(2, "x" * 2_000_000)), "cell.xlsx")  # 2 MB of one cell in a few KB
-    _refused(r, "解压后超过 1 MB", "unpacks to more than 1 MB")
+    _refused(r, "解压后超过 1 MB")
     assert count(engine, Resident) == before
 
 
@@ -210,7 +210,7 @@ def test_a_part_packed_too_tight_is_refused(client, world, no_parsing):
 def test_a_huge_shared_string_is_refused_before_it_is_loaded(client, world, no_parsing):
     runs = "".join(f"<r><t>{'x' * 1000}</t></r>" for _ in range(300))  # 300,000 characters in small runs
     data = xlsx('<row r="2"><c r="A2" t="s"><v>0</v></c></row>', f"<si>{runs}</si>")
-    _refused(_import(client, data, "shared.xlsx"), "32767", "32,767 characters")
+    _refused(_import(client, data, "shared.xlsx"), "32767", "32767 个字")
 
 
 def test_a_long_text_run_is_refused_before_parsing(client, world, no_parsing):
@@ -220,7 +220,7 @@ def test_a_long_text_run_is_refused_before_parsing(client, world, no_parsing):
 def test_a_cell_longer_than_excel_allows_is_named(client, world, engine):
     before = count(engine, Resident)
     message = _refused(_import(client, xlsx(inline(2, "张" * 40_000)), "cell.xlsx"))
-    assert "第 2 行第 1 列" in message and "row 2, column 1" in message
+    assert "第 2 行第 1 列" in message
     assert count(engine, Resident) == before
 
 
@@ -232,7 +232,7 @@ def test_blank_xlsx_rows_count_against_the_limit_before_parsing(no_parsing):
 
 def test_a_gap_of_rows_counts_against_the_limit(client, world):
     # Two rows in the file, the second numbered 1,000,000: openpyxl hands out every row between.
-    _refused(_import(client, xlsx(inline(1_000_000, "王")), "gap.xlsx"), "100000", "blank rows count too")
+    _refused(_import(client, xlsx(inline(1_000_000, "王")), "gap.xlsx"), "100000", "空行也计入")
 
 
 def test_blank_csv_rows_count_against_the_limit(client, world, engine):
@@ -243,7 +243,7 @@ def test_blank_csv_rows_count_against_the_limit(client, world, engine):
 
 
 def test_a_csv_line_too_long_is_refused(client, world):
-    _refused(_import(client, "姓名,身份证号\r\n".encode() + b"x," * 70_000, "long.csv"), "131,068")
+    _refused(_import(client, "姓名,身份证号\r\n".encode() + b"x," * 70_000, "long.csv"), "131068")
 
 
 def test_a_csv_is_still_read_in_either_encoding():

@@ -103,7 +103,7 @@ def _chosen_unit(session: Session, actor: Principal, unit_id: int) -> GridUnit:
         raise NotFound(_("网格单元 {unit_id} 不存在").format(unit_id=unit_id))
     home = _home_community(session, actor)
     if not (in_scope(actor, unit) or (home is not None and unit.path.startswith(home.path))):
-        raise Forbidden(_("不在您的网格范围内：{unit_id}").format(unit_id=unit_id))
+        raise Forbidden(_("网格单元 {unit_id} 不在您的网格范围内").format(unit_id=unit_id))
     return unit
 
 

@@ -64,12 +64,12 @@ class PhotoError(ValueError):
 def _too_many_pixels(limit: int, size: tuple[int, int] | None = None) -> PhotoError:
     if size is None:
         return PhotoError(
-            _("图片像素过多，上限 {tens_of_thousands} 万像素，请缩小后再传：{limit}").format(
+            _("图片像素过多，上限 {tens_of_thousands} 万像素，请缩小后再传").format(
                 tens_of_thousands=limit // 10_000, limit=limit
             )
         )
     return PhotoError(
-        _("图片像素过多（{width}×{height}），上限 {tens_of_thousands} 万像素，请缩小后再传：{limit}").format(
+        _("图片像素过多（{width}×{height}），上限 {tens_of_thousands} 万像素，请缩小后再传").format(
             width=size[0], height=size[1], tens_of_thousands=limit // 10_000, limit=limit
         )
     )
@@ -145,7 +145,7 @@ def _decode(raw: bytes) -> tuple[Image.Image, str, bytes | None]:
 
 def clean_photo(raw: bytes, max_bytes: int) -> CleanPhoto:
     if len(raw) > max_bytes:
-        raise PhotoError(_("照片超过 {mb} MB：{max_bytes}").format(mb=max_bytes // (1024 * 1024), max_bytes=max_bytes))
+        raise PhotoError(_("照片超过 {mb} MB").format(mb=max_bytes // (1024 * 1024), max_bytes=max_bytes))
     if not raw:
         raise PhotoError(_("空文件"))
     clean, fmt, icc = _decode(raw)

@@ -36,21 +36,17 @@ def step_for(
     never allows the action, Conflict when the report's state does not."""
     rows = list(session.scalars(select(ReportTransition).where(ReportTransition.action == action.value)))
     if not any(kinds & parse_actors(r.actors) for r in rows):
-        raise Forbidden(
-            _("您不能对此事件执行「{action}」：{code}").format(action=ACTION_LABELS[action], code=action.value)
-        )
+        raise Forbidden(_("您不能对此事件执行「{action}」").format(action=ACTION_LABELS[action], code=action.value))
     row = next((r for r in rows if r.from_state == report.state), None)
     if row is None:
         state = localized(*state_labels(session).get(report.state, (report.state, report.state)))
         raise Conflict(
-            _("事件当前为「{state}」，不能{action}：{code}").format(
+            _("事件当前为「{state}」，不能{action}").format(
                 state=state, action=ACTION_LABELS[action], code=action.value
             )
         )
     if not kinds & parse_actors(row.actors):
-        raise Forbidden(
-            _("您不能对此事件执行「{action}」：{code}").format(action=ACTION_LABELS[action], code=action.value)
-        )
+        raise Forbidden(_("您不能对此事件执行「{action}」").format(action=ACTION_LABELS[action], code=action.value))
     return row
 
 

@@ -46,7 +46,7 @@ class UnknownCRS(ValueError):
 
     def __init__(self, name: object):
         self.name = name
-        super().__init__(_("未知坐标系：{name}").format(name=name))
+        super().__init__(_("未知坐标系 {name!r}，可用 wgs84、gcj02 或 bd09").format(name=name))
 
 
 _ALIASES = {

@@ -77,7 +77,7 @@ def unit_in_scope(session: Session, actor: Principal, unit_id: int, *, write: bo
         raise NotFound(_("网格单元 {unit_id} 不存在").format(unit_id=unit_id))
     allowed = in_scope(actor, unit) if write else sees(actor, unit)
     if not allowed:
-        raise Forbidden(_("不在您的网格范围内：{unit_id}").format(unit_id=unit_id))
+        raise Forbidden(_("网格单元 {unit_id} 不在您的网格范围内").format(unit_id=unit_id))
     return unit
 
 

@@ -95,7 +95,7 @@ class BuildingView:
 def building_view(session: Session, actor: Principal, unit_id: int) -> BuildingView:
     unit = get_unit(session, actor, unit_id)
     if unit.level != Level.building:
-        raise NotFound(_("不是楼栋：{unit_id}").format(unit_id=unit_id))
+        raise NotFound(_("单元 {unit_id} 不是楼栋").format(unit_id=unit_id))
     actor.require(Perm.households_read)
     stmt = select(Household).where(Household.building_id == unit.id).order_by(Household.unit_no, Household.room)
     if actor.household_only:
@@ -174,7 +174,7 @@ def create_household(
 ) -> Household:
     building = get_unit(session, actor, building_id)
     if building.level != Level.building:
-        raise NotFound(_("不是楼栋：{unit_id}").format(unit_id=building_id))
+        raise NotFound(_("单元 {unit_id} 不是楼栋").format(unit_id=building_id))
     if not in_scope(actor, building):
         raise Forbidden(_("楼栋不在您的范围内"))
     hh = Household(building_id=building.id, path=building.path, unit_no=unit_no, room=room, address=address)

@@ -52,7 +52,7 @@ def check_community(
     if unit is None or unit.level != Level.community.value:
         errors.add("unit_id", _("社区不存在"), row, unit_id)
     elif not in_scope(actor, unit):
-        raise Forbidden(_("不在您的网格范围内").format(unit_id=unit_id))
+        raise Forbidden(_("网格单元 {unit_id} 不在您的网格范围内").format(unit_id=unit_id))
 
 
 # ---- validation -------------------------------------------------------------------------------
@@ -68,13 +68,16 @@ def check_geometry(
         return None
     if raw["type"] not in allowed:
         errors.add(
-            "geometry", _("{where}几何类型应为").format(where=where, join=" or ".join(allowed)), row, raw["type"]
+            "geometry",
+            _("{where}几何类型应为 {join} 之一").format(where=where, join=" or ".join(allowed)),
+            row,
+            raw["type"],
         )
         return None
     try:
         geom = shape(raw)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, shapely.errors.GEOSException) as exc:
-        errors.add("geometry", _("{where}无效的 GeoJSON 几何").format(where=where, exc=exc), row, label)
+        errors.add("geometry", _("{where}无效的 GeoJSON 几何：{exc}").format(where=where, exc=exc), row, label)
         return None
     if geom.is_empty:
         errors.add("geometry", _("{where}几何为空").format(where=where), row, label)
@@ -87,8 +90,8 @@ def check_geometry(
         raw = convert_geometry(raw, crs, CRS.wgs84)
         geom = shape(raw)
     if not geom.is_valid:
-        reason = explain_validity(geom)
-        errors.add("geometry", _("{where}几何无效（如自相交）：{reason}").format(where=where, reason=reason), row, label)
+        message = _("{where}几何无效（如自相交）：{reason}").format(where=where, reason=explain_validity(geom))
+        errors.add("geometry", message, row, label)
         return None
     if geom.geom_type in POLYGONS and metric.area_m2(geom) <= 0:
         errors.add("geometry", _("{where}面积为零").format(where=where), row, label)

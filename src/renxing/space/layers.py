@@ -39,7 +39,7 @@ def _readable(actor: Principal, spec: LayerSpec, community: GridUnit) -> bool:
 def _require_read(actor: Principal, spec: LayerSpec) -> None:
     actor.require(Perm.space_read)
     if not spec.public and not actor.can(Perm.space_analysis):
-        raise Forbidden(_("居民只能查看避难场所和风险区：{slug}").format(slug=spec.slug))
+        raise Forbidden(_("居民只能查看避难场所和风险区").format(slug=spec.slug))
 
 
 def communities(session: Session, actor: Principal) -> list[GridUnit]:
@@ -277,7 +277,7 @@ def import_features(
         errors.errors[0].field = "community"
         errors.raise_if_any()
     prepared = _prepare_all(session, actor, spec, community, features, source, errors)
-    errors.raise_if_any(_("导入无效，未写入任何数据：{len}").format(len=len(errors.errors)))
+    errors.raise_if_any(_("导入无效，未写入任何数据（{len} 处错误）").format(len=len(errors.errors)))
     if replace:
         for old in session.scalars(select(spec.model).where(spec.model.unit_id == community)):
             session.delete(old)
