@@ -196,12 +196,6 @@ def list_page(
     return paginate(session, apply(stmt, spec, query, actor), query.page, query.size, scalars=scalars)
 
 
-def page_of(items: Sequence[T], total: int, query: ListQuery) -> Page[T]:
-    """A page of rows computed elsewhere (e.g. by an algorithm), with the same bounds."""
-    page, size = check_page(query.page, query.size)
-    return Page(items=list(items), total=total, page=page, size=size)
-
-
 def sort_key_names(spec: ListSpec) -> list[str]:
     """Every accepted sort key, for documentation and page controls."""
     return [*spec.sorts, *(f"-{k}" for k in spec.sorts if not k.startswith("-") and f"-{k}" not in spec.sorts)]
