@@ -201,39 +201,10 @@ class Answer:
 
 
 def post_streamed(app, path: str, headers: dict[str, str], chunks) -> Answer:
-    """A POST whose body arrives in chunks without a Content-Length, straight into the ASGI app
-    (the test client would gather the whole body in memory first)."""
-    import asyncio
+    from tests.kit.asgi import post_in_chunks
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
-    pieces = iter(chunks)
-    got: dict = {"status": 0, "body": b""}
-
-    async def receive():
-        piece = next(pieces, None)
-        return {"type": "http.request", "body": piece or b"", "more_body": piece is not None}
-
-    async def send(message):
-        if message["type"] == "http.response.start":
-            got["status"] = message["status"]
-        elif message["type"] == "http.response.body":
-            got["body"] += message.get("body", b"")
-
-    asyncio.run(app(scope, receive, send))
-    return Answer(got["status"], got["body"])
+    status, body, _ = post_in_chunks(app, path, headers, chunks)
+    return Answer(status, body)
 
 
 def child(name: str, path: str, work: str) -> dict:

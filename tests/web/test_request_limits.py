@@ -21,6 +21,7 @@ from renxing.db import transaction
 from renxing.events.models import Report, ReportPhoto
 from renxing.exporting import to_xlsx
 from renxing.people.models import Resident
+from tests.kit.asgi import post_in_chunks
 from tests.kit.client import login
 
 # ---- files made to cost more than they weigh ---------------------------------------------
@@ -275,48 +276,13 @@ def test_a_json_body_over_the_limit_is_refused_unread(client, world):
     assert r.status_code == 413 and r.json()["errors"][0]["field"] == "body"
 
 
-def _post_in_chunks(app, path: str, headers: dict[str, str], chunks) -> tuple[int, bytes, int]:
-    """A body without a Content-Length, straight into the ASGI app as it would arrive."""
-    import asyncio
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
-    pieces, sent, got = iter(chunks), [0], {"status": 0, "body": b""}
-
-    async def receive():
-        piece = next(pieces, None)
-        sent[0] += len(piece or b"")
-        return {"type": "http.request", "body": piece or b"", "more_body": piece is not None}
-
-    async def send(message):
-        if message["type"] == "http.response.start":
-            got["status"] = message["status"]
-        elif message["type"] == "http.response.body":
-            got["body"] += message.get("body", b"")
-
-    asyncio.run(app(scope, receive, send))
-    return got["status"], got["body"], sent[0]
-
-
 def test_a_chunked_upload_is_cut_off_at_its_limit(client, world, engine, monkeypatch):
     monkeypatch.setattr(get_settings(), "max_import_bytes", 1024 * 1024)
     boundary = "limitboundary"
     head = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'.encode()
     chunks = [head, *(b"x" * 65536 for _ in range(1600))]  # 100 MB offered, no Content-Length
     h = {**login(client, "secretary"), "Content-Type": f"multipart/form-data; boundary={boundary}"}
-    status, body, received = _post_in_chunks(client.app, "/api/v1/import/residents", h, chunks)
+    status, body, received = post_in_chunks(client.app, "/api/v1/import/residents", h, chunks)
     assert status == 413 and b'"field":"file"' in body
     assert received <= 2 * 1024 * 1024 + 65536 + len(head)  # the limit (the 2 MB default) and one chunk
     assert count(engine, Resident) == 5
