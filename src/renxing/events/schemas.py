@@ -2,11 +2,12 @@
 callers, and the answers of the JSON API (``…Out``), which the routes declare as their
 ``response_model``. Times in answers are ISO 8601 strings with their zone, as the queries write them."""
 
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from renxing.bounds import Id
+from renxing.web.schemas import IsoTime
 
 
 class ReportIn(BaseModel):
@@ -118,8 +119,6 @@ class RulePatch(BaseModel):
 
 
 # ---- answers ------------------------------------------------------------------------------
-
-IsoTime = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 
 
 class LabelOut(BaseModel):

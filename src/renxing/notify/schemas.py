@@ -1,12 +1,8 @@
 """The shapes of the notification routes: the address a user sets, and the answers."""
 
-from typing import Annotated
-
 from pydantic import BaseModel, ConfigDict, Field
 
-from renxing.web.schemas import PageOut
-
-IsoTime = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+from renxing.web.schemas import IsoTime, PageOut
 
 
 class ContactIn(BaseModel):

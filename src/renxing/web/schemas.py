@@ -1,11 +1,14 @@
 """The shapes every JSON route shares: the error body, a page of items, and the error answers
 documented on every operation, so the OpenAPI document describes what the app really sends."""
 
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
 T = TypeVar("T")
+
+# A moment as the API sends it: ISO 8601 text with its offset.
+IsoTime = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 
 
 class FieldErrorOut(BaseModel):
