@@ -70,6 +70,12 @@ class Perm(StrEnum):
     reporter_contacts = "reporter_contacts"  # a reporter's phone in the clear, to call back
     space_analysis = "space_analysis"  # every layer, exposure and checks, the printable risk map
     evacuation_plan = "evacuation_plan"  # evacuation scenarios, plans and what-ifs
+    # The cloud warehouse. Partners: only their own organization's sites, stock and agreements.
+    supplies_read = "supplies_read"  # storage points, stock levels, the ledger, expiry, days of autonomy
+    supplies_move = "supplies_move"  # post receipts, issues, transfers, counts, write-offs and reversals
+    supplies_manage = "supplies_manage"  # storage points, minimum levels, the item catalogue and its needs
+    supplies_agreements = "supplies_agreements"  # agreements with partners (partners: contacts of their own)
+    supplies_allocate = "supplies_allocate"  # emergency allocation runs, pick lists, committing transfers
 
 
 class Field(StrEnum):
@@ -121,6 +127,11 @@ WHO_MAY: dict[Perm, frozenset[Role]] = {
     Perm.settings_street: frozenset({STREET}),
     Perm.settings_community: frozenset({STAFF, STREET}),
     Perm.chain_contacts: frozenset({GRID, BLDG, STAFF}),
+    Perm.supplies_read: frozenset({GRID, BLDG, STAFF, STREET, PARTNER}),
+    Perm.supplies_move: frozenset({GRID, BLDG, STAFF, STREET, PARTNER}),  # grid, building: household kits in scope
+    Perm.supplies_manage: frozenset({STAFF, STREET}),
+    Perm.supplies_agreements: frozenset({STAFF, STREET, PARTNER}),
+    Perm.supplies_allocate: frozenset({STAFF, STREET}),
 }
 
 # The same table read by role, for the principal's checks.
@@ -143,6 +154,8 @@ SETTING_OWNERS: dict[str, Perm] = {
     "volunteer_team": Perm.volunteers_write,
     "space_layer (shelters, zones, roads ...)": Perm.space_write,
     "evacuation_scenario": Perm.space_write,
+    "supply_item (catalogue, needs)": Perm.supplies_manage,
+    "storage_point, minimum level": Perm.supplies_manage,
     "api_key": Perm.users_manage,
     "user": Perm.users_manage,
 }

@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session
 from renxing.i18n import N_, bilingual
 from renxing.notify import service as notify
 from renxing.signals.catalog import (
+    AgreementExpiring,
     EscalationDigest,
     ReportEscalated,
     ReportsAutoClosed,
     ReportSubmitted,
     ReportTransitioned,
+    StockBelowMinimum,
 )
 
 
@@ -142,3 +144,36 @@ def retry_deliveries(engine: Engine) -> None:
     """E-mail and webhook sendings left pending or failed: once the background sender is idle."""
     notify.dispatcher.join()
     notify.deliver_pending(engine)
+
+
+def tell_agreement_expiring(session: Session, e: AgreementExpiring) -> None:
+    """Renewal reminder: staff and the partner hear it thirty days ahead."""
+    notify.push(
+        session,
+        e.recipients,
+        title=bilingual(
+            "储备协议即将到期：{organization}（{number}，{until} 止）",
+            organization=e.organization,
+            number=e.number,
+            until=e.valid_until,
+        ),
+        link=e.link,
+        topic="supplies.agreement",
+    )
+
+
+def tell_stock_below_minimum(session: Session, e: StockBelowMinimum) -> None:
+    notify.push(
+        session,
+        e.recipients,
+        title=bilingual(
+            "物资低于最低储备：{point} {item} 现有 {level}{unit}，最低 {minimum}{unit}",
+            point=e.point,
+            item=e.item,
+            level=e.level,
+            minimum=e.minimum,
+            unit=e.unit,
+        ),
+        link=e.link,
+        topic="supplies.minimum",
+    )

@@ -39,3 +39,12 @@ def active_in_community(session: Session, community_path: str) -> list[Organizat
             .order_by(Organization.kind, Organization.name, Organization.id)
         )
     )
+
+
+def organizations_of_account(session: Session, user_id: int | None) -> list[int]:
+    """The ids of the organizations an account speaks for (a partner's own)."""
+    if user_id is None:
+        return []
+    return list(
+        session.scalars(select(Organization.id).where(Organization.user_id == user_id).order_by(Organization.id))
+    )

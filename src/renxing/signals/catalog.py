@@ -98,3 +98,33 @@ class ReportsAutoClosed(Event):
 
     followers: tuple[tuple[int, int, str], ...]  # (report id, user id, link) per follower of each report
     at: datetime
+
+
+@bus.event("supplies.agreement_expiring", publisher="supplies")
+@dataclass(frozen=True, kw_only=True)
+class AgreementExpiring(Event):
+    """A supply agreement ends within 30 days and has not been renewed: once per agreement and
+    end date, from the daily sweep. The community's staff and the partner's account are told."""
+
+    agreement_id: int
+    number: str
+    organization: str  # the partner's name
+    valid_until: str  # ISO date
+    recipients: tuple[int, ...]
+    link: str
+
+
+@bus.event("supplies.stock_below_minimum", publisher="supplies")
+@dataclass(frozen=True, kw_only=True)
+class StockBelowMinimum(Event):
+    """A movement took a point's stock of an item below its minimum level (once, until it is
+    restocked above the minimum). Staff of the point's community are told."""
+
+    point_id: int
+    point: str
+    item: str
+    unit: str
+    level: int
+    minimum: int
+    recipients: tuple[int, ...]
+    link: str

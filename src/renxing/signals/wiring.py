@@ -11,11 +11,13 @@ from renxing.events import subscribers as events
 from renxing.notify import subscribers as notify
 from renxing.signals.bus import Bus, Mode
 from renxing.signals.catalog import (
+    AgreementExpiring,
     EscalationDigest,
     ReportEscalated,
     ReportsAutoClosed,
     ReportSubmitted,
     ReportTransitioned,
+    StockBelowMinimum,
     VisitFlagged,
 )
 
@@ -38,5 +40,15 @@ def wire(bus: Bus) -> None:
     bus.subscribe(ReportEscalated, notify.tell_escalation, name="notify.tell_escalation", mode=Mode.inline)
     bus.subscribe(EscalationDigest, notify.tell_digest, name="notify.tell_digest", mode=Mode.inline)
     bus.subscribe(ReportsAutoClosed, notify.tell_auto_closed, name="notify.tell_auto_closed", mode=Mode.inline)
+    # supplies → notify: reminders and low-stock notices may come a moment after the change.
+    bus.subscribe(
+        AgreementExpiring, notify.tell_agreement_expiring, name="notify.tell_agreement_expiring", mode=Mode.after_commit
+    )
+    bus.subscribe(
+        StockBelowMinimum,
+        notify.tell_stock_below_minimum,
+        name="notify.tell_stock_below_minimum",
+        mode=Mode.after_commit,
+    )
     # notify keeps its own outbox for e-mail and webhooks (sent outside any transaction).
     bus.relay("notify.retry_deliveries", notify.retry_deliveries)

@@ -13,6 +13,7 @@ from enum import StrEnum
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     Float,
     ForeignKey,
@@ -229,6 +230,8 @@ class Balance(Base):
     __tablename__ = "supply_balances"
     __table_args__ = (
         UniqueConstraint("point_id", "item_id", "lot", name="uq_supply_balances_point_item_lot"),
+        # The last guard of "no negative stock", should a check above it ever be bypassed.
+        CheckConstraint("quantity >= 0", name="not_negative"),
         Index("ix_supply_balances_item_path", "item_id", "path"),
     )
 

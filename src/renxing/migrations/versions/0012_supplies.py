@@ -264,6 +264,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_supply_balances")),
         sa.UniqueConstraint("point_id", "item_id", "lot", name="uq_supply_balances_point_item_lot"),
+        sa.CheckConstraint("quantity >= 0", name=op.f("ck_supply_balances_not_negative")),
     )
     op.create_index(op.f("ix_supply_balances_expiry"), "supply_balances", ["expiry"], unique=False)
     op.create_index("ix_supply_balances_item_path", "supply_balances", ["item_id", "path"], unique=False)
