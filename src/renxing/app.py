@@ -36,6 +36,10 @@ from renxing.space import api as space_api
 from renxing.space import pages as space_pages
 from renxing.space import planning_api as space_planning_api
 from renxing.space import riskmap_pages as space_riskmap_pages
+from renxing.supplies import api as supplies_api
+from renxing.supplies import api_planning as supplies_planning_api
+from renxing.supplies import api_stock as supplies_stock_api
+from renxing.supplies import pages as supplies_pages
 from renxing.volunteers import api as volunteers_api
 from renxing.volunteers import pages as volunteers_pages
 from renxing.web import errors
@@ -88,6 +92,9 @@ def create_app(engine: Engine | None = None, *, upgrade: bool = True) -> FastAPI
         app.include_router(module.router)
     # Volunteer teams and care for the vulnerable.
     for module in (volunteers_api, volunteers_pages, care_api, care_pages):
+        app.include_router(module.router)
+    # The cloud warehouse of emergency supplies.
+    for module in (supplies_api, supplies_stock_api, supplies_planning_api, supplies_pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

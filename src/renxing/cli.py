@@ -27,6 +27,7 @@ from renxing.people import exporter, importer
 from renxing.people.cli import privacy_app
 from renxing.signals.cli import signals_app
 from renxing.space.cli import register as register_space_commands
+from renxing.supplies.cli import app as supplies_app
 
 app = typer.Typer(help="韧性 Renxing — resilient governance of urban communities", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
@@ -35,6 +36,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(signals_app, name="signals")
+app.add_typer(supplies_app, name="supplies")
 console = Console()
 
 
