@@ -20,6 +20,7 @@ down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# A frozen copy (a migration must not change when the code does); supplies.defaults agrees.
 SPHERE = "Sphere Handbook 2018"
 # (code, name, English name, category, unit, pack unit, pack size, shelf life in days, lots kept)
 ITEMS = [
