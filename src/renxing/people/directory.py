@@ -7,8 +7,9 @@ set) are never returned.
 """
 
 from collections.abc import Iterable
+from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from renxing.grid.scope import subtree_clause
@@ -86,3 +87,43 @@ def household_sizes(session: Session, household_ids: list[int]) -> dict[int, int
         )
         found.update({hid: n for hid, n in session.execute(stmt)})
     return found
+
+
+def need_groups(session: Session, paths: list[str], today: date) -> dict[str, dict[str, int]]:
+    """How many residents of each subtree fall in the groups whose needs differ (counts only):
+    ``everyone``; ``vulnerable`` (aged 80 and over, disabled, chronically ill, pregnant, with special
+    needs, or bedridden); ``bedridden``; ``infants`` (under 3). One query grouped by building path."""
+    zero = {"everyone": 0, "vulnerable": 0, "bedridden": 0, "infants": 0}
+    out = {p: dict(zero) for p in paths}
+    if not paths:
+        return out
+    aged80 = date(today.year - 80, today.month, min(today.day, 28))
+    infant = date(today.year - 3, today.month, min(today.day, 28))
+    vulnerable = or_(
+        Resident.birth_date <= aged80,
+        Resident.disability_kind.is_not(None),
+        Resident.chronic_illness.is_not(None),
+        Resident.pregnant.is_(True),
+        Resident.special_needs.is_not(None),
+        Resident.bedridden.is_(True),
+    )
+    rows = session.execute(
+        select(
+            Resident.path,
+            func.count(Resident.id),
+            func.sum(case((vulnerable, 1), else_=0)),
+            func.sum(case((Resident.bedridden.is_(True), 1), else_=0)),
+            func.sum(case((Resident.birth_date > infant, 1), else_=0)),
+        )
+        .where(or_(*[subtree_clause(Resident.path, p) for p in paths]), Resident.deleted_at.is_(None))
+        .group_by(Resident.path)
+    )
+    for building_path, n, vul, bed, inf in rows:
+        for p in paths:
+            if building_path.startswith(p):
+                tally = out[p]
+                tally["everyone"] += n
+                tally["vulnerable"] += int(vul or 0)
+                tally["bedridden"] += int(bed or 0)
+                tally["infants"] += int(inf or 0)
+    return out
