@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -306,7 +307,7 @@ class AllocationRun(Base):
     scenario_name: Mapped[str] = mapped_column(String(120))
     days: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(12), default="proposed", index=True)
-    objective: Mapped[int] = mapped_column(Integer, default=0)  # unit·metres
+    objective: Mapped[int] = mapped_column(BigInteger, default=0)  # unit·metres
     met: Mapped[int] = mapped_column(Integer, default=0)
     shortfall: Mapped[int] = mapped_column(Integer, default=0)
     result: Mapped[dict] = mapped_column(JSON, default=dict)

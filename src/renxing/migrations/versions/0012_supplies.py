@@ -151,7 +151,7 @@ def upgrade() -> None:
         sa.Column("scenario_name", sa.String(length=120), nullable=False),
         sa.Column("days", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
-        sa.Column("objective", sa.Integer(), nullable=False),
+        sa.Column("objective", sa.BigInteger(), nullable=False),
         sa.Column("met", sa.Integer(), nullable=False),
         sa.Column("shortfall", sa.Integer(), nullable=False),
         sa.Column("result", sa.JSON(), nullable=False),
