@@ -8,7 +8,6 @@ when none is installed).
 """
 
 import io
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -21,7 +20,7 @@ from matplotlib.patches import Rectangle
 
 from renxing.exporting import display_width, to_xlsx
 from renxing.i18n import _
-from renxing.space.riskmap.fonts import cjk_font, font_settings
+from renxing.space.riskmap.fonts import DRAWING, cjk_font, font_settings
 
 T = TypeVar("T")
 
@@ -42,9 +41,6 @@ RIGHT_ALIGNED = {0, 5}  # the line number and the quantity
 TABLE_PT, SMALL_PT = 8.5, 7.0
 UNITS_PER_INCH = 16.0
 INK, MUTED, RULE, HEAD_FILL, STRIPE = "#1a1a1a", "#555555", "#9aa5b1", "#dde7f1", "#f3f6f9"
-
-# rc settings are process-wide: one drawing at a time keeps the font of another thread's intact.
-_DRAWING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -221,7 +217,7 @@ def pick_lists_pdf(sheet: PickSheet) -> bytes:
     plan = pages(sheet)
     buf = io.BytesIO()
     family = cjk_font()
-    with _DRAWING, font_settings(family), PdfPages(buf, metadata={"Title": sheet.title, "Creator": "Renxing"}) as pdf:
+    with DRAWING, font_settings(family), PdfPages(buf, metadata={"Title": sheet.title, "Creator": "Renxing"}) as pdf:
         for number, page in enumerate(plan, start=1):
             fig = Figure(figsize=A4)
             _heading(fig, sheet, page)

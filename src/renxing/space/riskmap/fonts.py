@@ -2,6 +2,7 @@
 one drawing."""
 
 import re
+import threading
 from contextlib import AbstractContextManager
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +25,9 @@ CJK_FAMILIES = (
     "Noto Sans CJK TC",
 )
 FONT_PACKAGE = "fonts-noto-cjk"
+# matplotlib's rc settings are process-wide: every drawing of the platform (risk maps, pick lists)
+# holds this lock, so one drawing at a time keeps another thread's font settings intact.
+DRAWING = threading.Lock()
 
 
 class FontMissing(RuntimeError):

@@ -1,7 +1,6 @@
 """Drawing the sheet: the steps in order, into a PDF (vector, text embedded as TrueType) or a PNG."""
 
 import io
-import threading
 from pathlib import Path
 from typing import BinaryIO
 
@@ -10,7 +9,7 @@ from matplotlib.figure import Figure
 
 from renxing.i18n import _
 from renxing.space.riskmap import layers, legend, naming, page, routes
-from renxing.space.riskmap.fonts import cjk_font, font_settings
+from renxing.space.riskmap.fonts import DRAWING, cjk_font, font_settings
 from renxing.space.riskmap.inputs import RenderInfo, RiskMapData
 from renxing.space.riskmap.labels import Labels
 from renxing.space.riskmap.sheet import Sheet
@@ -18,9 +17,6 @@ from renxing.space.riskmap.style import MM_PER_INCH, PAGE_MM, PAPER
 
 DEFAULT_DPI = 150
 FORMATS = ("pdf", "png")
-
-# matplotlib's rc settings are process-wide: one drawing at a time keeps another thread's font intact.
-_DRAWING = threading.Lock()
 
 
 def format_of(path: str | Path) -> str:
@@ -80,7 +76,7 @@ def render(data: RiskMapData, out: BinaryIO, fmt: str = "pdf", dpi: int = DEFAUL
     fmt = fmt.lower()
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}")
-    with _DRAWING:
+    with DRAWING:
         return _draw(Sheet(data, int(dpi)), out, fmt)
 
 
