@@ -1,11 +1,18 @@
 """The ASGI application: routers of every domain, error handling, static files."""
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from renxing import __version__, migrate
@@ -13,6 +20,7 @@ from renxing.auth import api as auth_api
 from renxing.auth import pages as auth_pages
 from renxing.care import api as care_api
 from renxing.care import pages as care_pages
+from renxing.config import get_settings
 from renxing.db import get_engine, session_factory
 from renxing.drills import api as drills_api
 from renxing.drills import pages as drills_pages
@@ -40,6 +48,7 @@ from renxing.supplies import api as supplies_api
 from renxing.supplies import api_planning as supplies_planning_api
 from renxing.supplies import api_stock as supplies_stock_api
 from renxing.supplies import pages as supplies_pages
+from renxing.supplies import reminders as supplies_reminders
 from renxing.volunteers import api as volunteers_api
 from renxing.volunteers import pages as volunteers_pages
 from renxing.web import errors
@@ -50,6 +59,42 @@ from renxing.web.schemas import ERROR_RESPONSES
 from renxing.web.security_headers import SecurityHeaders
 
 STATIC = Path(__file__).parent / "web" / "static"
+log = logging.getLogger(__name__)
+
+# Jobs the web process runs once a local day when Settings.scheduler is on, beside the
+# escalation sweep. Each is idempotent (what it did is in the database), so a restart or a
+# second process repeats nothing; a job that fails is tried again at the next tick.
+DAILY_JOBS: tuple[Callable[[Engine], object], ...] = (supplies_reminders.run,)
+
+
+async def _daily_jobs(app: FastAPI, seconds: float) -> None:
+    done: dict[Callable[[Engine], object], date] = {}
+    while True:
+        today = datetime.now(ZoneInfo(get_settings().timezone)).date()
+        for job in DAILY_JOBS:
+            if done.get(job) == today:
+                continue
+            try:
+                await run_in_threadpool(job, app.state.engine)
+                done[job] = today
+            except Exception:
+                log.exception("daily job %s failed", getattr(job, "__qualname__", job))
+        await asyncio.sleep(seconds)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The escalation sweep (events), and the daily jobs, when Settings.scheduler is on."""
+    settings = get_settings()
+    async with events_scheduler.lifespan(app):
+        task = asyncio.create_task(_daily_jobs(app, max(1, settings.sweep_seconds))) if settings.scheduler else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
 
 
 def create_app(engine: Engine | None = None, *, upgrade: bool = True) -> FastAPI:
@@ -63,7 +108,7 @@ def create_app(engine: Engine | None = None, *, upgrade: bool = True) -> FastAPI
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
-        lifespan=events_scheduler.lifespan,  # the escalation sweep, when Settings.scheduler is on
+        lifespan=lifespan,  # the escalation sweep and the daily jobs, when Settings.scheduler is on
         dependencies=[Depends(api_body_guard)],  # API writes: JSON bodies, forms only where a route takes them
         responses=ERROR_RESPONSES,  # every operation documents its errors in the app's own shape
     )

@@ -4,6 +4,8 @@ No permission check here: the calling service has checked its own (the warehouse
 community's areas for days of autonomy, a kit point naming its building).
 """
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,3 +25,11 @@ def units_under(session: Session, path: str, level: str) -> list[GridUnit]:
         .order_by(GridUnit.code, GridUnit.id)
     )
     return list(session.scalars(stmt))
+
+
+def unit_names(session: Session, unit_ids: Iterable[int]) -> dict[int, str]:
+    """The names of these units by id (missing ids are left out)."""
+    ids = sorted(set(unit_ids))
+    if not ids:
+        return {}
+    return {i: n for i, n in session.execute(select(GridUnit.id, GridUnit.name).where(GridUnit.id.in_(ids)))}

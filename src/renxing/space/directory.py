@@ -96,3 +96,8 @@ def scenario_load(session: Session, scenario_id: int) -> ScenarioLoad | None:
         loads.append(ShelterLoad(s.id, s.name, s.lon, s.lat, s.capacity, sum(tally.values()), tally))
     totals = plan["totals"]
     return ScenarioLoad(sc.id, sc.name, community.id, loads, int(totals["placed"]), int(totals["unplaced"]))
+
+
+def shelter_community(session: Session, shelter_id: int) -> int | None:
+    """The community a shelter belongs to (None: no such shelter)."""
+    return session.scalar(select(Shelter.unit_id).where(Shelter.id == shelter_id))
