@@ -25,6 +25,7 @@ from renxing.demo import evacuation as demo_evacuation
 from renxing.demo import geo, reports
 from renxing.demo import riskmap as demo_riskmap
 from renxing.demo import space as demo_space
+from renxing.demo import supplies as demo_supplies
 from renxing.demo.plan import COMMUNITIES, KIND_LABELS, STREET_NAME
 from renxing.demo.population import REFERENCE_DATE
 from renxing.demo.world import DutySpec, Node, World, generate
@@ -156,6 +157,7 @@ def build_demo(
         # Partners, a year of drills with attendance, ratings; after the care step, so that residents
         # visited by a team can rate it.
         demo_drills.add_drills(session, seed=seed, until=until)
+        demo_supplies.add_supplies(session, seed=seed, until=until)  # the cloud warehouse, on the partners above
         summary = _summarise(world, writer, seed, scale)
         audit.record(
             session,
