@@ -1,6 +1,7 @@
-"""HTML pages of the cloud warehouse: the autonomy dashboard and the allocation runs (here), the
-storage points, the ledger, expiry and agreements (``pages_stock.py``, included below). Contexts
-come from ``views.py`` and ``views_stock.py``; the handlers parse the request and answer."""
+"""HTML pages of the cloud warehouse: the autonomy dashboard, allocation runs, the ledger, expiry and
+agreements here; storage points and the forms that post to the ledger in ``pages_points.py``
+(included below). Contexts come from ``views.py`` and ``views_stock.py``; the handlers parse the
+request and answer."""
 
 from typing import Annotated
 
@@ -11,7 +12,7 @@ from renxing.errors import FieldError, Invalid
 from renxing.exporting import XLSX_MEDIA_TYPE, content_disposition
 from renxing.i18n import _
 from renxing.listing import ListQuery
-from renxing.supplies import allocating, views
+from renxing.supplies import allocating, pages_points, stock, views, views_stock
 from renxing.web import csrf
 from renxing.web.deps import DB, CurrentUser
 from renxing.web.pagekit import PostedForm
@@ -20,6 +21,7 @@ from renxing.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 POINTS_PAGE = "/supplies/points"
+Text = Annotated[str | None, Query(max_length=100)]
 
 
 @router.get("/supplies")
@@ -120,3 +122,73 @@ def picklists(run_id: Id, fmt: str, session: DB, actor: CurrentUser) -> Response
     media = "application/pdf" if fmt == "pdf" else XLSX_MEDIA_TYPE
     name = content_disposition(f"拣货单-{run_id}.{fmt}", f"picklists-{run_id}.{fmt}")
     return Response(body, media_type=media, headers={"Content-Disposition": name})
+
+
+# ---- the ledger and expiry -------------------------------------------------------------------------
+
+
+@router.get("/supplies/ledger")
+def ledger(
+    request: Request,
+    session: DB,
+    actor: CurrentUser,
+    point_id: Text = None,
+    item_id: Text = None,
+    kind: Text = None,
+    run_id: Text = None,
+    since: Text = None,
+    until: Text = None,
+    q: Text = None,
+    page: PageNo = 1,
+):
+    filters = {
+        "point_id": form_id(point_id, "point_id"),
+        "item_id": form_id(item_id, "item_id"),
+        "kind": kind or None,
+        "run_id": form_id(run_id, "run_id"),
+    }
+    query = ListQuery(page=page, size=views_stock.LEDGER_PAGE, q=q or None, filters=filters)
+    days = views_stock.parse_day(since, "since"), views_stock.parse_day(until, "until")
+    return render(request, "supplies_ledger.html", views_stock.ledger_context(session, actor, query, *days))
+
+
+@router.get("/supplies/expiry")
+def expiry(
+    request: Request,
+    session: DB,
+    actor: CurrentUser,
+    days: Annotated[int, Query(ge=0, le=stock.MAX_EXPIRY_DAYS)] = stock.EXPIRY_DAYS,
+    expired_only: bool = False,
+    kind: Text = None,
+    point_id: Text = None,
+    q: Text = None,
+    page: PageNo = 1,
+):
+    filters = {"kind": stock.point_kind(kind), "point_id": form_id(point_id, "point_id")}
+    query = ListQuery(page=page, size=views_stock.LEDGER_PAGE, q=q or None, filters=filters)
+    ctx = views_stock.expiry_context(session, actor, query, days, expired_only)
+    return render(request, "supplies_expiry.html", ctx)
+
+
+# ---- agreements ---------------------------------------------------------------------------------------
+
+
+@router.get("/supplies/agreements")
+def agreements_page(
+    request: Request,
+    session: DB,
+    actor: CurrentUser,
+    status: Text = None,
+    q: Text = None,
+    page: PageNo = 1,
+):
+    query = ListQuery(page=page, size=views.AGREEMENTS_PAGE, q=q or None, filters={"status": status or None})
+    return render(request, "supplies_agreements.html", views.agreements_context(session, actor, query))
+
+
+@router.get("/supplies/agreements/{agreement_id}")
+def agreement_page(request: Request, agreement_id: Id, session: DB, actor: CurrentUser):
+    return render(request, "supplies_agreement.html", views.agreement_context(session, actor, agreement_id))
+
+
+router.include_router(pages_points.router)

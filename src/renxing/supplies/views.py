@@ -17,7 +17,7 @@ from renxing.grid.scope import communities_in_scope, in_scope
 from renxing.i18n import _, _l
 from renxing.listing import ListQuery
 from renxing.space import directory as space_directory
-from renxing.supplies import allocating, days
+from renxing.supplies import agreements, allocating, days
 from renxing.supplies.access import partner_orgs
 from renxing.supplies.models import POINT_KIND_LABELS, AllocationRun, StoragePoint
 
@@ -33,6 +33,7 @@ RUN_STATUS_LABELS = {
     "discarded": _l("已作废"),
 }
 RUNS_PAGE = 20
+AGREEMENTS_PAGE = 20
 DEFAULT_DAYS = 3
 
 
@@ -228,4 +229,33 @@ def run_context(session: Session, actor: Principal, run_id: int) -> dict[str, An
         "map": run_map(session, run),
         "can_act": run.status == "proposed" and actor.can(Perm.supplies_allocate) and in_scope(actor, run.path),
         "community_name": community.name if community else "",
+    }
+
+
+# ---- agreements --------------------------------------------------------------------------------
+
+
+def agreements_context(session: Session, actor: Principal, query: ListQuery) -> dict[str, Any]:
+    """One page of agreements with their status (in force, expiring within 30 days, expired,
+    terminated) and whether the renewal reminder went out."""
+    page = agreements.list_agreements(session, actor, query)
+    return {
+        **labels(),
+        "page": page,
+        "rows": agreements.present_rows(session, page.items),
+        "params": {**query.filters, "q": query.q},
+        "STATUS_LABELS": agreements.STATUS_LABELS,
+        "DRAW_WHEN_LABELS": agreements.DRAW_WHEN_LABELS,
+        "expiring_days": agreements.EXPIRING_DAYS,
+    }
+
+
+def agreement_context(session: Session, actor: Principal, agreement_id: int) -> dict[str, Any]:
+    a = agreements.get_agreement(session, actor, agreement_id)
+    return {
+        **labels(),
+        "a": agreements.present(session, a),
+        "STATUS_LABELS": agreements.STATUS_LABELS,
+        "DRAW_WHEN_LABELS": agreements.DRAW_WHEN_LABELS,
+        "expiring_days": agreements.EXPIRING_DAYS,
     }

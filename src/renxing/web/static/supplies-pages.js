@@ -55,12 +55,41 @@
     else { m.setView([32.06, 118.79], 15); }
   }
 
-  function popupTable(title, rows, link) {
+  function popupTable(title, rows) {
     var table = el("table", {"class": "sx-popup-table"});
     rows.forEach(function (r) { table.appendChild(el("tr", null, [el("th", null, r[0]), el("td", null, r[1])])); });
-    var box = el("div", {"class": "sx-popup"}, [el("b", null, title), table]);
-    if (link) { box.appendChild(el("a", {href: link.href}, link.text)); }
-    return box;
+    return el("div", {"class": "sx-popup"}, [el("b", null, title), table]);
+  }
+
+  // A point's popup: what it is, then its stock, read from the JSON API when the popup opens.
+  function pointPopup(p, t) {
+    var rows = [[t.kind, p.kind_label]];
+    if (p.address) { rows.push([t.address, p.address]); }
+    if (p.access_hours) { rows.push([t.hours, p.access_hours]); }
+    var box = popupTable(p.name, rows);
+    var list = el("ul", {"class": "sx-popup-stock"}, el("li", {"class": "muted"}, t.loading));
+    box.appendChild(list);
+    box.appendChild(el("a", {href: "/supplies/points/" + p.id}, t.open));
+    return {node: box, list: list, loaded: false};
+  }
+
+  function fillStock(popup, p, t) {
+    if (popup.loaded) { return; }
+    popup.loaded = true;
+    rx.api("/api/v1/supplies/points/" + p.id + "/stock")
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (d) {
+        while (popup.list.firstChild) { popup.list.removeChild(popup.list.firstChild); }
+        var held = d ? d.items.filter(function (v) { return v.quantity > 0; }) : [];
+        if (!held.length) { popup.list.appendChild(el("li", {"class": "muted"}, t.none)); return; }
+        held.slice(0, 6).forEach(function (v) {
+          var li = el("li", null, v.name + " " + v.quantity + " " + v.unit);
+          if (v.expired) { li.appendChild(el("span", {"class": "badge sx-expired"}, t.expired + " " + v.expired)); }
+          popup.list.appendChild(li);
+        });
+        if (held.length > 6) { popup.list.appendChild(el("li", {"class": "muted"}, t.more.replace("{n}", held.length))); }
+      })
+      .catch(function () { popup.loaded = false; });
   }
 
   function pointsMap(cfg) {
@@ -70,12 +99,10 @@
     cfg.points.forEach(function (p) {
       var colour = KIND_COLOURS[p.kind] || "#566573";
       var mk = L.circleMarker([p.lat, p.lon], {radius: 8, weight: 2, color: "#fff", fillColor: colour, fillOpacity: 0.95});
+      var popup = pointPopup(p, cfg.t);
       mk.bindTooltip(label(p.name));
-      var rows = [[cfg.t.kind, p.kind_label]];
-      if (p.address) { rows.push([cfg.t.address, p.address]); }
-      rows.push([cfg.t.items, String(p.items)]);
-      if (p.expiring) { rows.push([cfg.t.expiring, String(p.expiring)]); }
-      mk.bindPopup(popupTable(p.name, rows, {href: "/supplies/points/" + p.id, text: cfg.t.open}));
+      mk.bindPopup(popup.node, {maxWidth: 260});
+      mk.on("popupopen", function () { fillStock(popup, p, cfg.t); });
       mk.addTo(group);
     });
     fit(m, group);
