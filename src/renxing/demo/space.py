@@ -245,6 +245,22 @@ def add_space(session: Session, *, seed: int = 2023) -> SpaceSummary:
         u for u in units.values() if u.level == Level.building.value and flagship.geom.contains(u.geom.centroid)
     ]
     points: list[tuple[RiskPoint, float, int]] = []
+    if len(old_buildings) >= 6:
+        # The old estate lies off the river, but its 1980s drains overflow in a rainstorm: the low
+        # south-west corner of the courtyards stands in water (a waterlogging spot, 内涝积水点).
+        corner = sorted(old_buildings, key=lambda b: b.geom.centroid.x + b.geom.centroid.y)
+        low = corner[: max(3, len(old_buildings) // 10)]
+        zones.append(
+            HazardZone(
+                unit_id=flagship.id,
+                name=f"{flagship.name}低洼庭院积水区（0.3-0.5 m）",
+                kind="flood",
+                level=2,
+                depth_class="0.3-0.5",
+                geometry=_dump(shapely.union_all([b.geom for b in low]).convex_hull.buffer(15)),
+                note=bilingual("老旧小区排水管网标准低，暴雨时低洼庭院积水"),
+            )
+        )
     if old_buildings:
         centre = shapely.union_all([b.geom for b in old_buildings]).centroid
         block = sorted(old_buildings, key=lambda b: b.geom.centroid.distance(centre))[:6]
