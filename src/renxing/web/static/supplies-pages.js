@@ -130,7 +130,8 @@
     });
     cfg.shelters.forEach(function (s) {
       L.marker([s.lat, s.lon], {icon: L.divIcon({className: "sx-shelter-icon", html: el("span", null, "▲"),
-                                                 iconSize: [18, 18], iconAnchor: [9, 9]})})
+                                                 iconSize: [20, 20], iconAnchor: [10, 10]}),
+                                 zIndexOffset: 1000})
         .bindTooltip(label(cfg.t.shelter + " · " + s.name)).addTo(group);
     });
     fit(m, group);
