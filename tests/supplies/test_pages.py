@@ -87,6 +87,8 @@ def test_dashboard_and_an_allocation_run_into_the_ledger(client, engine, world, 
     assert 'id="scenario"' in r.text and "洪涝全员疏散" in r.text and 'id="chart-days"' in r.text
     r = client.get(f"/supplies?community_id={world.units['C1']}&scenario_id=")
     assert r.status_code == 200 and 'id="scenario"' not in r.text
+    assert client.get(f"/supplies?community_id={world.units['C2']}").status_code == 403
+    assert client.get(f"/supplies?community_id={world.units['A1']}").status_code == 422
 
     c1 = world.units["C1"]
     assert "洪涝全员疏散" in client.get(f"/supplies/allocations?community_id={c1}").text

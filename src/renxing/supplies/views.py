@@ -109,6 +109,8 @@ def dashboard_context(
     community = _chosen(communities, community_id)
     ctx: dict[str, Any] = {**labels(), "communities": communities, "community": community, "data": None}
     if community is None:
+        if community_id is not None:
+            days.autonomy_of(session, actor, community_id)  # names why: not a community, or not in scope
         return ctx
     data = days.autonomy_of(session, actor, community.id)
     scenario_id = _scenario_choice(data["scenarios"], scenario)
