@@ -20,11 +20,11 @@ from renxing.config import get_settings
 from renxing.db import utcnow
 from renxing.errors import FieldError, Invalid, NotFound
 from renxing.grid.models import GridUnit
-from renxing.grid.scope import subtree_clause, unit_in_scope
+from renxing.grid.scope import subtree_clause, unit_in_scope, visible_clause
 from renxing.i18n import _, _l
 from renxing.listing import Filter, ListQuery, ListSpec, Page, apply, list_page
 from renxing.supplies import movements
-from renxing.supplies.access import load_point, local_day, narrow, points_clause
+from renxing.supplies.access import load_point, local_day, narrow, partner_orgs, points_clause
 from renxing.supplies.models import (
     Balance,
     MinLevel,
@@ -142,7 +142,7 @@ def point_levels(
     items = _items(session, {r.item_id for r in rows} | set(minimums) | set(coming))
     out: dict[int, ItemLevel] = {}
     for item_id, lot, expiry, quantity in rows:
-        level = out.setdefault(item_id, _level(items[item_id]))
+        level = out.get(item_id) or out.setdefault(item_id, _level(items[item_id]))
         expired = expiry is not None and expiry < today
         level.lots.append(LotLevel(lot, expiry, quantity, expired))
         level.quantity += quantity
@@ -259,15 +259,34 @@ class LedgerRow:
 
 
 def _ledger_stmt(session: Session, actor: Principal, unit: GridUnit | None) -> Select:
-    stmt = (
-        select(Movement, StoragePoint.name, SupplyItem.code, SupplyItem.name, SupplyItem.unit)
-        .join(StoragePoint, StoragePoint.id == Movement.point_id)
-        .join(SupplyItem, SupplyItem.id == Movement.item_id)
-    )
-    stmt = narrow(session, actor, stmt)
+    """The movements the actor may read. Movements alone (no join), so counting a long ledger
+    reads one table; the scope is the points' rule of ``access`` said on the movement's own copy
+    of its point's path (a partner: the points of its organizations). Joined to the points, a
+    plan PostgreSQL caches for the statement loops over them and takes seconds at 1,000,000."""
+    stmt = select(Movement)
+    orgs = partner_orgs(session, actor)
+    if orgs is not None:
+        stmt = stmt.where(Movement.point_id.in_(select(StoragePoint.id).where(StoragePoint.org_id.in_(orgs))))
+    else:
+        clause = visible_clause(Movement.path, actor)
+        if clause is not None:
+            stmt = stmt.where(clause)
     if unit is not None:
         stmt = stmt.where(subtree_clause(Movement.path, unit.path))
     return stmt
+
+
+def _with_names(session: Session, found: list[Movement]) -> list[LedgerRow]:
+    points = dict(
+        session.execute(
+            select(StoragePoint.id, StoragePoint.name).where(StoragePoint.id.in_({m.point_id for m in found}))
+        ).all()
+    )
+    items = {i.id: i for i in session.scalars(select(SupplyItem).where(SupplyItem.id.in_({m.item_id for m in found})))}
+    return [
+        LedgerRow(m, points[m.point_id], items[m.item_id].code, items[m.item_id].name, items[m.item_id].unit)
+        for m in found
+    ]
 
 
 def ledger_page(
@@ -277,7 +296,7 @@ def ledger_page(
     actor.require(Perm.supplies_read)
     unit = area_of(session, actor, unit_id)
     page = _listed(session, _ledger_stmt(session, actor, unit), LEDGER, query, export=export)
-    page.items = [LedgerRow(*row) for row in page.items]
+    page.items = _with_names(session, [m for (m,) in page.items]) if page.items else []
     return page
 
 
