@@ -7,6 +7,8 @@ from datetime import timedelta
 import pytest
 from openpyxl import load_workbook
 
+from renxing.config import get_settings
+from renxing.web.body_limit import limit_for
 from tests.kit.client import login
 from tests.kit.supplies_world import supplies_world
 from tests.supplies.stock_kit import GONE, LATER, SOON, TODAY
@@ -262,3 +264,10 @@ def test_a_partner_reads_and_moves_only_its_own_sites(client, sw):
     ledger = client.get(f"{API}/ledger", headers=partner).json()
     assert {m["point_id"] for m in ledger["items"]} == {sw.points["market"]}
     assert {row["code"] for row in client.get(f"{API}/stock", headers=partner).json()["items"]} == {"food"}
+
+
+def test_a_count_sheet_may_be_as_large_as_any_import():
+    settings = get_settings()
+    allowed = limit_for("POST", f"{API}/points/7/counts/upload", "multipart/form-data; boundary=x", settings)
+    assert allowed.limit >= settings.max_import_bytes > settings.max_body_bytes
+    assert [e.field for e in allowed.errors] == ["file"]
