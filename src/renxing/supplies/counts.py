@@ -180,7 +180,7 @@ class _Plan:
             allowed = "、".join(Reason.__members__)
             self.bad("reason", _("原因应为 {allowed} 之一").format(allowed=allowed), line, reason)
             return None
-        if Reason(reason) not in (LOSS_REASONS if difference < 0 else GAIN_REASONS):
+        if reason not in (LOSS_REASONS if difference < 0 else GAIN_REASONS):  # StrEnum: a str matches
             self.bad("reason", _("原因与差异（{difference:+d}）不符").format(difference=difference), line, reason)
             return None
         return reason
