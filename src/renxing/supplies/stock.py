@@ -188,7 +188,7 @@ def community_stock(
         .where(Balance.quantity != 0)
         .group_by(Balance.item_id)
     )
-    stmt = _within(session, actor, stmt, unit, kind, Balance.path)
+    stmt = _within(session, actor, stmt, unit, kind)
     sums = session.execute(stmt).all()
     moving = (
         select(Transfer.item_id, func.sum(Transfer.quantity))
@@ -196,7 +196,7 @@ def community_stock(
         .where(Transfer.status == TransferStatus.in_transit.value)
         .group_by(Transfer.item_id)
     )
-    coming = dict(session.execute(_within(session, actor, moving, unit, kind, StoragePoint.path)).all())
+    coming = dict(session.execute(_within(session, actor, moving, unit, kind)).all())
     items = _items(session, {r[0] for r in sums} | set(coming))
     out: dict[int, ItemLevel] = {}
     for item_id, quantity, gone, points in sums:
@@ -207,10 +207,13 @@ def community_stock(
     return unit, sorted(out.values(), key=lambda x: (x.code, x.item_id))
 
 
-def _within(session: Session, actor: Principal, stmt: Select, unit: GridUnit | None, kind: str | None, path) -> Select:
+def _within(session: Session, actor: Principal, stmt: Select, unit: GridUnit | None, kind: str | None) -> Select:
+    """A statement joined to the points, narrowed to those the actor reads in the unit's subtree.
+    Every condition is on the points (not on the balances' copy of the path), so that PostgreSQL's
+    cached plan reads the points first and their balances by index."""
     stmt = narrow(session, actor, stmt)
     if unit is not None:
-        stmt = stmt.where(subtree_clause(path, unit.path))
+        stmt = stmt.where(subtree_clause(StoragePoint.path, unit.path))
     if kind is not None:
         stmt = stmt.where(StoragePoint.kind == kind)
     return stmt
@@ -383,7 +386,7 @@ def expiry_page(
         .where(Balance.quantity > 0, Balance.expiry.is_not(None))
         .where(Balance.expiry < limit if expired_only else Balance.expiry <= limit)
     )
-    stmt = _within(session, actor, stmt, unit, None, Balance.path)
+    stmt = _within(session, actor, stmt, unit, None)
     page = _listed(session, stmt, EXPIRY, query, export=export)
     page.items = [_expiry_row(b, today, *rest) for b, *rest in page.items]
     return page
