@@ -11,7 +11,7 @@ from sqlalchemy import event, func, select
 from renxing.auth.principal import SYSTEM
 from renxing.db import transaction, utcnow
 from renxing.errors import Invalid
-from renxing.supplies import count_sheet, counts, movements
+from renxing.supplies import count_sheet, counts, ledger, movements
 from renxing.supplies.counts import CountLine
 from renxing.supplies.models import Movement, StockCount
 from renxing.supplies.movements import ReceiptLine
@@ -123,6 +123,13 @@ def test_a_count_reads_the_balances_once_whatever_its_length(engine, sw):
         return len(sent)
 
     assert statements(600, 9) == statements(2, 8)
+    # The bulk path (arrays in one statement on PostgreSQL) moved every lot and numbered the
+    # entries in the order of the lines.
+    with transaction(engine) as s:
+        counted = {b.lot: b.quantity for b in ledger.lots(s, store, [water]) if b.lot.startswith("L")}
+        lots = s.scalars(select(Movement.lot).where(Movement.kind == "adjustment").order_by(Movement.id)).all()
+    assert counted == {f"L{k:04d}": 8 if k < 2 else 9 for k in range(600)}
+    assert lots[:600] == [f"L{k:04d}" for k in range(600)]
 
 
 def _filled(data: bytes, counted: dict[tuple[str, str], tuple[object, str | None]]) -> bytes:

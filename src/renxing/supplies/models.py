@@ -203,6 +203,7 @@ class Movement(Base):
     __table_args__ = (
         Index("ix_supply_movements_point_item", "point_id", "item_id", "id"),
         Index("ix_supply_movements_path", "path", "occurred_at"),
+        Index("ix_supply_movements_occurred", "occurred_at", "id"),  # the ledger's first pages, newest first
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

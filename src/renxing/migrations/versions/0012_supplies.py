@@ -388,6 +388,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("reverses_id", name=op.f("uq_supply_movements_reverses_id")),
     )
     op.create_index(op.f("ix_supply_movements_item_id"), "supply_movements", ["item_id"], unique=False)
+    op.create_index("ix_supply_movements_occurred", "supply_movements", ["occurred_at", "id"], unique=False)
     op.create_index("ix_supply_movements_path", "supply_movements", ["path", "occurred_at"], unique=False)
     op.create_index("ix_supply_movements_point_item", "supply_movements", ["point_id", "item_id", "id"], unique=False)
     op.create_index(op.f("ix_supply_movements_transfer_id"), "supply_movements", ["transfer_id"], unique=False)
