@@ -104,7 +104,7 @@ class ReportsAutoClosed(Event):
 @dataclass(frozen=True, kw_only=True)
 class AgreementExpiring(Event):
     """A supply agreement ends within 30 days and has not been renewed: once per agreement and
-    end date, from the daily sweep. The community's staff and the partner's account are told."""
+    end date, from the daily reminder run. The community's staff and the partner's account are told."""
 
     agreement_id: int
     number: str
