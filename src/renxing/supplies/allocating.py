@@ -220,7 +220,7 @@ def _shelter_store(session: Session, actor: Principal, run: AllocationRun, shelt
     point = StoragePoint(
         unit_id=run.unit_id,
         path=run.path,
-        name=_("{shelter}物资库房").format(shelter=name),
+        name=f"{name}物资库房",  # a proper name, like the shelter's own: stored as the community names it
         kind=PointKind.shelter_store.value,
         shelter_id=shelter_id,
         lon=place.lon if place else None,
@@ -236,8 +236,10 @@ def _shelter_store(session: Session, actor: Principal, run: AllocationRun, shelt
 def commit(session: Session, actor: Principal, run_id: int, *, occurred_at: datetime | None = None) -> AllocationRun:
     """Post the run's transfers (in transit to each shelter's store). All or nothing."""
     run = load_run(session, actor, run_id, write=True)
-    if run.status != "proposed":
-        raise Conflict(_("调配方案已{status}，不能再次执行").format(status=_status_label(run.status)))
+    if run.status == RunStatus.committed.value:
+        raise Conflict(_("调配方案已执行，不能再次执行"))
+    if run.status == RunStatus.discarded.value:
+        raise Conflict(_("调配方案已作废，不能执行"))
     posted = 0
     for f in run.result.get("flows", []):
         if f["own_store"]:
@@ -267,15 +269,13 @@ def commit(session: Session, actor: Principal, run_id: int, *, occurred_at: date
 
 def discard(session: Session, actor: Principal, run_id: int) -> AllocationRun:
     run = load_run(session, actor, run_id, write=True)
-    if run.status != "proposed":
-        raise Conflict(_("调配方案已{status}").format(status=_status_label(run.status)))
+    if run.status == RunStatus.committed.value:
+        raise Conflict(_("调配方案已执行，不能作废"))
+    if run.status == RunStatus.discarded.value:
+        raise Conflict(_("调配方案已作废"))
     run.status = "discarded"
     audit.record(session, actor, "update", "supply_allocation", run.id, after={"status": "discarded"})
     return run
-
-
-def _status_label(status: str) -> str:
-    return {"proposed": _("待执行"), "committed": _("执行"), "discarded": _("作废")}.get(status, status)
 
 
 def pick_sheet(session: Session, actor: Principal, run_id: int) -> PickSheet:

@@ -177,7 +177,7 @@ class _Plan:
             self.bad("reason", _("有差异（{difference:+d}），须填写原因").format(difference=difference), line)
             return None
         if reason not in Reason.__members__:
-            allowed = "、".join(Reason.__members__)
+            allowed = ", ".join(Reason.__members__)
             self.bad("reason", _("原因应为 {allowed} 之一").format(allowed=allowed), line, reason)
             return None
         if reason not in (LOSS_REASONS if difference < 0 else GAIN_REASONS):  # StrEnum: a str matches

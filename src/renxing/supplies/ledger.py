@@ -141,14 +141,13 @@ def post(
         if level > INT_MAX:
             errors.add("quantity", _("数量过大：库存不能超过 {n}").format(n=INT_MAX), row=e.row, value=e.quantity)
         elif level < 0:
-            errors.add(
-                "quantity",
-                _("库存不足：{lot}现有 {have}，不能减少 {want}").format(
-                    lot=_("批次 {lot} ").format(lot=e.lot) if e.lot else "", have=after.get(key, 0), want=-e.quantity
-                ),
-                row=e.row,
-                value=-e.quantity,
+            have, want = after.get(key, 0), -e.quantity
+            message = (
+                _("库存不足：批次 {lot} 现有 {have}，不能减少 {want}").format(lot=e.lot, have=have, want=want)
+                if e.lot
+                else _("库存不足：现有 {have}，不能减少 {want}").format(have=have, want=want)
             )
+            errors.add("quantity", message, row=e.row, value=want)
         after[key] = level
     errors.raise_if_any(_("库存不足"))
     rows = [

@@ -287,7 +287,7 @@ def receive_transfer(
         raise NotFound(_("调拨单 {transfer_id} 不存在").format(transfer_id=transfer_id))
     target = load_point(session, actor, t.to_point_id, write=True)
     if t.status != TransferStatus.in_transit.value:
-        raise Conflict(_("调拨单已{status}").format(status=_("签收") if t.status == "received" else _("取消")))
+        raise Conflict(_("调拨单已签收") if t.status == TransferStatus.received.value else _("调拨单已取消"))
     now = utcnow()
     at = _when(occurred_at, now)
     if at < t.sent_at:
