@@ -47,6 +47,9 @@ def _flagship(s) -> GridUnit:
     )
 
 
+# One database: the demo build runs on both in test_build.py, and the warehouse's rules are tested on
+# both in tests/supplies; a second build here would only double the minutes.
+@pytest.mark.parametrize("backend_engine", ["sqlite"], indirect=True)
 def test_demo_cloud_warehouse(engine):
     until = utcnow() - timedelta(minutes=30)
     build_demo(engine, scale=SCALE, until=until)

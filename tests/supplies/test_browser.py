@@ -51,6 +51,9 @@ def _fits(page, size) -> None:
     assert width <= size["width"], width  # nothing sticks out sideways
 
 
+# One database: the same journey runs on both through HTTP (test_pages, test_planning); a second
+# browser run would only double the minutes.
+@pytest.mark.parametrize("backend_engine", ["sqlite"], indirect=True)
 def test_secretary_allocates_and_a_partner_sees_only_its_own_stock(page, server, warehouse):
     page.set_viewport_size(DESK)
     _login(page, server, "secretary")
