@@ -286,11 +286,15 @@ def pick_sheet(session: Session, actor: Principal, run_id: int) -> PickSheet:
     today = local_day(run.created_at)
     lists: dict[int, list[PickLine]] = {}
     taken: dict[tuple[int, int, str], int] = {}
+    held: dict[tuple[int, int], list[ledger.Lot]] = {}
     for f in sorted(run.result.get("flows", []), key=lambda f: (f["point_id"], f["item"]["id"], f["shelter"])):
         if f["own_store"]:
             continue
         left = f["quantity"]
-        for lot in ledger.lots(session, f["point_id"], [f["item"]["id"]]):
+        key = (f["point_id"], f["item"]["id"])
+        if key not in held:  # one read per point and item, however many shelters it sends to
+            held[key] = ledger.lots(session, key[0], [key[1]])
+        for lot in held[key]:
             if left == 0:
                 break
             if lot.expiry is not None and lot.expiry < today:

@@ -18,7 +18,7 @@ from renxing.db import utcnow
 from renxing.errors import Conflict, FieldError, Invalid, NotFound
 from renxing.i18n import _
 from renxing.supplies import ledger
-from renxing.supplies.access import load_point, local_day, may_write
+from renxing.supplies.access import load_point, local_day
 from renxing.supplies.drawing import agreement_for_draw
 from renxing.supplies.ledger import Entry
 from renxing.supplies.models import (
@@ -362,8 +362,3 @@ def reverse(session: Session, actor: Principal, movement_id: int, *, note: str |
     (new_id,) = ledger.post(session, actor, point, [entry], occurred_at=now, note=note, now=now)
     audit.record(session, actor, "create", "supply_reversal", m.id, after={"reversal_id": new_id})
     return new_id
-
-
-def may_move(session: Session, actor: Principal, point: StoragePoint) -> bool:
-    """Whether the actor may post at this point (for pages to show or hide the forms)."""
-    return may_write(session, actor, point)

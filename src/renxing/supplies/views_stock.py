@@ -14,8 +14,8 @@ from renxing.errors import FieldError, Invalid
 from renxing.grid.scope import communities_in_scope
 from renxing.i18n import _
 from renxing.listing import ListQuery
-from renxing.supplies import items, movements, points, stock
-from renxing.supplies.access import partner_orgs
+from renxing.supplies import items, points, stock
+from renxing.supplies.access import may_write, partner_orgs
 from renxing.supplies.models import MOVEMENT_LABELS, POINT_KIND_LABELS, REASON_LABELS, Reason, StoragePoint
 from renxing.supplies.stock import ACTION_LABELS, EXPIRY_DAYS
 
@@ -116,7 +116,7 @@ def point_context(session: Session, actor: Principal, point_id: int) -> dict[str
     coming = stock.transfers_page(
         session, actor, ListQuery(size=50, filters={"status": "in_transit", "to_point_id": point.id})
     )
-    can_move = actor.can(Perm.supplies_move) and movements.may_move(session, actor, point)
+    can_move = actor.can(Perm.supplies_move) and may_write(session, actor, point)
     ctx: dict[str, Any] = {
         **labels(),
         "p": points.present_all(session, [point])[0],
