@@ -193,9 +193,8 @@ def _plain(value: Any) -> Any:
 def load_run(session: Session, actor: Principal, run_id: int, *, write: bool = False) -> AllocationRun:
     actor.require(Perm.supplies_allocate if write else Perm.supplies_read)
     run = session.get(AllocationRun, run_id)
-    if run is None or partner_orgs(session, actor) is not None or not sees(actor, run.path):
-        raise NotFound(_("调配方案 {run_id} 不存在").format(run_id=run_id))
-    if write and not in_scope(actor, run.path):
+    visible = run is not None and partner_orgs(session, actor) is None and sees(actor, run.path)
+    if not visible or (write and not in_scope(actor, run.path)):
         raise NotFound(_("调配方案 {run_id} 不存在").format(run_id=run_id))
     return run
 
