@@ -39,6 +39,8 @@ from renxing.people import api as people_api
 from renxing.people import import_api
 from renxing.people import pages as people_pages
 from renxing.people import rights_api as people_rights_api
+from renxing.sensors import api as sensors_api
+from renxing.sensors import pages as sensors_pages
 from renxing.signals.bus import bus as signals
 from renxing.space import api as space_api
 from renxing.space import pages as space_pages
@@ -51,6 +53,14 @@ from renxing.supplies import pages as supplies_pages
 from renxing.supplies import reminders as supplies_reminders
 from renxing.volunteers import api as volunteers_api
 from renxing.volunteers import pages as volunteers_pages
+from renxing.warning import ack_pages as warning_ack_pages
+from renxing.warning import api as warning_api
+from renxing.warning import api_incoming as warning_incoming_api
+from renxing.warning import api_reach as warning_reach_api
+from renxing.warning import pages as warning_pages
+from renxing.warning import pages_incoming as warning_incoming_pages
+from renxing.warning import pages_reach as warning_reach_pages
+from renxing.warning import public as warning_public
 from renxing.web import errors
 from renxing.web.body_limit import BodyLimit
 from renxing.web.deps import api_body_guard
@@ -140,6 +150,11 @@ def create_app(engine: Engine | None = None, *, upgrade: bool = True) -> FastAPI
         app.include_router(module.router)
     # The cloud warehouse of emergency supplies.
     for module in (supplies_api, supplies_stock_api, supplies_planning_api, supplies_pages):
+        app.include_router(module.router)
+    # Sensors and early warning: CAP in and out, warnings to every household.
+    for module in (sensors_api, sensors_pages, warning_incoming_api, warning_incoming_pages, warning_api):
+        app.include_router(module.router)
+    for module in (warning_pages, warning_public, warning_reach_api, warning_reach_pages, warning_ack_pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

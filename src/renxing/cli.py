@@ -25,9 +25,12 @@ from renxing.events.sweep import run_sweep
 from renxing.i18n import _, set_lang, use_lang
 from renxing.people import exporter, importer
 from renxing.people.cli import privacy_app
+from renxing.sensors.cli import app as sensors_app
 from renxing.signals.cli import signals_app
 from renxing.space.cli import register as register_space_commands
 from renxing.supplies.cli import app as supplies_app
+from renxing.warning.cap_cli import app as cap_app
+from renxing.warning.cli import app as warning_app
 
 app = typer.Typer(help="韧性 Renxing — resilient governance of urban communities", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
@@ -37,6 +40,9 @@ app.add_typer(user_app, name="user")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(signals_app, name="signals")
 app.add_typer(supplies_app, name="supplies")
+app.add_typer(sensors_app, name="sensors")
+app.add_typer(cap_app, name="cap")
+app.add_typer(warning_app, name="warning")
 console = Console()
 
 

@@ -99,6 +99,26 @@ class Settings(BaseSettings):
     care_emergency_mode: bool = False
     care_max_distance_m: float = 2000.0
     care_grid_worker_max: int = 30
+    # Sensors. Readings arrive over HTTP batches and, when ``mqtt_url`` is set (mqtt://host:1883,
+    # mqtt://user:password@host:port), from a broker on ``mqtt_topic`` ({device} is the device code).
+    # A reading more than ``sensor_future_seconds`` ahead of the server's clock is refused; a device
+    # is offline once silent for ``sensor_offline_factor`` × its interval.
+    mqtt_url: str | None = None
+    mqtt_topic: str = "renxing/sensors/{device}/readings"
+    mqtt_client_id: str = "renxing"
+    sensor_batch_max: int = 10_000
+    sensor_future_seconds: int = 300
+    sensor_offline_factor: float = 3.0
+    # Early warning. CAP messages the platform sends name ``cap_sender``; incoming feeds are polled
+    # at their own interval. Channels of a warning: in_app, sms, voice, email, log; the SMS and voice
+    # gateways are HTTP endpoints (JSON in, JSON out), their delivery receipts signed with
+    # ``gateway_secret``. A failed delivery is retried ``delivery_attempts`` times.
+    cap_sender: str = "renxing@localhost"
+    warning_channels: str = "in_app,sms"
+    sms_gateway_url: str | None = None
+    voice_gateway_url: str | None = None
+    gateway_secret: str | None = None
+    delivery_attempts: int = 3
 
 
 @lru_cache

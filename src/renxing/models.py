@@ -20,6 +20,7 @@ from renxing.grid.models import Building, GridUnit, Household, Responsibility
 from renxing.notify.models import Notification, NotificationContact, NotificationDelivery
 from renxing.partners.models import Organization
 from renxing.people.models import Resident
+from renxing.sensors.models import SensorDevice, SensorReading, SensorRule, SensorRuleState, SensorTrigger
 from renxing.signals.models import OutboxRow
 from renxing.space.models import (
     EvacScenario,
@@ -45,6 +46,16 @@ from renxing.supplies.models import (
     Transfer,
 )
 from renxing.volunteers.models import MemberSkill, ServiceHours, TeamMember, VolunteerTeam
+from renxing.warning.models import (
+    AlertFeed,
+    IncomingAlert,
+    IncomingAlertMatch,
+    WarningClimb,
+    WarningDelivery,
+    WarningLevel,
+    WarningMessage,
+    WarningTarget,
+)
 
 __all__ = [
     "Activity",
@@ -52,6 +63,7 @@ __all__ = [
     "ActivityTarget",
     "Agreement",
     "AgreementLine",
+    "AlertFeed",
     "AllocationRun",
     "ApiKey",
     "Attendance",
@@ -67,6 +79,8 @@ __all__ = [
     "GridUnit",
     "HazardZone",
     "Household",
+    "IncomingAlert",
+    "IncomingAlertMatch",
     "ItemNeed",
     "MapFeature",
     "MemberSkill",
@@ -91,6 +105,11 @@ __all__ = [
     "RiskPoint",
     "Road",
     "RoutingRule",
+    "SensorDevice",
+    "SensorReading",
+    "SensorRule",
+    "SensorRuleState",
+    "SensorTrigger",
     "ServiceHours",
     "SeverityDeadline",
     "Shelter",
@@ -102,4 +121,9 @@ __all__ = [
     "User",
     "UserScope",
     "VolunteerTeam",
+    "WarningClimb",
+    "WarningDelivery",
+    "WarningLevel",
+    "WarningMessage",
+    "WarningTarget",
 ]

@@ -7,11 +7,22 @@ from renxing.events.defaults import install_defaults
 from renxing.events.models import EventCategory, ReportState, ReportTransition, RoutingRule, SeverityDeadline
 from renxing.supplies.defaults import install_defaults as install_supply_catalogue
 from renxing.supplies.models import ItemNeed, SupplyItem
+from renxing.warning.defaults import install_defaults as install_warning_levels
+from renxing.warning.models import WarningLevel
 
 # The configuration the migrations seed; a test that changes it gets it put back.
 SEEDED: list[Table] = [
     m.__table__
-    for m in (EventCategory, SeverityDeadline, ReportState, ReportTransition, RoutingRule, SupplyItem, ItemNeed)
+    for m in (
+        EventCategory,
+        SeverityDeadline,
+        ReportState,
+        ReportTransition,
+        RoutingRule,
+        SupplyItem,
+        ItemNeed,
+        WarningLevel,
+    )
 ]
 # The seeded rows as the last installation left them, per database.
 _as_installed: dict[str, dict[str, list]] = {}
@@ -42,5 +53,6 @@ def wipe(engine: Engine) -> None:
     with transaction(engine) as session:
         install_defaults(session)
         install_supply_catalogue(session)
+        install_warning_levels(session)
     with engine.connect() as conn:
         _as_installed[key] = {t.name: _rows(conn, t) for t in SEEDED}

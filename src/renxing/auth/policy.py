@@ -76,6 +76,14 @@ class Perm(StrEnum):
     supplies_manage = "supplies_manage"  # storage points, minimum levels, the item catalogue and its needs
     supplies_agreements = "supplies_agreements"  # agreements with partners (partners: contacts of their own)
     supplies_allocate = "supplies_allocate"  # emergency allocation runs, pick lists, committing transfers
+    # Sensors and early warning. Public CAP alerts and the Atom feed need no permission (no personal data).
+    sensors_read = "sensors_read"  # devices, their state and readings, rules, triggers
+    sensors_manage = "sensors_manage"  # register devices, issue their credentials, edit rules
+    alerts_receive = "alerts_receive"  # import CAP alerts (file, URL), manage the polled feeds
+    warnings_read = "warnings_read"  # incoming alerts, warnings and their progress, the unreached list
+    warnings_compose = "warnings_compose"  # compose, send (blue, yellow, exercises), update and cancel warnings
+    warnings_approve = "warnings_approve"  # approve or refuse an orange or red warning composed by someone else
+    warnings_confirm = "warnings_confirm"  # record a household's acknowledgement after a call or a door knock
 
 
 class Field(StrEnum):
@@ -132,6 +140,13 @@ WHO_MAY: dict[Perm, frozenset[Role]] = {
     Perm.supplies_manage: frozenset({STAFF, STREET}),
     Perm.supplies_agreements: frozenset({STAFF, STREET, PARTNER}),
     Perm.supplies_allocate: frozenset({STAFF, STREET}),
+    Perm.sensors_read: frozenset({GRID, BLDG, STAFF, STREET}),
+    Perm.sensors_manage: frozenset({STAFF, STREET}),
+    Perm.alerts_receive: frozenset({STAFF, STREET}),
+    Perm.warnings_read: frozenset({GRID, BLDG, STAFF, STREET}),
+    Perm.warnings_compose: frozenset({STAFF, STREET}),
+    Perm.warnings_approve: frozenset({STAFF, STREET}),
+    Perm.warnings_confirm: frozenset({GRID, BLDG, STAFF, STREET}),
 }
 
 # The same table read by role, for the principal's checks.
@@ -156,6 +171,9 @@ SETTING_OWNERS: dict[str, Perm] = {
     "evacuation_scenario": Perm.space_write,
     "supply_item (catalogue, needs)": Perm.supplies_manage,
     "storage_point, minimum level": Perm.supplies_manage,
+    "warning_level (colour → CAP severity, urgency; approval; deadlines)": Perm.settings_street,
+    "sensor_device, sensor_rule": Perm.sensors_manage,
+    "alert_feed": Perm.alerts_receive,
     "api_key": Perm.users_manage,
     "user": Perm.users_manage,
 }

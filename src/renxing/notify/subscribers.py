@@ -13,16 +13,21 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from renxing.db import utcnow
 from renxing.i18n import N_, bilingual
 from renxing.notify import service as notify
 from renxing.signals.catalog import (
     AgreementExpiring,
+    AlertReceived,
     EscalationDigest,
+    HouseholdsUnreached,
     ReportEscalated,
     ReportsAutoClosed,
     ReportSubmitted,
     ReportTransitioned,
     StockBelowMinimum,
+    WarningProposed,
+    WarningSent,
 )
 
 
@@ -177,3 +182,48 @@ def tell_stock_below_minimum(session: Session, e: StockBelowMinimum) -> None:
         link=e.link,
         topic="supplies.minimum",
     )
+
+
+def tell_alert_received(session: Session, e: AlertReceived) -> None:
+    """Staff of the matched communities hear of an incoming alert, its update or its cancellation."""
+    notify.push(
+        session,
+        e.recipients,
+        title=bilingual("收到预警信息（{msg_type}）：{headline}", msg_type=e.msg_type, headline=e.headline),
+        link=e.link,
+        topic="warning.incoming",
+    )
+
+
+def tell_warning_proposed(session: Session, e: WarningProposed) -> None:
+    """A draft to review, or an orange/red warning waiting for a second person's approval."""
+    if e.approval:
+        title = bilingual("预警待审核：{headline}", headline=e.headline)
+    else:
+        title = bilingual("建议发布预警：{headline}", headline=e.headline)
+    notify.push(session, e.recipients, title=title, link=e.link, topic="warning.proposed")
+
+
+def tell_warning_sent(session: Session, e: WarningSent) -> None:
+    """Building leaders and carers of vulnerable households: go and check on them in person."""
+    notify.push(
+        session,
+        e.door_to_door,
+        title=bilingual("预警已发布，请上门确认重点人员：{headline}", headline=e.headline),
+        link=e.link,
+        topic="warning.door_to_door",
+    )
+
+
+def tell_households_unreached(session: Session, e: HouseholdsUnreached) -> None:
+    """Each holder of the next rung: how many households of theirs have not confirmed yet."""
+    messages = [
+        {
+            "user_id": user_id,
+            "title": bilingual("预警未确认：{count} 户待联系（{headline}）", count=count, headline=e.headline)[:200],
+            "link": e.link,
+            "report_id": None,
+        }
+        for user_id, count in e.counts
+    ]
+    notify.push_each(session, messages, topic="warning.unreached", at=utcnow())

@@ -128,3 +128,100 @@ class StockBelowMinimum(Event):
     minimum: int
     recipients: tuple[int, ...]
     link: str
+
+
+@bus.event("sensors.rule_triggered", publisher="sensors")
+@dataclass(frozen=True, kw_only=True)
+class SensorRuleTriggered(Event):
+    """A sensor rule fired for a device (a threshold crossed, a rate exceeded), once per snooze
+    window. The closed loop raises a report at the device's unit (reference
+    ``sensor-trigger-<trigger_id>``); early warning proposes a warning to staff by the level."""
+
+    trigger_id: int
+    device_id: int
+    device: str  # the device's name and code, as a message shows it
+    kind: str  # the device kind (water_level, smoke …)
+    rule: str  # the rule's name
+    level: str  # blue, yellow, orange, red
+    category: str  # the closed loop's report category
+    value: float
+    measure_unit: str
+    unit_id: int  # the grid unit the device is placed at
+    lon: float | None
+    lat: float | None
+    at: datetime
+
+
+@bus.event("sensors.device_offline", publisher="sensors")
+@dataclass(frozen=True, kw_only=True)
+class SensorOffline(Event):
+    """A device stayed silent past its reporting interval (never read as all clear), once until
+    it reports again. The closed loop raises a report at its unit (reference
+    ``sensor-offline-<trigger_id>``)."""
+
+    trigger_id: int
+    device_id: int
+    device: str
+    kind: str
+    unit_id: int
+    last_reading_at: datetime | None
+    at: datetime
+
+
+@bus.event("warning.alert_received", publisher="warning")
+@dataclass(frozen=True, kw_only=True)
+class AlertReceived(Event):
+    """An incoming CAP alert (new, an update or a cancellation) was accepted and matched to
+    communities. Staff whose scope covers a matched community are told."""
+
+    alert_id: int
+    identifier: str
+    msg_type: str
+    level: str | None
+    headline: str
+    community_ids: tuple[int, ...]
+    recipients: tuple[int, ...]
+    link: str
+
+
+@bus.event("warning.proposed", publisher="warning")
+@dataclass(frozen=True, kw_only=True)
+class WarningProposed(Event):
+    """A draft warning was proposed to staff (from a sensor trigger or an incoming alert), or a
+    composed orange or red warning awaits a second staff member's approval (``approval``)."""
+
+    warning_id: int
+    level: str
+    headline: str
+    approval: bool
+    recipients: tuple[int, ...]
+    link: str
+
+
+@bus.event("warning.sent", publisher="warning")
+@dataclass(frozen=True, kw_only=True)
+class WarningSent(Event):
+    """A warning (Alert, Update or Cancel) was sent: frozen, its households targeted and their
+    deliveries queued. ``door_to_door`` are the building leaders and carers of vulnerable
+    households, told to check on them in person."""
+
+    warning_id: int
+    msg_type: str
+    level: str
+    headline: str
+    households: int
+    door_to_door: tuple[int, ...]
+    link: str
+
+
+@bus.event("warning.households_unreached", publisher="warning")
+@dataclass(frozen=True, kw_only=True)
+class HouseholdsUnreached(Event):
+    """At a deadline, households of a sent warning still unacknowledged climbed one rung of the
+    responsibility chain: each recipient is told how many of theirs to call or visit."""
+
+    warning_id: int
+    rung: int
+    headline: str
+    counts: tuple[tuple[int, int], ...]  # (user id, households to reach)
+    link: str

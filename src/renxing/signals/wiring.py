@@ -9,16 +9,23 @@ delivered from the outbox in their own.
 from renxing.care import subscribers as care
 from renxing.events import subscribers as events
 from renxing.notify import subscribers as notify
+from renxing.sensors import subscribers as sensors
 from renxing.signals.bus import Bus, Mode
 from renxing.signals.catalog import (
     AgreementExpiring,
+    AlertReceived,
     EscalationDigest,
+    HouseholdsUnreached,
     ReportEscalated,
     ReportsAutoClosed,
     ReportSubmitted,
     ReportTransitioned,
+    SensorOffline,
+    SensorRuleTriggered,
     StockBelowMinimum,
     VisitFlagged,
+    WarningProposed,
+    WarningSent,
 )
 
 
@@ -50,5 +57,20 @@ def wire(bus: Bus) -> None:
         name="notify.tell_stock_below_minimum",
         mode=Mode.after_commit,
     )
+    # sensors → events: a triggered rule or a silent device is a report, raised with the trigger or not at all.
+    bus.subscribe(SensorRuleTriggered, events.raise_from_sensor, name="events.raise_from_sensor", mode=Mode.inline)
+    bus.subscribe(SensorOffline, events.raise_offline_sensor, name="events.raise_offline_sensor", mode=Mode.inline)
+    # events → sensors: the report raised from a trigger is linked to it.
+    bus.subscribe(
+        ReportSubmitted, sensors.link_trigger, name="sensors.link_trigger", mode=Mode.inline, writes_only=True
+    )
+    # warning → notify: staff, approvers, door-to-door checkers and the chain hear a moment after the change.
+    for event, handler in (
+        (AlertReceived, notify.tell_alert_received),
+        (WarningProposed, notify.tell_warning_proposed),
+        (WarningSent, notify.tell_warning_sent),
+        (HouseholdsUnreached, notify.tell_households_unreached),
+    ):
+        bus.subscribe(event, handler, name=f"notify.{handler.__name__}", mode=Mode.after_commit)
     # notify keeps its own outbox for e-mail and webhooks (sent outside any transaction).
     bus.relay("notify.retry_deliveries", notify.retry_deliveries)
