@@ -5,11 +5,12 @@ community's areas for days of autonomy, a kit point naming its building).
 """
 
 from collections.abc import Iterable
+from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, aliased
 
-from renxing.grid.models import GridUnit
+from renxing.grid.models import Duty, GridUnit, Household, Level, Responsibility
 from renxing.grid.scope import subtree_clause
 
 
@@ -33,3 +34,57 @@ def unit_names(session: Session, unit_ids: Iterable[int]) -> dict[int, str]:
     if not ids:
         return {}
     return {i: n for i, n in session.execute(select(GridUnit.id, GridUnit.name).where(GridUnit.id.in_(ids)))}
+
+
+def building_leaders(session: Session, building_ids: Iterable[int], today: date) -> dict[int, list[int]]:
+    """The accounts of the party group leaders (党小组长) on duty today at each building, by
+    building id (buildings without a leader holding an account are left out)."""
+    ids = sorted(set(building_ids))
+    found: dict[int, list[int]] = {}
+    for start in range(0, len(ids), 500):
+        stmt = (
+            select(Responsibility.unit_id, Responsibility.user_id)
+            .where(
+                Responsibility.duty == Duty.party_group_leader,
+                Responsibility.unit_id.in_(ids[start : start + 500]),
+                Responsibility.user_id.is_not(None),
+                Responsibility.start_date <= today,
+                or_(Responsibility.end_date.is_(None), Responsibility.end_date >= today),
+            )
+            .order_by(Responsibility.unit_id, Responsibility.id)
+        )
+        for unit_id, user_id in session.execute(stmt):
+            found.setdefault(unit_id, []).append(user_id)
+    return found
+
+
+def building_points(session: Session, path: str) -> list[tuple[int, float | None, float | None]]:
+    """The buildings of the subtree at ``path`` as (id, lon, lat), one plain query (no ORM rows)."""
+    stmt = select(GridUnit.id, GridUnit.lon, GridUnit.lat).where(
+        subtree_clause(GridUnit.path, path), GridUnit.level == Level.building
+    )
+    return [(i, lon, lat) for i, lon, lat in session.execute(stmt)]
+
+
+def households_under(session: Session, path: str) -> list[tuple[int, int, str]]:
+    """The households of the subtree at ``path`` as (id, building id, building path), in id order,
+    one plain query (no ORM rows)."""
+    stmt = (
+        select(Household.id, Household.building_id, Household.path)
+        .where(subtree_clause(Household.path, path))
+        .order_by(Household.id)
+    )
+    return [(i, b, p) for i, b, p in session.execute(stmt)]
+
+
+def communities_with_outlines(session: Session) -> list[tuple[GridUnit, str | None]]:
+    """Every community (its outline, point and code) with its street's code, in code order: what
+    matching an incoming alert's areas to communities reads."""
+    street = aliased(GridUnit)
+    stmt = (
+        select(GridUnit, street.code)
+        .outerjoin(street, street.id == GridUnit.parent_id)
+        .where(GridUnit.level == "community")
+        .order_by(GridUnit.code, GridUnit.id)
+    )
+    return [(community, code) for community, code in session.execute(stmt)]

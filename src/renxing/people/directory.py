@@ -8,6 +8,7 @@ set) are never returned.
 
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
@@ -127,3 +128,75 @@ def need_groups(session: Session, paths: list[str], today: date) -> dict[str, di
                 tally["bedridden"] += int(bed or 0)
                 tally["infants"] += int(inf or 0)
     return out
+
+
+def _aged_on(today: date, years: int) -> date:
+    """The latest birth date of someone ``years`` old today (29 February falls back to the 28th)."""
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:
+        return today.replace(year=today.year - years, day=28)
+
+
+def household_vulnerability(session: Session, under_path: str, today: date) -> dict[int, int]:
+    """A score per household under a grid path with vulnerable residents (counts only, no names):
+    each living resident adds one for each of aged 80 and over, living alone, disabled,
+    chronically ill, pregnant, an infant (under 3), with special needs (oxygen, dialysis, a
+    wheelchair), and two for bedridden. Households with nobody vulnerable are left out. One query
+    grouped by household."""
+    aged80, infant = _aged_on(today, 80), _aged_on(today, 3)
+
+    def one(condition) -> Any:
+        return case((condition, 1), else_=0)
+
+    score = (
+        one(Resident.birth_date <= aged80)
+        + one(Resident.living_alone.is_(True))
+        + one(Resident.disability_kind.is_not(None))
+        + one(Resident.chronic_illness.is_not(None))
+        + one(Resident.pregnant.is_(True))
+        + one(Resident.birth_date > infant)
+        + one(Resident.special_needs.is_not(None))
+        + 2 * one(Resident.bedridden.is_(True))
+    )
+    vulnerable = or_(
+        Resident.birth_date <= aged80,
+        Resident.birth_date > infant,
+        Resident.living_alone.is_(True),
+        Resident.disability_kind.is_not(None),
+        Resident.special_needs.is_not(None),
+        Resident.chronic_illness.is_not(None),
+        Resident.pregnant.is_(True),
+        Resident.bedridden.is_(True),
+    )
+    stmt = (
+        select(Resident.household_id, func.sum(score))
+        .where(subtree_clause(Resident.path, under_path), Resident.deleted_at.is_(None), vulnerable)
+        .group_by(Resident.household_id)
+    )
+    return {hid: int(n) for hid, n in session.execute(stmt) if n}
+
+
+def household_phones(session: Session, household_ids: Iterable[int], today: date) -> dict[int, str]:
+    """One phone per household to send a warning to: its first adult (18 or over, or of unknown
+    age) with a phone, householder first, then by register order. Households without one are left
+    out. The caller audits the use of the numbers it sends to and never logs them."""
+    adult = _aged_on(today, 18)
+    ids = sorted(set(household_ids))
+    found: dict[int, str] = {}
+    householder = case((Resident.relation == "户主", 0), else_=1)
+    for start in range(0, len(ids), CHUNK):
+        stmt = (
+            select(Resident.household_id, Resident.phone)
+            .where(
+                Resident.household_id.in_(ids[start : start + CHUNK]),
+                Resident.deleted_at.is_(None),
+                Resident.phone.is_not(None),
+                Resident.phone != "",
+                or_(Resident.birth_date.is_(None), Resident.birth_date <= adult),
+            )
+            .order_by(Resident.household_id, householder, Resident.id)
+        )
+        for hid, phone in session.execute(stmt):
+            found.setdefault(hid, phone)
+    return found

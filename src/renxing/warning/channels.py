@@ -1,0 +1,3 @@
+"""Channels a warning reaches households on."""
+
+NAMES = ("in_app", "sms", "voice", "email", "log")
