@@ -88,3 +88,73 @@ def communities_with_outlines(session: Session) -> list[tuple[GridUnit, str | No
         .order_by(GridUnit.code, GridUnit.id)
     )
     return [(community, code) for community, code in session.execute(stmt)]
+
+
+def units_by_id(session: Session, unit_ids: Iterable[int]) -> dict[int, GridUnit]:
+    """These units by id, in a few queries (missing ids are left out)."""
+    ids = sorted(set(unit_ids))
+    found: dict[int, GridUnit] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found.update({u.id: u for u in session.scalars(select(GridUnit).where(GridUnit.id.in_(chunk)))})
+    return found
+
+
+def duty_accounts(
+    session: Session, unit_ids: Iterable[int], duties: Iterable[str], today: date
+) -> dict[tuple[int, str], list[int]]:
+    """The accounts holding each of ``duties`` on duty today at each unit, by (unit id, duty), in
+    assignment order; holders without an account are left out. For many units at once (who a
+    warning's unreached households climb to)."""
+    ids, wanted = sorted(set(unit_ids)), sorted(set(duties))
+    found: dict[tuple[int, str], list[int]] = {}
+    for start in range(0, len(ids), 500):
+        stmt = (
+            select(Responsibility.unit_id, Responsibility.duty, Responsibility.user_id)
+            .where(
+                Responsibility.unit_id.in_(ids[start : start + 500]),
+                Responsibility.duty.in_(wanted),
+                Responsibility.user_id.is_not(None),
+                Responsibility.start_date <= today,
+                or_(Responsibility.end_date.is_(None), Responsibility.end_date >= today),
+            )
+            .order_by(Responsibility.id)
+        )
+        for unit_id, duty, user_id in session.execute(stmt):
+            holders = found.setdefault((unit_id, duty), [])
+            if user_id not in holders:
+                holders.append(user_id)
+    return found
+
+
+def household_party_members(session: Session, household_ids: Iterable[int], today: date) -> dict[int, list[int]]:
+    """The accounts of the party members (党员) linked to each household today, by household id
+    (households without one holding an account are left out)."""
+    ids = sorted(set(household_ids))
+    found: dict[int, list[int]] = {}
+    for start in range(0, len(ids), 500):
+        stmt = (
+            select(Responsibility.household_id, Responsibility.user_id)
+            .where(
+                Responsibility.duty == Duty.party_member,
+                Responsibility.household_id.in_(ids[start : start + 500]),
+                Responsibility.user_id.is_not(None),
+                Responsibility.start_date <= today,
+                or_(Responsibility.end_date.is_(None), Responsibility.end_date >= today),
+            )
+            .order_by(Responsibility.id)
+        )
+        for household_id, user_id in session.execute(stmt):
+            found.setdefault(household_id, []).append(user_id)
+    return found
+
+
+def household_places(session: Session, household_ids: Iterable[int]) -> dict[int, tuple[int, str]]:
+    """Each household's unit number and room, by household id (the caller masks them as its reader
+    needs)."""
+    ids = sorted(set(household_ids))
+    found: dict[int, tuple[int, str]] = {}
+    for start in range(0, len(ids), 500):
+        stmt = select(Household.id, Household.unit_no, Household.room).where(Household.id.in_(ids[start : start + 500]))
+        found.update({i: (unit_no, room) for i, unit_no, room in session.execute(stmt)})
+    return found
