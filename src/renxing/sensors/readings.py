@@ -27,13 +27,17 @@ DEFAULT_SPAN = timedelta(days=1)
 BUCKETS = 600
 
 
-def _range(since: datetime | None, until: datetime | None, now: datetime) -> tuple[datetime, datetime]:
+def _aware(since: datetime | None, until: datetime | None) -> None:
     errors: list[FieldError] = []
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             errors.append(FieldError(name, _("时间须带时区，如 +08:00"), value=value.isoformat()))
     if errors:
         raise Invalid(_("时间范围有误"), errors)
+
+
+def _range(since: datetime | None, until: datetime | None, now: datetime) -> tuple[datetime, datetime]:
+    _aware(since, until)
     end = until or now
     start = since or end - DEFAULT_SPAN
     if start >= end:
@@ -110,6 +114,7 @@ def list_triggers(session: Session, actor: Principal, query: ListQuery) -> Page[
     actor.require(Perm.sensors_read)
     stmt = select(SensorTrigger)
     filters = dict(query.filters)
+    _aware(filters.get("since"), filters.get("until"))
     wanted = filters.pop("open", None)
     if wanted is not None:
         stmt = stmt.where(SensorTrigger.cleared_at.is_(None) if wanted else SensorTrigger.cleared_at.is_not(None))
