@@ -27,15 +27,29 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from renxing.auth import audit
+from renxing.auth.models import User, UserScope
+from renxing.auth.principal import SYSTEM, Principal
+from renxing.auth.service import principal_for
+from renxing.db import utcnow
 from renxing.demo import geo
 from renxing.grid.models import GridUnit, Level
 from renxing.grid.scope import subtree_clause
+from renxing.i18n import bilingual
 from renxing.people.models import Resident
+from renxing.sensors import ingest, offline
+from renxing.sensors.devices import register_device
+from renxing.sensors.models import DeviceKind, SensorTrigger
+from renxing.sensors.rule_admin import create_rule
+from renxing.sensors.schemas import BatchIn, DeviceIn, ReadingIn, RuleIn
 from renxing.space.models import HazardZone
 
 WEEK = timedelta(days=7)
-WATER_EVERY = timedelta(minutes=5)
-SMOKE_EVERY = timedelta(minutes=10)
+# Battery-powered NB-IoT devices sample often and upload their samples in batches: a gauge samples
+# every 5 minutes and uploads at least every 30, a smoke detector samples every 10 minutes and
+# uploads with its hourly heartbeat. The upload interval is what silence is measured against.
+WATER_EVERY, WATER_UPLOADS = timedelta(minutes=5), timedelta(minutes=30)
+SMOKE_EVERY, SMOKE_UPLOADS = timedelta(minutes=10), timedelta(hours=1)
 
 
 # ---- the story's clock -----------------------------------------------------------------------
@@ -113,7 +127,8 @@ class DeviceSpec:
     building: GridUnit
     lon: float
     lat: float
-    interval: timedelta
+    every: timedelta  # how often it samples
+    interval: timedelta  # how often it uploads (at the latest)
     measure_unit: str
     note: str
     depth: float = 1.0  # a gauge: its share of the lowest gauge's water
@@ -121,7 +136,7 @@ class DeviceSpec:
     silent_since: datetime | None = None  # nothing heard after this
 
     def series(self, rng: random.Random, now: datetime, rain: list[Storm]) -> tuple[list[datetime], list[float]]:
-        times = moments(now, self.interval)
+        times = moments(now, self.every)
         if self.silent_since is not None:
             times = [t for t in times if t <= self.silent_since]
         if self.kind == "water_level":
@@ -233,7 +248,8 @@ def placements(session: Session, community: GridUnit, now: datetime, rng: random
                 building=b,
                 lon=lon,
                 lat=lat,
-                interval=WATER_EVERY,
+                every=WATER_EVERY,
+                interval=WATER_UPLOADS,
                 measure_unit="cm",
                 note="超声波积水深度计，零点为庭院地面",
                 depth=depth,
@@ -253,7 +269,8 @@ def placements(session: Session, community: GridUnit, now: datetime, rng: random
                 building=b,
                 lon=lon,
                 lat=lat,
-                interval=SMOKE_EVERY,
+                every=SMOKE_EVERY,
+                interval=SMOKE_UPLOADS,
                 measure_unit="%/m",
                 note="光电感烟探测器（NB-IoT），电池供电",
                 spike=now - timedelta(days=rng.randint(1, 5), hours=rng.randint(0, 3)) if n == 1 else None,
@@ -261,3 +278,132 @@ def placements(session: Session, community: GridUnit, now: datetime, rng: random
             )
         )
     return specs
+
+
+# ---- the rules ---------------------------------------------------------------------------------
+
+# Standing water of 25 cm floods ground-floor flats of the old walk-ups (orange); it is cleared
+# once back under 15 cm, so a level hovering at 25 does not flap. A rise of 0.4 cm a minute (2 cm
+# in five) means the drains have given up (yellow). Smoke at 4 %/m is a fire (red).
+RULES = [
+    RuleIn(
+        name="庭院积水超过警戒深度（25 cm）",
+        kind=DeviceKind.water_level,
+        threshold=25.0,
+        clear_at=15.0,
+        snooze_minutes=120,
+        level="orange",
+        category="waterlogging",
+    ),
+    RuleIn(
+        name="积水快速上涨（每分钟 0.4 cm 以上）",
+        kind=DeviceKind.water_level,
+        rule_type="rate",
+        rate_per_minute=0.4,
+        clear_at=0.2,
+        window_minutes=10,
+        snooze_minutes=120,
+        level="yellow",
+        category="waterlogging",
+    ),
+    RuleIn(
+        name="楼道烟雾浓度超标（4 %/m）",
+        kind=DeviceKind.smoke,
+        threshold=4.0,
+        clear_at=2.0,
+        snooze_minutes=30,
+        level="red",
+        category="fire_hazard",
+    ),
+]
+INSTALLED_BEFORE = timedelta(days=40)  # the devices were put in place weeks before the week shown
+
+
+@dataclass
+class SensorsSummary:
+    devices: int = 0
+    readings: int = 0
+    triggers: int = 0
+    offline: int = 0
+    community: str = ""
+
+
+def account(session: Session, role: str, unit: GridUnit) -> Principal | None:
+    """The first active account of ``role`` whose scope is ``unit`` (the demo's ``secretary`` for
+    the flagship's staff)."""
+    user = session.scalar(
+        select(User)
+        .join(UserScope, UserScope.user_id == User.id)
+        .where(User.role == role, User.is_active.is_(True), UserScope.unit_id == unit.id)
+        .order_by(User.id)
+        .limit(1)
+    )
+    return principal_for(session, user) if user is not None else None
+
+
+def add_sensors(session: Session, *, seed: int = 2023, until: datetime | None = None) -> SensorsSummary:
+    """Register the flagship's devices and rules and post a week of readings through ingestion,
+    in the caller's transaction; then the offline sweep at ``until``."""
+    community = flagship(session)
+    if community is None:
+        return SensorsSummary()
+    now = min(until or utcnow(), utcnow()).replace(second=0, microsecond=0)
+    rng = random.Random(f"{seed}-sensors")
+    actor = account(session, "community_staff", community) or SYSTEM
+    installed = now - WEEK - INSTALLED_BEFORE
+    for rule in RULES:
+        create_rule(session, actor, rule.model_copy(update={"unit_id": community.id}), now=installed)
+    rain = storms(now)
+    summary = SensorsSummary(community=community.name)
+    for spec in placements(session, community, now, rng):
+        device, secret = register_device(
+            session,
+            actor,
+            DeviceIn(
+                code=spec.code,
+                name=spec.name,
+                kind=DeviceKind(spec.kind),
+                unit_id=spec.building.id,
+                lon=spec.lon,
+                lat=spec.lat,
+                measure_unit=spec.measure_unit,
+                interval_seconds=int(spec.interval.total_seconds()),
+                note=spec.note,
+            ),
+            now=installed,
+        )
+        times, values = spec.series(rng, now, rain)
+        summary.devices += 1
+        summary.readings += _upload(session, f"Device {device.code}:{secret}", times, values)
+    summary.offline = offline.sweep(session, now)
+    summary.triggers = (
+        session.scalar(select(func.count(SensorTrigger.id)).where(SensorTrigger.rule_id.is_not(None))) or 0
+    )
+    audit.record(
+        session,
+        SYSTEM,
+        "import",
+        "sensors.demo",
+        community.id,
+        summary=bilingual(
+            "演示传感器：设备 {devices} 台，读数 {readings} 条", devices=summary.devices, readings=summary.readings
+        ),
+        after=summary.__dict__,
+    )
+    return summary
+
+
+def _upload(session: Session, authorization: str, times: list[datetime], values: list[float]) -> int:
+    """Post the readings day by day, as the device uploaded them, each batch received when its last
+    reading was taken; how many were stored."""
+    stored = 0
+    start = 0
+    while start < len(times):
+        day_end = times[start] + timedelta(days=1)
+        end = next((i for i in range(start, len(times)) if times[i] >= day_end), len(times))
+        batch = BatchIn(
+            readings=[ReadingIn(at=t, value=v) for t, v in zip(times[start:end], values[start:end], strict=True)]
+        )
+        stored += ingest.receive_batch(session, authorization, batch, now=times[end - 1]).stored
+        start = end
+    return stored
