@@ -200,3 +200,18 @@ def household_phones(session: Session, household_ids: Iterable[int], today: date
         for hid, phone in session.execute(stmt):
             found.setdefault(hid, phone)
     return found
+
+
+def residents_of_households(session: Session, household_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The ids of the living residents of each household, by household (empty ones left out)."""
+    ids = sorted(set(household_ids))
+    found: dict[int, list[int]] = {}
+    for start in range(0, len(ids), CHUNK):
+        stmt = (
+            select(Resident.household_id, Resident.id)
+            .where(Resident.household_id.in_(ids[start : start + CHUNK]), Resident.deleted_at.is_(None))
+            .order_by(Resident.household_id, Resident.id)
+        )
+        for hid, rid in session.execute(stmt):
+            found.setdefault(hid, []).append(rid)
+    return found
