@@ -20,7 +20,6 @@ The acknowledgement link of each household is ``{public_url}/w/{token}`` (``toke
 """
 
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
@@ -28,7 +27,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, bindparam, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from renxing.auth import audit
@@ -316,9 +315,11 @@ def dispatch(
     limit: int = 1000,
     settings: Settings | None = None,
     plugs: dict[str, channels.Channel] | None = None,
+    progress: Callable[[Counts], None] | None = None,
 ) -> Counts:
     """Send up to ``limit`` due deliveries, batch by batch; the counts of what happened. ``now``
-    is the clock (tests move it to see a backoff end); ``plugs`` replaces channels by name."""
+    is the clock (tests move it to see a backoff end); ``plugs`` replaces channels by name;
+    ``progress`` hears the running totals after each batch."""
     settings = settings or get_settings()
     total = Counts()
     while total.claimed < limit:
@@ -335,22 +336,23 @@ def dispatch(
             )
         counts.claimed = len(claimed)
         total.add(counts)
+        if progress is not None:
+            progress(total)
     return total
 
 
-def run(engine: Engine, *, limit: int = 100_000) -> Counts:
+def due(engine: Engine, *, now: datetime | None = None, settings: Settings | None = None) -> int:
+    """How many deliveries are due now (what a dispatch would take)."""
+    settings = settings or get_settings()
+    with transaction(engine) as session:
+        stmt = select(func.count()).select_from(_d).where(due_clause(now or utcnow(), settings.delivery_attempts))
+        return session.scalar(stmt) or 0
+
+
+def run(engine: Engine, *, limit: int = 100_000, progress: Callable[[Counts], None] | None = None) -> Counts:
     """One round for the scheduler: everything due now (a failure is logged, never raised)."""
     try:
-        return dispatch(engine, limit=limit)
+        return dispatch(engine, limit=limit, progress=progress)
     except Exception:  # the next round tries again
         log.exception("warning dispatch failed")
         return Counts()
-
-
-def loop(engine: Engine, seconds: float, *, report: Callable[[Counts], None] | None = None) -> None:
-    """Dispatch every ``seconds`` until interrupted."""
-    while True:
-        counts = run(engine)
-        if report is not None:
-            report(counts)
-        time.sleep(seconds)
