@@ -86,7 +86,10 @@ class IncomingAlert(Base):
     """A CAP 1.2 alert as received (``xml`` kept as it came), with what the platform read of it."""
 
     __tablename__ = "incoming_alerts"
-    __table_args__ = (UniqueConstraint("identifier", "sender", "sent", name="uq_incoming_alerts_key"),)
+    __table_args__ = (
+        UniqueConstraint("identifier", "sender", "sent", name="uq_incoming_alerts_key"),
+        Index("ix_incoming_alerts_feed_entry", "feed_id", "feed_entry"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     identifier: Mapped[str] = mapped_column(String(200))
@@ -113,6 +116,7 @@ class IncomingAlert(Base):
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("incoming_alerts.id"))
     source: Mapped[str] = mapped_column(String(40))  # upload, cli, feed
     feed_id: Mapped[int | None] = mapped_column(ForeignKey("alert_feeds.id", ondelete="SET NULL"))
+    feed_entry: Mapped[str | None] = mapped_column(String(500))  # the feed entry it came from: polled once
     xml: Mapped[str] = mapped_column(Text)
     received_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -87,6 +87,7 @@ def upgrade() -> None:
         sa.Column("superseded_by_id", sa.Integer(), nullable=True),
         sa.Column("source", sa.String(length=40), nullable=False),
         sa.Column("feed_id", sa.Integer(), nullable=True),
+        sa.Column("feed_entry", sa.String(length=500), nullable=True),
         sa.Column("xml", sa.Text(), nullable=False),
         sa.Column("received_by", sa.Integer(), nullable=True),
         sa.Column("received_at", UTCDateTime(), nullable=False),
@@ -102,6 +103,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_incoming_alerts")),
         sa.UniqueConstraint("identifier", "sender", "sent", name="uq_incoming_alerts_key"),
     )
+    op.create_index("ix_incoming_alerts_feed_entry", "incoming_alerts", ["feed_id", "feed_entry"], unique=False)
     op.create_table(
         "incoming_alert_matches",
         sa.Column("alert_id", sa.Integer(), nullable=False),
