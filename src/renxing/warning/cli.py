@@ -40,3 +40,18 @@ def dispatch_command(
         if loop <= 0:
             return
         time.sleep(loop)
+
+
+@app.command("climb")
+def climb_command() -> None:
+    """Hand the households still unreached at their warning's deadline one rung up the chain."""
+    from renxing.db import get_engine
+    from renxing.i18n import _
+    from renxing.warning import climbing
+
+    done = climbing.run(get_engine())
+    typer.echo(
+        _("上溯预警 {warnings} 条，未确认 {households} 户，通知 {recipients} 人").format(
+            warnings=done.warnings, households=done.households, recipients=done.recipients
+        )
+    )
