@@ -27,6 +27,7 @@ from renxing.signals.catalog import (
     WarningProposed,
     WarningSent,
 )
+from renxing.warning import subscribers as warning
 
 
 def wire(bus: Bus) -> None:
@@ -63,6 +64,10 @@ def wire(bus: Bus) -> None:
     # events → sensors: the report raised from a trigger is linked to it.
     bus.subscribe(
         ReportSubmitted, sensors.link_trigger, name="sensors.link_trigger", mode=Mode.inline, writes_only=True
+    )
+    # sensors → warning: a trigger at yellow or above proposes a draft warning, with the trigger or not at all.
+    bus.subscribe(
+        SensorRuleTriggered, warning.propose_from_trigger, name="warning.propose_from_trigger", mode=Mode.inline
     )
     # warning → notify: staff, approvers, door-to-door checkers and the chain hear a moment after the change.
     for event, handler in (
