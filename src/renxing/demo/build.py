@@ -24,8 +24,10 @@ from renxing.demo import drills as demo_drills
 from renxing.demo import evacuation as demo_evacuation
 from renxing.demo import geo, reports
 from renxing.demo import riskmap as demo_riskmap
+from renxing.demo import sensors as demo_sensors
 from renxing.demo import space as demo_space
 from renxing.demo import supplies as demo_supplies
+from renxing.demo import warning as demo_warning
 from renxing.demo.plan import COMMUNITIES, KIND_LABELS, STREET_NAME
 from renxing.demo.population import REFERENCE_DATE
 from renxing.demo.world import DutySpec, Node, World, generate
@@ -61,6 +63,7 @@ _STAGES = (
     _l("写入账号"),
     _l("写入责任链"),
 )
+_WARNING_STAGES = (_l("写入传感器与一周读数"), _l("写入预警与确认进度"))
 
 
 @dataclass
@@ -131,7 +134,7 @@ def build_demo(
     if not 0 < scale <= 10:
         raise Invalid(_("比例应在 0 到 10 之间"), [FieldError("scale", "0 < scale ≤ 10")])
     report = progress or (lambda _label, _done, _total: None)
-    total = len(COMMUNITIES) + len(_STAGES)
+    total = len(COMMUNITIES) + len(_STAGES) + len(_WARNING_STAGES)
     started = time.perf_counter()
     with transaction(engine) as session:
         _require_empty(session)
@@ -158,6 +161,8 @@ def build_demo(
         # visited by a team can rate it.
         demo_drills.add_drills(session, seed=seed, until=until)
         demo_supplies.add_supplies(session, seed=seed, until=until)  # the cloud warehouse, on the partners above
+        demo_sensors.add_sensors(session, seed=seed, until=until)  # the flagship's sensors and a week of readings
+        report(str(_WARNING_STAGES[0]), total - 1, total)
         summary = _summarise(world, writer, seed, scale)
         audit.record(
             session,
@@ -185,6 +190,9 @@ def build_demo(
             },
         )
         apikeys.create_key(session, SYSTEM, "demo", key=DEMO_API_KEY)
+    # The rainstorm warned in and out; its deliveries are sent outside any transaction, so after the street's.
+    demo_warning.add_warning(engine, seed=seed, until=until)
+    report(str(_WARNING_STAGES[1]), total, total)
     summary.seconds = round(time.perf_counter() - started, 2)
     return summary
 

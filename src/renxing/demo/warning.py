@@ -17,15 +17,35 @@ Times are counted back from ``until`` (the build's moment by default), so the sa
 ``until`` give the same rows.
 """
 
+import json
+import math
+import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import shapely
 from lxml import etree
-from shapely.geometry import Polygon
+from shapely.geometry import Polygon, mapping, shape
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
+from renxing.auth import audit
+from renxing.auth.models import User
+from renxing.auth.principal import SYSTEM, Principal
+from renxing.auth.service import principal_for
+from renxing.config import get_settings
+from renxing.db import transaction, utcnow
 from renxing.demo import geo
+from renxing.demo import sensors as demo_sensors
+from renxing.grid.models import Duty, GridUnit, Level, Responsibility
+from renxing.grid.scope import path_ids
+from renxing.i18n import bilingual
+from renxing.sensors.models import SensorDevice, SensorTrigger
+from renxing.warning import acks, approving, climbing, composing, dispatch, incoming, tokens
 from renxing.warning.cap_schema import NS
+from renxing.warning.models import WarningClimb, WarningMessage, WarningStatus, WarningTarget
+from renxing.warning.schemas import WarningIn, WarningPatch
 
 TZ = ZoneInfo("Asia/Shanghai")
 OBSERVATORY = "南京市气象台"
@@ -155,3 +175,247 @@ def rainstorm_alert(street_outline: Polygon, now: datetime) -> bytes:
     _info(alert, "zh-CN", zh, times, polygon)
     _info(alert, "en-US", en, times, polygon)
     return etree.tostring(alert, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+# ---- the story -----------------------------------------------------------------------------------
+
+SENT_BEFORE = timedelta(minutes=50)  # the warning went out this long before ``until``: one climb since
+SUBMITTED_BEFORE_SENT = timedelta(minutes=8)  # the street administrator took this long to approve
+# What became of the households, in shares of all targeted (the rest are still unreached at ``until``):
+# tapped the link in the first half hour, most in the first ten minutes; tapped it later; a door
+# knock at a vulnerable household before the deadline; a call or a knock after the climb.
+FATES = (("link", 0.62), ("late_link", 0.07), ("door", 0.09), ("after_climb", 0.09))
+DOOR_NOTES = (
+    "上门告知，老人已知晓",
+    "上门告知，家属在家照看",
+    "上门告知，已协助转移至亲友家",
+    "上门告知，已提醒把电器移至高处",
+)
+CALL_NOTES = ("电话联系，本人已知晓", "电话联系，家属已转告", "上门敲门，已当面告知", "电话联系，住户不在家，已知晓")
+
+
+@dataclass
+class WarningSummary:
+    alert_identifier: str = ""
+    matched: int = 0
+    warning_id: int | None = None
+    households: int = 0
+    acknowledged: int = 0
+    climbs: int = 0
+
+
+def _now(until: datetime | None) -> datetime:
+    return min(until or utcnow(), utcnow()).replace(second=0, microsecond=0)
+
+
+def add_warning(engine: Engine, *, seed: int = 2023, until: datetime | None = None) -> WarningSummary:
+    """The incoming alert, the flagship's orange warning sent and dispatched, and the households'
+    acknowledgements until ``until``. Dispatching sends outside any transaction (a gateway cannot
+    roll back), so this step runs after the street is committed, in three transactions of its own."""
+    now = _now(until)
+    sent = now - SENT_BEFORE
+    with transaction(engine) as session:
+        community = demo_sensors.flagship(session)
+        street = session.scalar(select(GridUnit).where(GridUnit.level == Level.street.value).limit(1))
+        if community is None or street is None or not street.geometry:
+            return WarningSummary()
+        summary = _receive_alert(session, street, now)
+        warning_id = _send_warning(session, community, street, sent)
+    if warning_id is None:
+        return summary
+    dispatch.dispatch(engine, now=sent + timedelta(minutes=1), limit=100_000)
+    with transaction(engine) as session:
+        _acknowledge(session, random.Random(f"{seed}-warning"), warning_id, sent, now)
+        warning = session.get(WarningMessage, warning_id)
+        assert warning is not None
+        summary.warning_id, summary.households, summary.acknowledged = (
+            warning_id,
+            warning.households,
+            warning.acknowledged,
+        )
+        summary.climbs = session.scalar(
+            select(func.count(WarningClimb.id)).where(WarningClimb.warning_id == warning_id)
+        )
+        audit.record(
+            session,
+            SYSTEM,
+            "import",
+            "warning.demo",
+            warning_id,
+            summary=bilingual(
+                "演示预警：{households} 户中 {acknowledged} 户已确认",
+                households=warning.households,
+                acknowledged=warning.acknowledged,
+            ),
+            after=summary.__dict__,
+        )
+    return summary
+
+
+def _receive_alert(session: Session, street: GridUnit, now: datetime) -> WarningSummary:
+    """The observatory's alert, imported by the street's duty officer a few minutes after it came."""
+    data = rainstorm_alert(shape(json.loads(street.geometry or "{}")), now)
+    officer = demo_sensors.account(session, "street_admin", street) or SYSTEM
+    received = incoming.receive(session, officer, data, source="upload", now=now - ALERT_BEFORE + timedelta(minutes=4))
+    return WarningSummary(alert_identifier=received.identifier, matched=len(received.communities))
+
+
+def _proposal(session: Session, community: GridUnit) -> tuple[WarningMessage | None, SensorTrigger | None]:
+    """The draft the gauge's orange trigger proposed, and that trigger."""
+    trigger = session.scalar(
+        select(SensorTrigger)
+        .where(SensorTrigger.level == "orange", SensorTrigger.path.startswith(community.path))
+        .order_by(SensorTrigger.triggered_at)
+        .limit(1)
+    )
+    if trigger is None:
+        return None, None
+    draft = session.scalar(
+        select(WarningMessage).where(
+            WarningMessage.trigger_id == trigger.id, WarningMessage.status == WarningStatus.draft.value
+        )
+    )
+    return draft, trigger
+
+
+def _words(session: Session, community: GridUnit, trigger: SensorTrigger | None, sent: datetime) -> dict:
+    where = f"{community.name}低洼庭院"
+    reading = ""
+    if trigger is not None:
+        device = session.get(SensorDevice, trigger.device_id)
+        at = trigger.triggered_at.astimezone(TZ)
+        name = device.name if device is not None else ""
+        reading = f"{at:%H时%M分}，{name}积水深度达 {trigger.value:g} 厘米，超过警戒深度，且仍在上涨。"
+    return {
+        "level": "orange",
+        "event": "暴雨内涝",
+        "category": "Met",
+        "area_desc": f"{where}（积水区）",
+        "headline": f"{where}暴雨内涝橙色预警",
+        "description": (
+            f"南京市气象台已发布暴雨橙色预警信号，预计未来3小时仍有强降水。{reading}"
+            "老旧小区排水管网标准低，低洼庭院一楼住户可能进水。"
+        ),
+        "instruction": (
+            "请一楼住户将贵重物品和电器移至高处、切断室内电源；老人和行动不便者请在楼栋长、网格员协助下"
+            "转移至凤栖公园避难场所或亲友家；不要在积水中行走，远离配电箱和下水井盖；车辆请移出低洼庭院。"
+            "收到请点击链接确认。"
+        ),
+        "effective": sent,
+        "expires": sent + timedelta(hours=12),
+        "channels": ["log"],
+    }
+
+
+def _send_warning(session: Session, community: GridUnit, street: GridUnit, sent: datetime) -> int | None:
+    """The secretary takes up the gauge's proposal (or composes one) for the low courtyards and
+    sends it; orange, it waits for the street administrator, who approves it at ``sent``."""
+    secretary = demo_sensors.account(session, "community_staff", community)
+    approver = demo_sensors.account(session, "street_admin", street)
+    area = demo_sensors.waterlogging_area(session, community)
+    if secretary is None or approver is None or area is None:
+        return None
+    draft, trigger = _proposal(session, community)
+    words = _words(session, community, trigger, sent) | {"polygon": json.loads(json.dumps(mapping(area)))}
+    if draft is None:
+        draft = composing.compose(session, secretary, WarningIn(unit_id=community.id, **words))
+    else:
+        draft = composing.edit(session, secretary, draft.id, WarningPatch(**words))
+    approving.send(session, secretary, draft.id, now=sent - SUBMITTED_BEFORE_SENT)
+    # The yellow proposal of the gauge's fast rise is overtaken by the orange warning: taken back.
+    overtaken = session.scalars(
+        select(WarningMessage.id).where(
+            WarningMessage.trigger_id.is_not(None),
+            WarningMessage.status == WarningStatus.draft.value,
+            WarningMessage.path.startswith(community.path),
+        )
+    ).all()
+    for other in overtaken:
+        approving.withdraw(session, secretary, other)
+    return approving.approve(session, approver, draft.id, now=sent).id
+
+
+# ---- acknowledgements ----------------------------------------------------------------------------
+
+
+def _quotas(n: int) -> list[int]:
+    return [math.floor(share * n + 0.5) for _fate, share in FATES]
+
+
+def _fates(rng: random.Random, targets: list[WarningTarget]) -> dict[str, list[WarningTarget]]:
+    """Households dealt to their fates: door knocks go to the door-to-door ones first."""
+    order = list(targets)
+    rng.shuffle(order)
+    quotas = dict(zip((f for f, _s in FATES), _quotas(len(order)), strict=True))
+    knocked = sorted(order, key=lambda t: not t.door_to_door)[: quotas["door"]]
+    chosen = {t.id for t in knocked}
+    rest = [t for t in order if t.id not in chosen]
+    out = {"door": knocked}
+    start = 0
+    for fate in ("link", "late_link", "after_climb"):
+        out[fate] = rest[start : start + quotas[fate]]
+        start += quotas[fate]
+    return out
+
+
+def _workers(session: Session, targets: list[WarningTarget]) -> dict[int, Principal]:
+    """The grid worker of each target's area (the path's fourth id), by area id."""
+    areas = {path_ids(t.path)[3] for t in targets if len(path_ids(t.path)) > 3}
+    rows = session.execute(
+        select(Responsibility.unit_id, User)
+        .join(User, User.id == Responsibility.user_id)
+        .where(
+            Responsibility.duty == Duty.grid_worker.value,
+            Responsibility.unit_id.in_(areas),
+            Responsibility.end_date.is_(None),
+            User.is_active.is_(True),
+        )
+        .order_by(Responsibility.unit_id, User.id)
+    ).all()
+    out: dict[int, Principal] = {}
+    for area_id, user in rows:
+        out.setdefault(area_id, principal_for(session, user))
+    return out
+
+
+def _acknowledge(session: Session, rng: random.Random, warning_id: int, sent: datetime, now: datetime) -> None:
+    """Play the first ``now - sent`` of the warning in time order: taps on the links, door knocks,
+    the climb at the orange deadline, then calls and knocks after it."""
+    targets = list(
+        session.scalars(select(WarningTarget).where(WarningTarget.warning_id == warning_id).order_by(WarningTarget.id))
+    )
+    warning = session.get(WarningMessage, warning_id)
+    if not targets or warning is None or warning.next_climb_at is None:
+        return
+    deadline = warning.next_climb_at
+    span = (now - sent) / timedelta(minutes=1)
+    before = (deadline - sent) / timedelta(minutes=1)
+    fates = _fates(rng, targets)
+    workers = _workers(session, targets)
+    secret = get_settings().secret_key
+    steps: list[tuple[datetime, int, str, WarningTarget | None]] = [(deadline, 0, "climb", None)]
+    for t in fates["link"]:  # most in the first minutes, nearly all before the deadline
+        steps.append(
+            (sent + timedelta(minutes=min(before - 0.5, 0.5 + before * rng.betavariate(1.1, 4.0))), 1, "link", t)
+        )
+    for t in fates["late_link"]:
+        steps.append((sent + timedelta(minutes=rng.uniform(before + 1, span - 1)), 1, "link", t))
+    for t in fates["door"]:
+        steps.append((sent + timedelta(minutes=rng.uniform(6, before - 1)), 1, "door", t))
+    for t in fates["after_climb"]:
+        steps.append((sent + timedelta(minutes=rng.uniform(before + 2, span - 1)), 1, "call", t))
+    for at, _order, how, target in sorted(steps, key=lambda s: (s[0], s[1], s[3].id if s[3] else 0)):
+        at = at.replace(microsecond=0)
+        if at > now:
+            break
+        if target is None:
+            climbing.climb(session, at)
+        elif how == "link":
+            acks.acknowledge_link(session, tokens.make(secret, warning_id, target.id), at)
+        else:
+            worker = workers.get(path_ids(target.path)[3]) if len(path_ids(target.path)) > 3 else None
+            if worker is None:
+                continue  # no account for this area: the household stays unreached
+            notes = DOOR_NOTES if how == "door" else CALL_NOTES
+            kind = how if how == "door" else rng.choice(("call", "call", "door"))
+            acks.record(session, worker, warning_id, target.id, how=kind, note=rng.choice(notes), now=at)
