@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
 CAP_MEDIA_TYPE = "application/cap+xml"
+ATOM = "http://www.w3.org/2005/Atom"
 
 
 @dataclass(frozen=True)
@@ -53,4 +55,14 @@ def feed_xml(
         fe.category(term=e.level, label=e.level)
         if e.exercise:
             fe.category(term="Exercise", label="Exercise")
-    return fg.atom_str(pretty=True)
+    return _typed_links(fg.atom_str(pretty=True))
+
+
+def _typed_links(atom: bytes) -> bytes:
+    """feedgen 1.0.0 writes an entry's link with its href only (lkiesow/python-feedgen#135): put
+    back ``rel="alternate"`` and the CAP media type on each entry's link (its only one)."""
+    root = etree.fromstring(atom)
+    for link in root.iterfind(f"{{{ATOM}}}entry/{{{ATOM}}}link"):
+        link.set("rel", "alternate")
+        link.set("type", CAP_MEDIA_TYPE)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
