@@ -1,12 +1,16 @@
 """JSON routes of a warning's reach: progress per building and area, the unreached, acknowledgements."""
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from renxing.warning import acks
+from fastapi import APIRouter, Query
+
+from renxing.warning import acks, progress
+from renxing.warning import views_reach as views
 from renxing.warning.models import WarningMessage, WarningTarget
-from renxing.warning.reach_schemas import RecordAckIn, TargetAckOut, UndoAckIn
+from renxing.warning.reach_schemas import ProgressOut, RecordAckIn, TargetAckOut, UndoAckIn, UnreachedOut
 from renxing.web.deps import DB, CurrentUser
-from renxing.web.params import Id
+from renxing.web.params import Id, ListParams
+from renxing.web.schemas import PageOut
 
 router = APIRouter(prefix="/api/v1/warning", tags=["warning"])
 
@@ -47,3 +51,30 @@ def record_acknowledgement(warning_id: Id, target_id: Id, body: RecordAckIn, ses
 def undo_acknowledgement(warning_id: Id, target_id: Id, body: UndoAckIn, session: DB, actor: CurrentUser) -> dict:
     target = acks.undo(session, actor, warning_id, target_id, reason=body.reason)
     return _after(session, target)
+
+
+@router.get(
+    "/warnings/{warning_id}/progress",
+    response_model=ProgressOut,
+    summary="A warning's live progress: totals, channels, buildings and areas, the climbs (counts only)",
+)
+def warning_progress(warning_id: Id, session: DB, actor: CurrentUser) -> dict:
+    return views.progress_out(progress.progress(session, actor, warning_id))
+
+
+@router.get(
+    "/warnings/{warning_id}/unreached",
+    response_model=PageOut[UnreachedOut],
+    summary="Households still to reach in the caller's scope, most vulnerable first (masked by role; audited)",
+)
+def warning_unreached(
+    warning_id: Id,
+    session: DB,
+    actor: CurrentUser,
+    query: ListParams,
+    building_id: Annotated[Id | None, Query(description="only this building")] = None,
+    door_to_door: Annotated[bool | None, Query(description="only households marked for a door-to-door check")] = None,
+) -> dict:
+    query.filters = {"building_id": building_id, "door_to_door": door_to_door}
+    page = progress.unreached(session, actor, warning_id, query)
+    return page.to_dict([views.unreached_out(u) for u in page.items])
