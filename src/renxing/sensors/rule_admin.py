@@ -2,7 +2,8 @@
 
 A rule covers a kind of device across a community or a street (its ``path``: every device of
 that kind below it), or one device (its path and kind). Staff and street administrators who
-manage sensors keep the rules of their scope; what a rule must hold to be evaluated (a threshold,
+manage sensors keep the rules of their scope; whoever reads sensors sees the rules that reach
+their devices, including those of the units above their scope; what a rule must hold to be evaluated (a threshold,
 a rate, ``clear_at`` on the safe side) is the pure module's ``rules.problems``.
 """
 
@@ -19,7 +20,7 @@ from renxing.db import utcnow
 from renxing.errors import Collector, FieldError, Forbidden, Invalid, NotFound
 from renxing.grid import directory as grid_directory
 from renxing.grid.models import Level
-from renxing.grid.scope import in_scope, path_ids
+from renxing.grid.scope import in_scope, path_ids, sees, visible_clause
 from renxing.i18n import _
 from renxing.listing import Filter, ListQuery, ListSpec, Page, list_page
 from renxing.sensors.devices import load_device
@@ -45,7 +46,6 @@ RULES = ListSpec(
         "rule_type": Filter(SensorRule.rule_type, parse=lambda v: RuleType(v).value),
         "active": Filter(SensorRule.active),
     },
-    scope=SensorRule.path,
 )
 
 # What problems() says, in the reader's words.
@@ -66,8 +66,14 @@ def _unit_of_path(path: str) -> int | None:
 
 
 def list_rules(session: Session, actor: Principal, query: ListQuery) -> Page[SensorRule]:
+    """The rules that reach the actor's devices: those of units in scope, and those of the units
+    above it (a community's rule applies to the grid worker's buildings too)."""
     actor.require(Perm.sensors_read)
-    return list_page(session, select(SensorRule), RULES, query, actor)
+    stmt = select(SensorRule)
+    clause = visible_clause(SensorRule.path, actor)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    return list_page(session, stmt, RULES, query)
 
 
 def load_rule(session: Session, actor: Principal, rule_id: int, *, write: bool = False) -> SensorRule:
@@ -75,7 +81,7 @@ def load_rule(session: Session, actor: Principal, rule_id: int, *, write: bool =
     rule = session.get(SensorRule, rule_id)
     if rule is None:
         raise NotFound(_("规则 {rule_id} 不存在").format(rule_id=rule_id))
-    if not in_scope(actor, rule.path):
+    if not (in_scope(actor, rule.path) if write else sees(actor, rule.path)):
         raise Forbidden(_("规则 {rule_id} 不在您的网格范围内").format(rule_id=rule_id))
     return rule
 
