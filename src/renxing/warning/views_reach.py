@@ -98,6 +98,7 @@ def labels() -> dict[str, Any]:
         "all_reached": _("您负责范围内的住户都已确认"),
         "no_climb": _("尚未上溯"),
         "households": _("住户"),
+        "pager": _("第 {page} / {pages} 页，共 {total} 条"),
     }
 
 
