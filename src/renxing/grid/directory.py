@@ -4,7 +4,7 @@ No permission check here: the calling service has checked its own (the warehouse
 community's areas for days of autonomy, a kit point naming its building).
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from sqlalchemy import or_, select
@@ -66,7 +66,7 @@ def building_points(session: Session, path: str) -> list[tuple[int, float | None
     return [(i, lon, lat) for i, lon, lat in session.execute(stmt)]
 
 
-def households_under(session: Session, path: str) -> list[tuple[int, int, str]]:
+def households_under(session: Session, path: str) -> Sequence[tuple[int, int, str]]:
     """The households of the subtree at ``path`` as (id, building id, building path), in id order,
     one plain query (no ORM rows)."""
     stmt = (
@@ -74,7 +74,7 @@ def households_under(session: Session, path: str) -> list[tuple[int, int, str]]:
         .where(subtree_clause(Household.path, path))
         .order_by(Household.id)
     )
-    return [(i, b, p) for i, b, p in session.execute(stmt)]
+    return session.execute(stmt).all()  # rows unpack like tuples
 
 
 def communities_with_outlines(session: Session) -> list[tuple[GridUnit, str | None]]:

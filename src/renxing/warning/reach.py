@@ -16,6 +16,7 @@ executemany on SQLite), and the deliveries in one ``INSERT … SELECT`` per chan
 """
 
 import posixpath
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -45,6 +46,11 @@ _PG_TARGETS = text(
     "CAST(:scores AS integer[])) AS x(h, b, p, v)"
 )
 
+_SQLITE_TARGETS = (
+    "INSERT INTO warning_targets (warning_id, household_id, building_id, path, vulnerability, door_to_door, rung) "
+    "VALUES (?, ?, ?, ?, ?, ?, 0)"
+)
+
 
 @dataclass(frozen=True)
 class Reach:
@@ -56,10 +62,20 @@ class Reach:
 
 
 @dataclass(frozen=True)
-class _Household:
-    id: int
-    building_id: int
-    path: str
+class _Households:
+    """The households reached, column by column (50,000 objects would cost more than the query)."""
+
+    ids: list[int]
+    buildings: list[int]
+    paths: list[str]
+
+    @classmethod
+    def of(cls, rows: Sequence[Sequence[Any]]) -> "_Households":
+        ids, buildings, paths = (list(col) for col in zip(*rows, strict=True)) if rows else ([], [], [])
+        return cls(ids, buildings, paths)
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
 
 def start(session: Session, warning: WarningMessage, now: datetime) -> Reach:
@@ -100,7 +116,7 @@ def channels_of(warning: WarningMessage) -> list[str]:
 # ---- which households ------------------------------------------------------------------------
 
 
-def _followed(session: Session, warning: WarningMessage) -> list[_Household] | None:
+def _followed(session: Session, warning: WarningMessage) -> _Households | None:
     """The households the referenced warning reached (None when it reached none: the area decides)."""
     if warning.references_id is None:
         return None
@@ -109,7 +125,7 @@ def _followed(session: Session, warning: WarningMessage) -> list[_Household] | N
         .where(_t.c.warning_id == warning.references_id)
         .order_by(_t.c.household_id)
     ).all()
-    return [_Household(h, b, p) for h, b, p in rows] or None
+    return _Households.of(rows) if rows else None
 
 
 def _area(session: Session, warning: WarningMessage) -> tuple[Any, bool]:
@@ -129,25 +145,25 @@ def _area(session: Session, warning: WarningMessage) -> tuple[Any, bool]:
     return None, True
 
 
-def _inside_area(session: Session, warning: WarningMessage) -> list[_Household]:
+def _inside_area(session: Session, warning: WarningMessage) -> _Households:
     """The households of the warned unit's subtree whose building lies inside the area."""
     area, keep_unlocated = _area(session, warning)
     places = [targeting.Place(i, lon, lat) for i, lon, lat in grid.building_points(session, warning.path)]
     buildings = set(targeting.chosen(places, area, keep_unlocated=keep_unlocated))
-    return [_Household(h, b, p) for h, b, p in grid.households_under(session, warning.path) if b in buildings]
+    return _Households.of([row for row in grid.households_under(session, warning.path) if row[1] in buildings])
 
 
-def _common_path(households: list[_Household]) -> str:
+def _common_path(households: _Households) -> str:
     """The deepest grid path above every household (``/`` at worst)."""
     if not households:
         return "/"
-    return posixpath.commonpath([h.path for h in households]).rstrip("/") + "/"
+    return posixpath.commonpath(set(households.paths)).rstrip("/") + "/"
 
 
-def _scores(session: Session, households: list[_Household], today: date) -> dict[int, int]:
+def _scores(session: Session, households: _Households, today: date) -> dict[int, int]:
     if not households:
         return {}
-    wanted = {h.id for h in households}
+    wanted = set(households.ids)
     found = people.household_vulnerability(session, _common_path(households), today)
     return {hid: score for hid, score in found.items() if hid in wanted}
 
@@ -155,7 +171,7 @@ def _scores(session: Session, households: list[_Household], today: date) -> dict
 # ---- writing ---------------------------------------------------------------------------------
 
 
-def _insert_targets(session: Session, warning_id: int, households: list[_Household], scores: dict[int, int]) -> None:
+def _insert_targets(session: Session, warning_id: int, households: _Households, scores: dict[int, int]) -> None:
     if not households:
         return
     conn = session.connection()
@@ -164,26 +180,22 @@ def _insert_targets(session: Session, warning_id: int, households: list[_Househo
             _PG_TARGETS,
             {
                 "warning_id": warning_id,
-                "households": [h.id for h in households],
-                "buildings": [h.building_id for h in households],
-                "paths": [h.path for h in households],
-                "scores": [scores.get(h.id, 0) for h in households],
+                "households": households.ids,
+                "buildings": households.buildings,
+                "paths": households.paths,
+                "scores": [scores.get(h, 0) for h in households.ids],
             },
         )
         return
-    rows = [
-        {
-            "warning_id": warning_id,
-            "household_id": h.id,
-            "building_id": h.building_id,
-            "path": h.path,
-            "vulnerability": scores.get(h.id, 0),
-            "door_to_door": scores.get(h.id, 0) > 0,
-            "rung": 0,
-        }
-        for h in households
-    ]
-    conn.execute(insert(_t), rows)
+    # SQLite: one executemany through the driver, plain tuples (no per-row parameter processing)
+    scored = [scores.get(h, 0) for h in households.ids]
+    conn.exec_driver_sql(
+        _SQLITE_TARGETS,
+        [
+            (warning_id, h, b, p, v, v > 0)
+            for h, b, p, v in zip(households.ids, households.buildings, households.paths, scored, strict=True)
+        ],
+    )
 
 
 def _queue(session: Session, warning_id: int, channel: str, now: datetime) -> None:
@@ -208,14 +220,12 @@ def _step_minutes(session: Session, level: str) -> int:
     return row.step_minutes if row is not None and row.step_minutes else DEFAULT_STEP_MINUTES
 
 
-def _door_to_door(
-    session: Session, households: list[_Household], scores: dict[int, int], today: date
-) -> tuple[int, ...]:
+def _door_to_door(session: Session, households: _Households, scores: dict[int, int], today: date) -> tuple[int, ...]:
     """The building leaders of the buildings with a vulnerable household, and the carers of the
     residents of every warned building."""
-    vulnerable_buildings = {h.building_id for h in households if scores.get(h.id, 0) > 0}
+    vulnerable_buildings = {b for h, b in zip(households.ids, households.buildings, strict=True) if scores.get(h, 0)}
     users: set[int] = set()
     for ids in grid.building_leaders(session, vulnerable_buildings, today).values():
         users.update(ids)
-    users.update(care.carers_at(session, {h.path for h in households}, today))
+    users.update(care.carers_at(session, set(households.paths), today))
     return tuple(sorted(users))

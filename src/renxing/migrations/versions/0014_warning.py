@@ -207,9 +207,6 @@ def upgrade() -> None:
         sa.Column("ack_note", sa.String(length=200), nullable=True),
         sa.ForeignKeyConstraint(["ack_by"], ["users.id"], name=op.f("fk_warning_targets_ack_by_users")),
         sa.ForeignKeyConstraint(
-            ["household_id"], ["households.id"], name=op.f("fk_warning_targets_household_id_households")
-        ),
-        sa.ForeignKeyConstraint(
             ["warning_id"], ["warnings.id"], name=op.f("fk_warning_targets_warning_id_warnings"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_warning_targets")),
@@ -230,12 +227,6 @@ def upgrade() -> None:
         sa.Column("gateway_ref", sa.String(length=120), nullable=True),
         sa.Column("last_error", sa.String(length=300), nullable=True),
         sa.Column("updated_at", UTCDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["target_id"],
-            ["warning_targets.id"],
-            name=op.f("fk_warning_deliveries_target_id_warning_targets"),
-            ondelete="CASCADE",
-        ),
         sa.ForeignKeyConstraint(
             ["warning_id"], ["warnings.id"], name=op.f("fk_warning_deliveries_warning_id_warnings"), ondelete="CASCADE"
         ),
