@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from renxing.auth import audit
@@ -211,11 +211,11 @@ def _area_desc(alert: Alert) -> str | None:
     return "; ".join(a.desc for a in info.areas if a.desc) or None
 
 
-def _row(
+def _values(
     alert: Alert, xml: str, level: str | None, actor: Principal, source: str, feed_id: int | None, now: datetime
-) -> IncomingAlert:
+) -> dict[str, Any]:
     info = alert.display
-    return IncomingAlert(
+    return dict(
         identifier=alert.identifier,
         sender=alert.sender,
         sent=alert.sent,
@@ -252,6 +252,7 @@ def receive(
     *,
     source: str,
     feed_id: int | None = None,
+    feed_entry: str | None = None,
     dry_run: bool = False,
     now: datetime | None = None,
 ) -> Received:
@@ -282,42 +283,33 @@ def receive(
     _tell_communities(session, actor, result, ways)
     if dry_run:
         return result
-    row = _store(session, alert, xml, level, actor, source, feed_id, now)
-    if row is None:  # received by someone else a moment ago
+    values = _values(alert, xml, level, actor, source, feed_id, now)
+    row_id = _store(session, {**values, "feed_entry": _clip(feed_entry, 500)})
+    if row_id is None:  # received by someone else a moment ago
         held = find(session, alert.sender, alert.identifier, alert.sent)
         result.duplicate, result.alert_id = True, held.id if held else None
         return result
-    result.alert_id = row.id
-    session.add_all(IncomingAlertMatch(alert_id=row.id, unit_id=u, path=p, how=h) for u, (p, h) in ways.items())
+    result.alert_id = row_id
+    session.add_all(IncomingAlertMatch(alert_id=row_id, unit_id=u, path=p, how=h) for u, (p, h) in ways.items())
     for _ref, old in found:
         state = _new_state(alert.msg_type, old.state) if old is not None else None
         if old is not None and state is not None:
-            old.state, old.superseded_by_id = state, row.id
+            old.state, old.superseded_by_id = state, row_id
     session.flush()
-    audit.record(session, actor, "create", "incoming_alert", row.id, summary=f"{alert.msg_type} {alert.identifier}")
+    audit.record(session, actor, "create", "incoming_alert", row_id, summary=f"{alert.msg_type} {alert.identifier}")
     if ways:
-        _publish(session, row, result, ways)
+        _publish(session, row_id, result, ways)
     return result
 
 
-def _store(
-    session: Session,
-    alert: Alert,
-    xml: str,
-    level: str | None,
-    actor: Principal,
-    source: str,
-    feed_id: int | None,
-    now: datetime,
-) -> IncomingAlert | None:
-    row = _row(alert, xml, level, actor, source, feed_id, now)
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        return None
-    return row
+def _store(session: Session, values: dict[str, Any]) -> int | None:
+    """Insert the alert; None when the same one was stored a moment ago (its unique key). No
+    savepoint: the statement itself gives way, so the request's transaction stays whole."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(IncomingAlert).values(**values)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["identifier", "sender", "sent"]).returning(IncomingAlert.id)
+    return session.execute(stmt).scalar()
 
 
 def _tell_communities(session: Session, actor: Principal, result: Received, ways: dict[int, tuple[str, str]]) -> None:
@@ -329,19 +321,19 @@ def _tell_communities(session: Session, actor: Principal, result: Received, ways
             result.other_communities += 1
 
 
-def _publish(session: Session, row: IncomingAlert, result: Received, ways: dict[int, tuple[str, str]]) -> None:
+def _publish(session: Session, alert_id: int, result: Received, ways: dict[int, tuple[str, str]]) -> None:
     recipients = sorted({u for path, _how in ways.values() for u in staff_covering(session, path, NOTIFIED_ROLES)})
     publish(
         session,
         AlertReceived(
-            alert_id=row.id,
-            identifier=row.identifier,
-            msg_type=row.msg_type,
-            level=row.level,
-            headline=_clip(result.headline, 200) or row.identifier,
+            alert_id=alert_id,
+            identifier=result.identifier,
+            msg_type=result.msg_type,
+            level=result.level,
+            headline=_clip(result.headline, 200) or result.identifier,
             community_ids=tuple(sorted(ways)),
             recipients=tuple(recipients),
-            link=f"/warning/incoming/{row.id}",
+            link=f"/warning/incoming/{alert_id}",
         ),
     )
 
