@@ -264,48 +264,66 @@ def _close(session: Session, device_id: int, rule_id: int | None, kind: str, at:
     )
 
 
-def _run_rules(session: Session, device: SensorDevice, fresh: list[Sample]) -> tuple[int, int, bool]:
-    """Run the fresh readings through every rule of the device: (raised, cleared, any triggered)."""
+@dataclass
+class _Run:
+    raised: int = 0
+    cleared: int = 0
+    alarm_since: datetime | None = None  # the earliest moment a rule still triggered became so
+    calm_since: datetime | None = None  # the last clearing, or the first reading without alarm
+
+
+def _run_rules(session: Session, device: SensorDevice, fresh: list[Sample]) -> _Run:
+    """Run the fresh readings through every rule of the device."""
+    run = _Run(calm_since=fresh[0].at)
     rules = rules_for(session, device)
     if not rules:
-        return 0, 0, False
+        return run
     states = _states(session, device, rules)
     specs = {r.id: spec_of(r) for r in rules}
     span = max(history_needed(s) for s in specs.values())
-    history = _history(session, device, fresh[0].at, span) if fresh else []
-    raised = cleared = 0
+    history = _history(session, device, fresh[0].at, span)
     for rule in rules:
         row = states[rule.id]
         before = RuleState(bool(row.triggered), row.since, row.last_raised_at)
         outcome = evaluate(specs[rule.id], before, fresh, history)
         for change in outcome.changes:
             if change.kind == "raised":
-                raised += 1
+                run.raised += 1
                 _raise(session, device, rule, change)
             elif change.kind == "cleared":
-                cleared += 1
+                run.cleared += 1
                 _close(session, device.id, rule.id, rule.rule_type, change.at)
+                run.calm_since = max(run.calm_since or change.at, change.at)
         row.triggered, row.since, row.last_raised_at = (
             outcome.state.triggered,
             outcome.state.since,
             outcome.state.last_raised_at,
         )
-    return raised, cleared, any(states[r.id].triggered for r in rules)
+    still = [states[r.id].since or fresh[0].at for r in rules if states[r.id].triggered]
+    run.alarm_since = min(still) if still else None
+    return run
 
 
-def _settle(device: SensorDevice, latest: Sample | None, alarm: bool, now: datetime) -> bool:
-    """The device's last reading and state after a batch; True when it came back from offline."""
+def _settle(device: SensorDevice, latest: Sample | None, run: _Run | None, now: datetime) -> bool:
+    """The device's last reading and state after a batch (``run``: what its rules did, None when
+    no reading was later than the last); True when it came back from offline."""
     if latest is not None and (device.last_reading_at is None or latest.at > device.last_reading_at):
         device.last_reading_at, device.last_value = latest.at, latest.value
     heard = device.last_reading_at or device.created_at
     was = device.state
     if was == DeviceState.offline and silent(heard, device.interval_seconds, get_settings().sensor_offline_factor, now):
         return False  # old readings from a device still silent: it stays offline
-    state = DeviceState.alarm.value if alarm else DeviceState.normal.value
+    if run is None:  # only late readings: the rules stand where they stood
+        state = DeviceState.alarm.value if was == DeviceState.alarm else DeviceState.normal.value
+        since = now
+    elif run.alarm_since is not None:
+        state, since = DeviceState.alarm.value, run.alarm_since
+    else:
+        state, since = DeviceState.normal.value, run.calm_since or now
     if device.last_reading_at is None:
         state = DeviceState.unknown.value
     if state != was:
-        device.state, device.state_since = state, now
+        device.state, device.state_since = state, min(since, now)
     return was == DeviceState.offline
 
 
@@ -318,13 +336,9 @@ def receive(
     fresh = _store(session, device, unique, via, at)
     last = device.last_reading_at
     later = [s for s in fresh if last is None or s.at > last]  # a late reading does not move the present
-    raised = cleared = 0
-    if later:
-        raised, cleared, alarm = _run_rules(session, device, later)
-    else:
-        alarm = device.state == DeviceState.alarm
+    run = _run_rules(session, device, later) if later else None
     if fresh:
-        back = _settle(device, later[-1] if later else None, alarm, at)
+        back = _settle(device, later[-1] if later else None, run, at)
         if back:
             _close(session, device.id, None, "offline", at)
     session.flush()
@@ -333,8 +347,8 @@ def receive(
         received=len(samples),
         stored=len(fresh),
         duplicates=len(samples) - len(fresh),
-        triggered=raised,
-        cleared=cleared,
+        triggered=run.raised if run else 0,
+        cleared=run.cleared if run else 0,
         state=devices.state_now(device, at),
     )
 

@@ -74,6 +74,7 @@
     var low = Math.min.apply(null, values), high = Math.max.apply(null, values);
     var pad = (high - low) * 0.08 || 1;
     chart.setOption({
+      animation: false,  // a long series drawn at once (and screenshots see the whole of it)
       textStyle: {fontFamily: font},
       grid: {left: 8, right: 16, top: 24, bottom: 40, containLabel: true},
       tooltip: {trigger: "axis", formatter: function (params) {
