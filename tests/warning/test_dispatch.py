@@ -11,7 +11,7 @@ from email.header import decode_header, make_header
 import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from renxing.app import create_app
 from renxing.auth.models import AuditEntry
@@ -160,8 +160,12 @@ def test_a_rejected_or_unanswered_message_fails_and_a_leased_one_is_not_sent_twi
 
 def test_the_log_channel_delivers_and_in_app_is_delivered_once_opened(ww):
     wid = send(ww, channels_=("log", "in_app"))
+    gone = add_warning(ww, unit="A1", channels=("log",))
+    with transaction(ww.engine) as s:  # a warning whose target went missing: nothing to send, nothing retried
+        reach.start(s, s.get(WarningMessage, gone), T0)
+        s.execute(delete(WarningTarget).where(WarningTarget.warning_id == gone))
     counts = dispatch.dispatch(ww.engine, now=T0)
-    assert (counts.claimed, counts.delivered, counts.sent) == (12, 6, 6)
+    assert (counts.claimed, counts.delivered, counts.sent, counts.given_up) == (14, 6, 6, 2)
     rows = by_household(ww, wid)
     assert {d.state for k, d in rows.items() if k.endswith(":log")} == {"delivered"}
     assert {d.state for k, d in rows.items() if k.endswith(":in_app")} == {"sent"}

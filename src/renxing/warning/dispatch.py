@@ -46,6 +46,7 @@ FIRST_RETRY = timedelta(minutes=1)
 LAST_RETRY = timedelta(hours=1)
 NO_PHONE = "no_phone"
 NO_EMAIL = "no_email"
+NO_TARGET = "no_target"
 _d = WarningDelivery.__table__
 _t = WarningTarget.__table__
 _w = WarningMessage.__table__
@@ -159,10 +160,13 @@ def _prepare(session: Session, settings: Settings, claimed: list[_Claimed], now:
         by_channel[c.channel].append(c)
     for name, batch in by_channel.items():
         plug = channels.channel(name, settings)
-        addresses = _addresses(session, plug.needs, sorted({households[c.target_id] for c in batch}), today)
+        addresses = _addresses(session, plug.needs, sorted({households.get(c.target_id, 0) for c in batch}), today)
         used: dict[int, int] = defaultdict(int)
         for c in batch:
-            household = households[c.target_id]
+            household = households.get(c.target_id)
+            if household is None:  # its target is gone: nobody to send to
+                prepared.unaddressed.append(channels.Outcome(c.id, DeliveryState.failed, error=NO_TARGET, retry=False))
+                continue
             to = addresses.get(household, ())
             if plug.needs and not to:
                 reason = NO_PHONE if plug.needs == "phone" else NO_EMAIL
