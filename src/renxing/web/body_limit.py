@@ -63,6 +63,7 @@ UPLOAD_ROUTES: tuple[tuple[re.Pattern[str], tuple[str, ...], Allowance], ...] = 
     (re.compile(r"/api/v1/import/\w+|/import/preview"), MULTIPART, FILE),
     (re.compile(r"/api/v1/drills/\d+/attendance/upload|/drills/\d+/upload"), MULTIPART, FILE),
     (re.compile(r"/api/v1/supplies/points/\d+/counts/upload"), MULTIPART, FILE),
+    (re.compile(r"/api/v1/warning/incoming|/warning/incoming/upload"), MULTIPART, FILE),
     (re.compile(r"/api/v1/space/layers/\w+/import"), JSON, FILE),
 )
 
