@@ -156,7 +156,12 @@ def compose(session: Session, actor: Principal, data: WarningIn) -> WarningMessa
     return warning
 
 
-def _editable(session: Session, actor: Principal, warning_id: int) -> WarningMessage:
+def require_composer(actor: Principal) -> None:
+    actor.require(Perm.warnings_compose)
+
+
+def editable(session: Session, actor: Principal, warning_id: int) -> WarningMessage:
+    """A draft the actor may change (409 once it left the draft state)."""
     actor.require(Perm.warnings_compose)
     warning = access.warning_in_scope(session, actor, warning_id, write=True)
     if warning.status not in EDITABLE:
@@ -166,7 +171,7 @@ def _editable(session: Session, actor: Principal, warning_id: int) -> WarningMes
 
 def edit(session: Session, actor: Principal, warning_id: int, patch: WarningPatch) -> WarningMessage:
     """Change a draft; ``polygon`` set to null goes back to the unit's outline."""
-    warning = _editable(session, actor, warning_id)
+    warning = editable(session, actor, warning_id)
     changes = patch.model_dump(exclude_unset=True)
     crs = changes.pop("crs", "wgs84")
     errors = Collector()
