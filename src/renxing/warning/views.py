@@ -265,7 +265,7 @@ def read_context(session: Session, actor: Principal, warning_id: int) -> dict[st
             "basemap": tiles,
             "crs": crs,
             "polygon": _shown(w.polygon, crs),
-            "outline": None if w.polygon else _shown(unit.geometry if unit is not None else None, crs),
+            "outline": _shown(unit.geometry if unit is not None else None, crs),
             "point": [unit.lat, unit.lon] if unit is not None and unit.lat is not None else None,
             "level": w.level,
         },

@@ -14,12 +14,13 @@
       L.tileLayer(cfg.basemap.url, {maxZoom: 20, attribution: cfg.basemap.attribution || ""}).addTo(m);
     }
     L.control.scale({imperial: false}).addTo(m);
+    m.setView([32.06, 118.79], 15);  // a view before any layer: vectors added to an unloaded map fail to clip
     return m;
   }
 
   function fit(m, bounds) {
-    if (bounds && bounds.isValid()) { m.fitBounds(bounds, {padding: [16, 16], maxZoom: 18}); }
-    else { m.setView([32.06, 118.79], 15); }
+    if (bounds && bounds.isValid()) { m.fitBounds(bounds, {padding: [16, 16], maxZoom: 18, animate: false}); }
+    else { m.setView([32.06, 118.79], 15, {animate: false}); }
   }
 
   function round(x) { return Math.round(x * 1e7) / 1e7; }
@@ -140,11 +141,12 @@
     var m = baseMap(node, cfg);
     var c = COLOURS[cfg.level] || COLOURS.yellow;
     var area = cfg.polygon || cfg.outline;
+    if (cfg.polygon && cfg.outline) { L.geoJSON(cfg.outline, {style: QUIET, interactive: false}).addTo(m); }
     if (area) {
       fit(m, L.geoJSON(area, {style: {color: c, weight: 2.5, fillOpacity: 0.22}}).addTo(m).getBounds());
     } else if (cfg.point) {
       L.circleMarker(cfg.point, {radius: 9, color: c, weight: 3, fillOpacity: 0.3}).addTo(m);
-      m.setView(cfg.point, 16);
+      m.setView(cfg.point, 16, {animate: false});
     } else {
       fit(m, null);
     }
