@@ -196,10 +196,12 @@ class WarningTarget(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    warning_id: Mapped[int] = mapped_column(ForeignKey("warnings.id", ondelete="CASCADE"))
-    # No foreign key on household_id (nor on a delivery's target_id): a warning writes 50,000 rows at
-    # once, and PostgreSQL checks a key row by row (a third of the time); the rows come from the
-    # households and targets in the same statement, and households are never deleted.
+    # No foreign keys on warning_id and household_id (nor on a delivery's warning_id and target_id):
+    # sending a warning writes 50,000 targets and a delivery per channel at once, and PostgreSQL
+    # checks each key row by row, which was half of its work. The rows are written only by
+    # ``reach.start``, from the warning being sent and the households and targets it selects in
+    # the same transaction; a sent warning is frozen and never deleted, nor is a household.
+    warning_id: Mapped[int] = mapped_column(Integer)
     household_id: Mapped[int] = mapped_column(Integer)
     building_id: Mapped[int] = mapped_column(Integer)
     path: Mapped[str] = mapped_column(String(255))
@@ -231,8 +233,8 @@ class WarningDelivery(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    warning_id: Mapped[int] = mapped_column(ForeignKey("warnings.id", ondelete="CASCADE"))
-    target_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))  # no key: see targets
+    warning_id: Mapped[int] = mapped_column(Integer)  # no keys: see WarningTarget
+    target_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     channel: Mapped[str] = mapped_column(String(12))
     state: Mapped[str] = mapped_column(String(14), default=DeliveryState.queued)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -206,9 +206,6 @@ def upgrade() -> None:
         sa.Column("ack_by", sa.Integer(), nullable=True),
         sa.Column("ack_note", sa.String(length=200), nullable=True),
         sa.ForeignKeyConstraint(["ack_by"], ["users.id"], name=op.f("fk_warning_targets_ack_by_users")),
-        sa.ForeignKeyConstraint(
-            ["warning_id"], ["warnings.id"], name=op.f("fk_warning_targets_warning_id_warnings"), ondelete="CASCADE"
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_warning_targets")),
         sa.UniqueConstraint("warning_id", "household_id", name="uq_warning_targets_household"),
     )
@@ -227,9 +224,6 @@ def upgrade() -> None:
         sa.Column("gateway_ref", sa.String(length=120), nullable=True),
         sa.Column("last_error", sa.String(length=300), nullable=True),
         sa.Column("updated_at", UTCDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["warning_id"], ["warnings.id"], name=op.f("fk_warning_deliveries_warning_id_warnings"), ondelete="CASCADE"
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_warning_deliveries")),
         sa.UniqueConstraint("target_id", "channel", name="uq_warning_deliveries_target_channel"),
     )
