@@ -40,7 +40,9 @@ from renxing.people import import_api
 from renxing.people import pages as people_pages
 from renxing.people import rights_api as people_rights_api
 from renxing.sensors import api as sensors_api
+from renxing.sensors import offline as sensors_offline
 from renxing.sensors import pages as sensors_pages
+from renxing.sensors.mqtt import Listener
 from renxing.signals.bus import bus as signals
 from renxing.space import api as space_api
 from renxing.space import pages as space_pages
@@ -57,6 +59,10 @@ from renxing.warning import ack_pages as warning_ack_pages
 from renxing.warning import api as warning_api
 from renxing.warning import api_incoming as warning_incoming_api
 from renxing.warning import api_reach as warning_reach_api
+from renxing.warning import climbing as warning_climbing
+from renxing.warning import dispatch as warning_dispatch
+from renxing.warning import feeds as warning_feeds
+from renxing.warning import gateway_receipts as warning_gateway
 from renxing.warning import pages as warning_pages
 from renxing.warning import pages_incoming as warning_incoming_pages
 from renxing.warning import pages_reach as warning_reach_pages
@@ -75,6 +81,12 @@ log = logging.getLogger(__name__)
 # escalation sweep. Each is idempotent (what it did is in the database), so a restart or a
 # second process repeats nothing; a job that fails is tried again at the next tick.
 DAILY_JOBS: tuple[Callable[[Engine], object], ...] = (supplies_reminders.run,)
+# Jobs it runs every Settings.sweep_seconds: silent sensors found offline, the unreached of sent
+# warnings climbing the chain at their deadlines, CAP feeds polled when due. Each reads what is
+# due from the database, so several processes lose and double nothing.
+PERIODIC_JOBS: tuple[Callable[[Engine], object], ...] = (sensors_offline.run, warning_climbing.run, warning_feeds.run)
+# … and every Settings.dispatch_seconds: warnings' deliveries sent through their channels.
+DISPATCH_JOBS: tuple[Callable[[Engine], object], ...] = (warning_dispatch.run,)
 
 
 async def _daily_jobs(app: FastAPI, seconds: float) -> None:
@@ -92,16 +104,48 @@ async def _daily_jobs(app: FastAPI, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
 
+async def _every(app: FastAPI, seconds: float, jobs: tuple[Callable[[Engine], object], ...]) -> None:
+    while True:
+        for job in jobs:
+            try:
+                await run_in_threadpool(job, app.state.engine)
+            except Exception:  # tried again at the next tick; the web app keeps serving
+                log.exception("job %s failed", getattr(job, "__qualname__", job))
+        await asyncio.sleep(seconds)
+
+
+def _mqtt_listener(app: FastAPI) -> Listener | None:
+    """Readings from the broker, when Settings.mqtt_url names one (readings are stored once
+    whichever process hears them first)."""
+    settings = get_settings()
+    if not settings.mqtt_url:
+        return None
+    listener = Listener(app.state.engine, settings.mqtt_url, settings.mqtt_topic, client_id=settings.mqtt_client_id)
+    listener.start()
+    return listener
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """The escalation sweep (events), and the daily jobs, when Settings.scheduler is on."""
+    """The escalation sweep (events) and the other background jobs when Settings.scheduler is
+    on; the MQTT listener when Settings.mqtt_url is set."""
     settings = get_settings()
     async with events_scheduler.lifespan(app):
-        task = asyncio.create_task(_daily_jobs(app, max(1, settings.sweep_seconds))) if settings.scheduler else None
+        tasks = []
+        if settings.scheduler:
+            tick = max(1, settings.sweep_seconds)
+            tasks = [
+                asyncio.create_task(_daily_jobs(app, tick)),
+                asyncio.create_task(_every(app, tick, PERIODIC_JOBS)),
+                asyncio.create_task(_every(app, max(1, settings.dispatch_seconds), DISPATCH_JOBS)),
+            ]
+        listener = _mqtt_listener(app)
         try:
             yield
         finally:
-            if task is not None:
+            if listener is not None:
+                listener.stop()
+            for task in tasks:
                 task.cancel()
                 with suppress(asyncio.CancelledError):
                     await task
@@ -118,7 +162,7 @@ def create_app(engine: Engine | None = None, *, upgrade: bool = True) -> FastAPI
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
-        lifespan=lifespan,  # the escalation sweep and the daily jobs, when Settings.scheduler is on
+        lifespan=lifespan,  # background jobs when Settings.scheduler is on, the MQTT listener when mqtt_url is set
         dependencies=[Depends(api_body_guard)],  # API writes: JSON bodies, forms only where a route takes them
         responses=ERROR_RESPONSES,  # every operation documents its errors in the app's own shape
     )
@@ -156,5 +200,6 @@ def create_app(engine: Engine | None = None, *, upgrade: bool = True) -> FastAPI
         app.include_router(module.router)
     for module in (warning_pages, warning_public, warning_reach_api, warning_reach_pages, warning_ack_pages):
         app.include_router(module.router)
+    app.include_router(warning_gateway.router)  # signed delivery receipts from the SMS and voice gateways
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     # production may run ``renxing events sweep --loop 60`` instead).
     scheduler: bool = False
     sweep_seconds: int = 60
+    dispatch_seconds: int = 5  # warnings' deliveries are sent this often when the scheduler is on
     # Notification channels besides the in-app inbox: comma list of log, email, webhook.
     notify_channels: str = "log"
     public_url: str = "http://127.0.0.1:8000"  # links in e-mails and webhooks
