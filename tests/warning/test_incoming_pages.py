@@ -74,7 +74,7 @@ def test_the_feeds_page_and_its_forms(client, aw):
     assert r.status_code == 303
     page = client.get("/warning/feeds")
     feed_id = re.search(r'data-feed="(\d+)"', page.text).group(1)
-    assert "市预警中心" in page.text and ">10<" in page.text
+    assert "市预警中心" in page.text and "每 10 分钟" in page.text
     polled = client.post(f"/warning/feeds/{feed_id}/poll", data={"csrf_token": token})
     assert polled.status_code == 200 and "ConnectError" in polled.text
     client.post(f"/warning/feeds/{feed_id}/toggle", data={"csrf_token": token})
