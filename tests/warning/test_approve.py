@@ -3,6 +3,7 @@ member (the composer approving their own is 403), exercises are exempt; a sent w
 valid CAP 1.2 message (+08:00, closed lat,lon polygon) and never edited; Update and Cancel reference
 the chain; a sensor trigger proposes a draft."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,9 +14,9 @@ from renxing.db import transaction
 from renxing.errors import Conflict, Forbidden, NotFound
 from renxing.notify.models import Notification
 from renxing.signals.bus import bus
-from renxing.signals.catalog import SensorRuleTriggered
+from renxing.signals.catalog import AlertReceived, SensorRuleTriggered
 from renxing.warning import approving, cap_schema, composing, following, proposing
-from renxing.warning.models import WarningMessage, WarningTarget
+from renxing.warning.models import IncomingAlert, WarningMessage, WarningTarget
 from renxing.warning.schemas import CancelIn, UpdateIn, WarningIn
 from tests.kit.client import login
 from tests.kit.warning_world import AROUND_B1, warning_world
@@ -233,3 +234,45 @@ def test_a_sensor_trigger_proposes_a_draft_to_the_community_staff_once(ww):
     assert act(ww, "secretary", approving.approve, wid)[1] == "sent"
     bus.ensure_wired()
     assert bus.subscription("warning.propose_from_trigger") is not None
+
+
+def test_an_incoming_alert_proposes_a_draft_per_matched_community_once(ww):
+    with transaction(ww.engine) as s:
+        alert = IncomingAlert(
+            identifier="GD-2025-0701-01",
+            sender="qxj@example.gov.cn",
+            sent=T0,
+            sent_text="2025-07-01T09:30:15+08:00",
+            status="Actual",
+            msg_type="Alert",
+            scope="Public",
+            event="暴雨",
+            headline="南京市气象台发布暴雨橙色预警",
+            description="预计未来6小时内降雨量将达100毫米以上。",
+            instruction="停止户外作业。",
+            level="orange",
+            expires=T0 + timedelta(hours=6),
+            source="upload",
+            xml="<alert/>",
+        )
+        s.add(alert)
+        s.flush()
+        e = AlertReceived(
+            alert_id=alert.id,
+            identifier=alert.identifier,
+            msg_type="Alert",
+            level="orange",
+            headline=alert.headline,
+            community_ids=(ww.units["C1"], ww.units["C2"]),
+            recipients=(),
+            link=f"/warning/incoming/{alert.id}",
+        )
+        drafts = proposing.propose_from_alert(s, e)
+        assert sorted(w.unit_id for w in drafts) == sorted([ww.units["C1"], ww.units["C2"]])
+        assert proposing.propose_from_alert(s, e) == []  # once per alert and community
+        assert proposing.propose_from_alert(s, replace(e, level="blue", alert_id=alert.id)) == []
+        assert proposing.propose_from_alert(s, replace(e, msg_type="Cancel")) == []
+        assert {(w.status, w.level, w.headline, w.incoming_alert_id) for w in drafts} == {
+            ("draft", "orange", "南京市气象台发布暴雨橙色预警", alert.id)
+        }
+    assert any("建议发布预警" in t for t in inbox(ww, "staff2"))

@@ -2,10 +2,15 @@
 
 from sqlalchemy.orm import Session
 
-from renxing.signals.catalog import SensorRuleTriggered
+from renxing.signals.catalog import AlertReceived, SensorRuleTriggered
 from renxing.warning import proposing
 
 
 def propose_from_trigger(session: Session, e: SensorRuleTriggered) -> None:
     """A sensor rule fired at yellow or above: a draft warning is proposed to the community's staff."""
     proposing.propose_from_trigger(session, e)
+
+
+def propose_from_alert(session: Session, e: AlertReceived) -> None:
+    """An incoming alert at yellow or above: a draft warning is proposed to each matched community's staff."""
+    proposing.propose_from_alert(session, e)
