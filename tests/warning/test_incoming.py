@@ -152,12 +152,16 @@ def test_an_update_does_not_revive_a_cancelled_alert(aw, engine):
         assert s.scalar(select(IncomingAlert.state).where(IncomingAlert.identifier == "RX-1")) == "cancelled"
 
 
-def test_a_dry_run_reports_and_writes_nothing(aw, engine, world):
+def test_a_dry_run_writes_nothing_and_a_test_message_tells_no_one(aw, engine, world):
     got = aw.receive(RAINSTORM.read_bytes(), dry_run=True)
     assert got.dry_run and got.alert_id is None and [c["name"] for c in got.communities] == ["阳光社区"]
     assert count(engine) == 0 and count(engine, Notification) == 0
     aw.receive(RAINSTORM.read_bytes())
     assert aw.receive(RAINSTORM.read_bytes(), dry_run=True).duplicate
+    told = count(engine, Notification)
+    assert told == 2  # the secretary and the street administrator
+    test = aw.receive(cap("RX-TEST", status="Test"))
+    assert test.alert_id and test.communities and count(engine, Notification) == told
 
 
 def test_who_may_receive_and_who_reads_which_alert(aw, engine, world):

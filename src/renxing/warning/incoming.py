@@ -2,19 +2,20 @@
 
 ``receive`` is the one way in (upload, command line, polled feed). It refuses what the standard
 does not allow with a 422 naming the element (``/alert/status``, ``/alert/info[1]/area[1]/polygon[1]``,
-``xml`` for bytes that are not XML), reports an alert already held (same identifier, sender and
-sent) as a duplicate instead of storing it twice, keeps the XML as it came, matches the areas to
-communities (``areas.py``), follows an Update or Cancel to the alerts it references (their state
-becomes ``updated`` / ``cancelled`` and ``superseded_by_id`` points at the newer message; a reference
-to an alert never received is kept and noted) and tells the staff of the matched communities
-(``warning.alert_received``). An Update or Cancel reaches the communities of the alerts it follows
-too (matched ``reference``), so whoever heard of an alert hears of its end. A dry run does all of it
-but the writing.
+``xml`` for bytes that are not XML) before it writes anything, reports an alert already held (same
+identifier, sender and sent) as a duplicate instead of storing it twice, keeps the XML as it came,
+matches the areas to communities (``areas.py``), follows an Update or Cancel to the alerts it
+references (their state becomes ``updated`` / ``cancelled`` and ``superseded_by_id`` points at the
+newer message; a reference to an alert never received is kept and noted) and tells the staff of
+the matched communities (``warning.alert_received``; Test, System and Draft messages are kept, not
+announced). An Update or Cancel reaches the communities of the alerts it follows too (matched
+``reference``), so whoever heard of an alert hears of its end. A dry run does all of it but the
+writing.
 
 Reading needs ``warnings_read``. An alert is seen by those whose units hold or lie inside one of its
-communities (a grid worker sees the alerts of the community around their area); street
-administrators and the system administrator see every alert, matched or not; whoever received an
-alert sees it.
+communities (a grid worker sees the alerts of the community around their area, a street
+administrator those of the street's communities and the alerts matched nowhere); whoever received
+an alert sees it; the system administrator sees all.
 """
 
 import json
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -48,6 +49,8 @@ STATUSES = ("Actual", "Exercise", "System", "Test", "Draft")
 MSG_TYPES = ("Alert", "Update", "Cancel", "Ack", "Error")
 SOURCES = ("upload", "cli", "feed")
 NOTIFIED_ROLES = ("community_staff", "street_admin")
+# Staff are told of real alerts and exercises; Test, System and Draft messages are kept, not announced.
+TOLD_STATUSES = ("Actual", "Exercise")
 
 
 def _one_of(values: tuple[str, ...]):
@@ -297,7 +300,7 @@ def receive(
             old.state, old.superseded_by_id = state, row_id
     session.flush()
     audit.record(session, actor, "create", "incoming_alert", row_id, summary=f"{alert.msg_type} {alert.identifier}")
-    if ways:
+    if ways and alert.status in TOLD_STATUSES:
         _publish(session, row_id, result, ways)
     return result
 
@@ -341,20 +344,26 @@ def _publish(session: Session, alert_id: int, result: Received, ways: dict[int, 
 # ---- reading --------------------------------------------------------------------------------------
 
 
-def sees_every_alert(actor: Principal) -> bool:
-    """The system administrator and street administrators (a scope at the root of the tree)."""
-    return actor.is_global or any(len(path_ids(p)) == 1 for p in actor.scope_paths)
+def at_street_level(actor: Principal) -> bool:
+    """Street administrators: a scope at the root of the tree."""
+    return any(len(path_ids(p)) == 1 for p in actor.scope_paths)
 
 
 def _visible(actor: Principal) -> Select:
+    """Alerts matched to a community the actor's units hold or lie in, those the actor received,
+    and for street administrators the alerts matched nowhere (the system administrator: all)."""
     actor.require(Perm.warnings_read)
     stmt = select(IncomingAlert)
-    if sees_every_alert(actor):
+    if actor.is_global:
         return stmt
     clause = visible_clause(IncomingAlertMatch.path, actor)
     matched = IncomingAlert.id.in_(select(IncomingAlertMatch.alert_id).where(clause if clause is not None else false()))
-    mine = IncomingAlert.received_by == actor.user_id if actor.user_id is not None else false()
-    return stmt.where(or_(matched, mine))
+    seen = [matched]
+    if actor.user_id is not None:
+        seen.append(IncomingAlert.received_by == actor.user_id)
+    if at_street_level(actor):
+        seen.append(~exists().where(IncomingAlertMatch.alert_id == IncomingAlert.id))
+    return stmt.where(or_(*seen))
 
 
 def _state_clause(state: str, now: datetime) -> ColumnElement[bool]:
