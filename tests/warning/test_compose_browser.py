@@ -13,14 +13,14 @@ from sqlalchemy import select
 from renxing.db import transaction
 from renxing.warning import cap_schema
 from renxing.warning.models import WarningMessage
-from tests.kit.browser import serve
+from tests.kit.browser import ARTIFACTS, serve
 from tests.kit.warning_world import warning_world
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 360, "height": 780}
 DESK = {"width": 1280, "height": 860}
-SHOTS = Path(os.environ.get("RENXING_SHOTS", "test-artifacts/shots"))
+SHOTS = Path(os.environ.get("RENXING_SHOTS") or ARTIFACTS / "shots")
 
 
 @pytest.fixture
