@@ -470,7 +470,7 @@ def present(row: IncomingAlert, communities: list[dict[str, Any]], now: datetime
         "event": row.event,
         "headline": row.headline or row.event or row.identifier,
         "level": row.level,
-        "level_label": str(LEVEL_LABELS[Level(row.level)]) if row.level else None,
+        "level_label": str(LEVEL_LABELS[Level(row.level)]) if row.level in Level.__members__ else row.level,
         "severity": row.severity,
         "urgency": row.urgency,
         "certainty": row.certainty,
