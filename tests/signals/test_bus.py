@@ -89,6 +89,23 @@ def test_after_commit_is_delivered_once_committed_in_its_own_transaction(engine)
     assert marks(engine, "d") == 1
 
 
+def test_after_commit_inside_a_savepoint_waits_for_the_outer_commit(engine):
+    """Releasing or rolling back a SAVEPOINT fires the session's commit and rollback hooks
+    too: the event must still wait for the outer transaction, and then be delivered at once."""
+    bus = Bus()
+    thing = declare(bus)
+    got = []
+    bus.subscribe(thing, lambda session, e: got.append(e.marker), name="tests.hear", mode=Mode.after_commit)
+    with transaction(engine) as s:
+        with s.begin_nested():
+            bus.publish(s, thing(marker="nested", at=utcnow()))
+        assert got == []  # the savepoint's release delivered nothing
+        with pytest.raises(FarSideDown), s.begin_nested():
+            raise FarSideDown
+        assert got == []
+    assert got == ["nested"]  # the outer commit delivered it, not the next sweep
+
+
 def test_after_commit_leaves_nothing_when_the_publisher_rolls_back(engine):
     bus = Bus()
     thing = declare(bus)

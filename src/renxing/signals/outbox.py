@@ -77,7 +77,16 @@ def enqueue(session: Session, bus: "Bus", event: str, data: dict[str, Any], subs
     session.info.setdefault(_AFTER_COMMIT, []).append((bus, getattr(bind, "engine", bind), ids))
 
 
+def _outer_still_open(session: Session) -> bool:
+    """SQLAlchemy also fires these hooks when a SAVEPOINT is released or rolled back; the outer
+    transaction is then still active, and its rows must wait for its own end."""
+    transaction = session.get_transaction()
+    return transaction is not None and transaction.is_active
+
+
 def _after_commit(session: Session) -> None:
+    if _outer_still_open(session):
+        return
     for bus, engine, ids in session.info.pop(_AFTER_COMMIT, ()):
         try:
             bus.deliver_pending(engine, ids=ids)
@@ -86,6 +95,8 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
+    if _outer_still_open(session):
+        return
     session.info.pop(_AFTER_COMMIT, None)
 
 
