@@ -13,19 +13,20 @@ so link acknowledgements write no audit entry; what staff record and undo is aud
 target changed, so the counter and the targets never disagree.
 """
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, bindparam, exists, select, text, update
+from sqlalchemy.orm import Session
 
 from renxing.auth import audit
 from renxing.auth.policy import Perm
 from renxing.auth.principal import Principal
 from renxing.config import get_settings
 from renxing.db import pipelined, utcnow
-from renxing.errors import Conflict, FieldError, Invalid, NotFound
+from renxing.errors import Conflict, FieldError, Invalid, NotFound, ServiceError
 from renxing.i18n import _, _l, bilingual
 from renxing.warning import access, tokens
 from renxing.warning.models import (
@@ -81,41 +82,61 @@ def already(at: datetime) -> Conflict:
     return Conflict(message, [FieldError("token", message, value=at.isoformat())])
 
 
-def _cancelled(warning_id_column):
-    """A sent Cancel references the warning: it was lifted."""
-    cancel = aliased(WarningMessage)
-    return exists().where(
-        cancel.references_id == warning_id_column,
-        cancel.msg_type == "Cancel",
-        cancel.status == WarningStatus.sent.value,
-    )
-
-
-def _read(session: Session, token: str) -> LinkView:
-    """The target a token names, with its warning; a token that does not check is forged."""
-    target_id = tokens.target_of(token)
-    if target_id is None or target_id < 1:
-        raise forged()
-    row = session.execute(
-        select(
-            TARGETS.c.warning_id,
-            TARGETS.c.acknowledged_at,
-            WARNINGS.c.status,
-            WARNINGS.c.msg_type,
-            WARNINGS.c.level,
-            WARNINGS.c.event,
-            WARNINGS.c.headline,
-            WARNINGS.c.instruction,
-            WARNINGS.c.sent_at,
-            _cancelled(WARNINGS.c.id).label("cancelled"),
+# The link's statements are built once: a tap runs them with its values and nothing else.
+_CANCEL = WARNINGS.alias("cancel")
+_READ = (
+    select(
+        TARGETS.c.id,
+        TARGETS.c.warning_id,
+        TARGETS.c.acknowledged_at,
+        WARNINGS.c.status,
+        WARNINGS.c.msg_type,
+        WARNINGS.c.level,
+        WARNINGS.c.event,
+        WARNINGS.c.headline,
+        WARNINGS.c.instruction,
+        WARNINGS.c.sent_at,
+        exists()
+        .where(
+            _CANCEL.c.references_id == WARNINGS.c.id,
+            _CANCEL.c.msg_type == "Cancel",
+            _CANCEL.c.status == WarningStatus.sent.value,
         )
-        .join(WARNINGS, WARNINGS.c.id == TARGETS.c.warning_id)
-        .where(TARGETS.c.id == target_id)
-    ).first()
-    if row is None or row.status != WarningStatus.sent.value:
-        raise forged()
-    if not tokens.check(get_settings().secret_key, token, row.warning_id):
-        raise forged()
+        .label("cancelled"),
+    )
+    .join(WARNINGS, WARNINGS.c.id == TARGETS.c.warning_id)
+    .where(TARGETS.c.id.in_(bindparam("tids", expanding=True)))
+)
+_TAP = (
+    update(TARGETS)
+    .where(TARGETS.c.id.in_(bindparam("tids", expanding=True)), TARGETS.c.acknowledged_at.is_(None))
+    .values(acknowledged_at=bindparam("at"), ack_how="link")
+    .returning(TARGETS.c.id, TARGETS.c.warning_id)
+)
+_REACHED = (
+    update(DELIVERIES)
+    .where(DELIVERIES.c.target_id.in_(bindparam("tids", expanding=True)))
+    .values(state=DeliveryState.acknowledged.value, updated_at=bindparam("at"))
+)
+_COUNTED = (
+    update(WARNINGS)
+    .where(WARNINGS.c.id == bindparam("wid"))
+    .values(acknowledged=WARNINGS.c.acknowledged + bindparam("n"))
+)
+# PostgreSQL: the three writes of the taps in one statement (one round trip), each only for the
+# targets that changed; a warning's counter moves once by the number of its households reached.
+_TAP_PG = text(
+    "WITH t AS (UPDATE warning_targets SET acknowledged_at = :at, ack_how = 'link' "
+    "WHERE id = ANY(:tids) AND acknowledged_at IS NULL RETURNING id, warning_id), "
+    "d AS (UPDATE warning_deliveries SET state = 'acknowledged', updated_at = :at "
+    "WHERE target_id IN (SELECT id FROM t)), "
+    "w AS (UPDATE warnings SET acknowledged = warnings.acknowledged + c.n "
+    "FROM (SELECT warning_id, count(*) AS n FROM t GROUP BY warning_id) AS c WHERE warnings.id = c.warning_id) "
+    "SELECT id FROM t"
+)
+
+
+def _view(row, target_id: int) -> LinkView:
     return LinkView(
         warning_id=row.warning_id,
         target_id=target_id,
@@ -130,41 +151,82 @@ def _read(session: Session, token: str) -> LinkView:
     )
 
 
+def _read_many(session: Session, tokens_: list[str]) -> list[LinkView | ServiceError]:
+    """Each token's target with its warning, or the error it is (forged: 404), in one query."""
+    wanted = {i: tokens.target_of(t) for i, t in enumerate(tokens_)}
+    ids = sorted({t for t in wanted.values() if t is not None and t >= 1})
+    rows = {r.id: r for r in session.execute(_READ, {"tids": ids})} if ids else {}
+    secret = get_settings().secret_key
+    out: list[LinkView | ServiceError] = []
+    for i, token in enumerate(tokens_):
+        row = rows.get(wanted[i] or 0)
+        if row is None or row.status != WarningStatus.sent.value or not tokens.check(secret, token, row.warning_id):
+            out.append(forged())
+        else:
+            out.append(_view(row, row.id))
+    return out
+
+
 def read_link(session: Session, token: str) -> LinkView:
     """The page behind a household's link (no login): the warning and whether it was acknowledged."""
-    return _read(session, token)
+    view = _read_many(session, [token])[0]
+    if isinstance(view, ServiceError):
+        raise view
+    return view
 
 
-def _mark_reached(session: Session, warning_id: int, target_id: int, now: datetime, *, step: int = 1) -> None:
-    """The household's deliveries acknowledged and the warning's counter moved, in one round trip
-    on PostgreSQL (nothing here is read back)."""
-    with pipelined(session):
-        session.execute(
-            update(DELIVERIES)
-            .where(DELIVERIES.c.target_id == target_id)
-            .values(state=DeliveryState.acknowledged.value, updated_at=now)
-        )
-        session.execute(
-            update(WARNINGS).where(WARNINGS.c.id == warning_id).values(acknowledged=WARNINGS.c.acknowledged + step)
-        )
+def _write_taps(session: Session, target_ids: list[int], now: datetime) -> set[int]:
+    """Acknowledge these targets where not yet done; the ids that changed."""
+    if session.get_bind().dialect.name == "postgresql":
+        return set(session.scalars(_TAP_PG, {"tids": target_ids, "at": now}))
+    changed = [(i, w) for i, w in session.execute(_TAP, {"tids": target_ids, "at": now})]
+    if changed:
+        session.execute(_REACHED, {"tids": [i for i, _ in changed], "at": now})
+        per_warning = Counter(w for _, w in changed)
+        session.execute(_COUNTED, [{"wid": w, "n": n} for w, n in sorted(per_warning.items())])
+    return {i for i, _ in changed}
+
+
+def acknowledge_links(
+    session: Session, tokens_: list[str], now: datetime | None = None
+) -> list[LinkView | ServiceError]:
+    """Households' taps, several at once (the web process writes the taps that arrive together in
+    one transaction): for each token its acknowledged copy, or its error — 404 forged, 409 already
+    acknowledged (a second tap of the same link in the batch is the already). A few statements
+    whatever their number; nothing is written for a forged or used token."""
+    now = now or utcnow()
+    views = _read_many(session, tokens_)
+    first: dict[int, int] = {}  # target id → the position of its first tap in the batch
+    for i, v in enumerate(views):
+        if isinstance(v, LinkView) and v.acknowledged_at is None:
+            first.setdefault(v.target_id, i)
+    changed = _write_taps(session, sorted(first), now) if first else set()
+    out: list[LinkView | ServiceError] = []
+    for i, v in enumerate(views):
+        if isinstance(v, ServiceError):
+            out.append(v)
+        elif v.acknowledged_at is not None:
+            out.append(already(v.acknowledged_at))
+        elif first.get(v.target_id) == i and v.target_id in changed:
+            out.append(replace(v, acknowledged_at=now, just_now=True))
+        else:  # another tap of the same link came first (in this batch, or a moment before)
+            out.append(already(now))
+    return out
 
 
 def acknowledge_link(session: Session, token: str, now: datetime | None = None) -> LinkView:
-    """The household's tap: 404 for a forged token, 409 (with the time) for one already used."""
-    now = now or utcnow()
-    view = _read(session, token)
-    if view.acknowledged_at is not None:
-        raise already(view.acknowledged_at)
-    changed = session.execute(
-        update(TARGETS)
-        .where(TARGETS.c.id == view.target_id, TARGETS.c.acknowledged_at.is_(None))
-        .values(acknowledged_at=now, ack_how="link")
-    ).rowcount
-    if not changed:  # another tap of the same link won the race
-        at = session.scalar(select(TARGETS.c.acknowledged_at).where(TARGETS.c.id == view.target_id))
-        raise already(at or now)
-    _mark_reached(session, view.warning_id, view.target_id, now)
-    return LinkView(**{**view.__dict__, "acknowledged_at": now, "just_now": True})
+    """One household's tap: 404 for a forged token, 409 (with the time) for one already used."""
+    result = acknowledge_links(session, [token], now)[0]
+    if isinstance(result, ServiceError):
+        raise result
+    return result
+
+
+def _mark_reached(session: Session, warning_id: int, target_id: int, now: datetime) -> None:
+    """A recorded acknowledgement: the household's deliveries and the warning's counter."""
+    with pipelined(session):
+        session.execute(_REACHED, {"tids": [target_id], "at": now})
+        session.execute(_COUNTED, {"wid": warning_id, "n": 1})
 
 
 # ---- recorded by grid workers and building leaders --------------------------------------------
