@@ -93,6 +93,7 @@ def propose_from_trigger(session: Session, e: SensorRuleTriggered) -> WarningMes
     at = e.at.astimezone(ZoneInfo(get_settings().timezone))
     values = {
         "trigger_id": e.trigger_id,
+        "created_at": e.at,  # drafted when the rule fired (a replayed or late trigger keeps its time)
         "level": e.level,
         "event": event,
         "category": category,
