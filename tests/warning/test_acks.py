@@ -183,3 +183,40 @@ def test_undo_puts_the_household_back_and_is_audited(client, ww):
     assert sorted(actions) == ["acknowledge", "unacknowledge", "unacknowledge"]
     # The link works again after an undo.
     assert client.post(f"/api/v1/warning/ack/{sent.tokens['H1']}").status_code == 200
+
+
+def test_taps_written_together_each_get_their_own_answer(ww):
+    sent = sent_warning(ww)
+    h1, h3 = sent.tokens["H1"], sent.tokens["H3"]
+    with transaction(ww.engine) as s:  # one batch: a link tapped twice, a forged one, a neighbour
+        results = acks.acknowledge_links(s, [h1, h1, h1.split(".")[0] + ".forged", h3])
+    assert [type(r).__name__ for r in results] == ["LinkView", "Conflict", "NotFound", "LinkView"]
+    assert results[0].just_now and results[3].target_id == sent.targets["H3"]
+    assert _counted(ww, sent.id) == (2, 2)
+    with transaction(ww.engine) as s:  # the next batch finds them used
+        again = acks.acknowledge_links(s, [h3, sent.tokens["H5"]])
+    assert isinstance(again[0], Conflict) and again[1].just_now
+    assert _counted(ww, sent.id) == (3, 3)
+
+
+def test_concurrent_taps_over_http(ww):
+    """Taps arriving at once through the app (one event loop, as under uvicorn) are batched and
+    answered one by one: each household once, the second tap of a link 409, a forged one 404."""
+    import asyncio
+
+    import httpx
+
+    from renxing.app import create_app
+
+    sent = sent_warning(ww)
+    app = create_app(ww.engine, upgrade=False)
+    taps = [sent.tokens[k] for k in ("H1", "H2", "H3", "H5", "H6", "H7")] + [sent.tokens["H1"], "1.forged"]
+
+    async def tap_all():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            return await asyncio.gather(*(c.post(f"/api/v1/warning/ack/{t}") for t in taps))
+
+    answers = [r.status_code for r in asyncio.run(tap_all())]
+    assert sorted(answers) == [200] * 6 + [404, 409]
+    assert _counted(ww, sent.id) == (6, 6)
