@@ -13,7 +13,7 @@ from renxing.errors import Forbidden, Invalid, NotFound
 from renxing.listing import ListQuery
 from renxing.notify.models import Notification
 from renxing.warning import incoming
-from renxing.warning.models import IncomingAlert, IncomingAlertMatch
+from renxing.warning.models import IncomingAlert, IncomingAlertMatch, WarningMessage
 from tests.kit.alerts_world import CAP_DIR, RAINSTORM, SPEC, alerts_world, cap
 
 SENDER = "district@example.cn"
@@ -31,6 +31,12 @@ def aw(engine, world):
 def count(engine, model=IncomingAlert) -> int:
     with transaction(engine) as s:
         return s.scalar(select(func.count()).select_from(model))
+
+
+def told_of_alerts(engine) -> int:
+    """Inbox messages about incoming alerts (drafts proposed from them are told apart)."""
+    with transaction(engine) as s:
+        return s.scalar(select(func.count()).where(Notification.topic == "warning.incoming"))
 
 
 def test_the_specification_s_examples_are_all_accepted(aw, engine):
@@ -158,10 +164,12 @@ def test_a_dry_run_writes_nothing_and_a_test_message_tells_no_one(aw, engine, wo
     assert count(engine) == 0 and count(engine, Notification) == 0
     aw.receive(RAINSTORM.read_bytes())
     assert aw.receive(RAINSTORM.read_bytes(), dry_run=True).duplicate
-    told = count(engine, Notification)
+    told = told_of_alerts(engine)
     assert told == 2  # the secretary and the street administrator
+    assert count(engine, WarningMessage) == 1  # and a draft warning proposed to the community's staff
     test = aw.receive(cap("RX-TEST", status="Test"))
-    assert test.alert_id and test.communities and count(engine, Notification) == told
+    assert test.alert_id and test.communities and told_of_alerts(engine) == told
+    assert count(engine, WarningMessage) == 1
 
 
 def test_who_may_receive_and_who_reads_which_alert(aw, engine, world):

@@ -69,6 +69,9 @@ def wire(bus: Bus) -> None:
     bus.subscribe(
         SensorRuleTriggered, warning.propose_from_trigger, name="warning.propose_from_trigger", mode=Mode.inline
     )
+    # warning → warning: an incoming alert at yellow or above proposes a draft per matched community, a
+    # moment after it is received (a failed proposal never refuses the alert).
+    bus.subscribe(AlertReceived, warning.propose_from_alert, name="warning.propose_from_alert", mode=Mode.after_commit)
     # warning → notify: staff, approvers, door-to-door checkers and the chain hear a moment after the change.
     for event, handler in (
         (AlertReceived, notify.tell_alert_received),
