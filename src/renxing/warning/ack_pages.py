@@ -107,6 +107,8 @@ def _taps(request: Request) -> Taps:
     """The app's writer of taps (one per event loop)."""
     taps = getattr(request.app.state, "warning_taps", None)
     if taps is None or taps.loop is not asyncio.get_running_loop():
+        if taps is not None:  # a test client's loop came and went: its writer goes with it
+            taps.writer.shutdown(wait=False)
         taps = request.app.state.warning_taps = Taps(request.app.state.session_factory)
     return taps
 
