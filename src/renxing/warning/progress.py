@@ -139,12 +139,14 @@ def _places(session: Session, counts: dict[int, dict[str, int]]) -> tuple[list[P
     """Buildings with their names and points, and the areas they lie in, summed."""
     buildings = grid.units_by_id(session, counts)
     above = grid.units_by_id(session, {a for b in buildings.values() for a in path_ids(b.path)})
-    places, areas = [], {}
+    places: list[Place] = []
+    areas: dict[int, Place] = {}
     for building_id, states in counts.items():
         unit = buildings.get(building_id)
         ids = path_ids(unit.path) if unit is not None else []
         area = next((above[i] for i in ids if i in above and above[i].level == Level.area), None)
-        place = Place(building_id, unit.name if unit else str(building_id), dict(states), area_id=area and area.id)
+        name = unit.name if unit else str(building_id)
+        place = Place(building_id, name, dict(states), area_id=area.id if area else None)
         if unit is not None:
             place.lon, place.lat = unit.lon, unit.lat
         places.append(place)
