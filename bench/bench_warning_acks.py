@@ -10,6 +10,10 @@ subprocess, one worker. The load is ``POST /api/v1/warning/ack/{token}``, each r
 household, from 16 connections: Debian's ``wrk`` (2 threads, a Lua script handing out the tokens)
 when installed, else 16 ``httpx.AsyncClient`` tasks in a process of their own.
 
+While ``app.py`` includes the household's router after the others, a second server with that
+router moved first is measured too (the order the app is asked to take): FastAPI tries routes in
+order, and a tap matched after every other route spends much of its time in that search.
+
 The client must not be the bottleneck: the same client, with the same 16 connections, is first
 pointed at a bare FastAPI app answering an empty POST (the client's ceiling on this machine), and
 its CPU time is reported. After each round the database is checked: every 200 is one target
