@@ -123,7 +123,7 @@
       L.circleMarker([b.lat, b.lon], {radius: 9 + Math.min(12, Math.sqrt(b.households)), color: "#fff", weight: 2,
                                       fillColor: colour, fillOpacity: 0.9})
         .bindTooltip(rx.label(b.name + " " + b.percent.toFixed(1) + "% (" + b.acknowledged + "/" + b.households + ")"),
-                     {permanent: placed.length <= 12, direction: "top"})
+                     {permanent: placed.length <= 6, direction: "top"})
         .addTo(markers);
     });
     if (!fitted) { map.fitBounds(markers.getBounds().pad(0.3), {maxZoom: 17}); fitted = true; }
