@@ -175,6 +175,8 @@ def create_app(engine: Engine | None = None, *, upgrade: bool = True) -> FastAPI
     app.add_middleware(BodyLimit)  # bodies over the route's size refused (413) as they arrive
     app.add_middleware(SecurityHeaders)  # CSP (script only from our files), nosniff, no framing, referrer
     app.add_middleware(RequestLanguage)  # ?lang=, the lang cookie, Accept-Language: the language of the request
+    # A household's tap on its warning link comes in thousands at once: its routes are matched first.
+    app.include_router(warning_ack_pages.router)
     for module in (auth_api, grid_api, import_api, people_rights_api, people_api, auth_pages, grid_pages, people_pages):
         app.include_router(module.router)
     app.include_router(auth_api.users)
@@ -198,7 +200,7 @@ def create_app(engine: Engine | None = None, *, upgrade: bool = True) -> FastAPI
     # Sensors and early warning: CAP in and out, warnings to every household.
     for module in (sensors_api, sensors_pages, warning_incoming_api, warning_incoming_pages, warning_api):
         app.include_router(module.router)
-    for module in (warning_pages, warning_public, warning_reach_api, warning_reach_pages, warning_ack_pages):
+    for module in (warning_pages, warning_public, warning_reach_api, warning_reach_pages):
         app.include_router(module.router)
     app.include_router(warning_gateway.router)  # signed delivery receipts from the SMS and voice gateways
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
