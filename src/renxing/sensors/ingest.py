@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
-from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy import and_, bindparam, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -41,6 +41,17 @@ HEADER = "Authorization"
 SCHEME = "device"
 YEAR_MIN = 2000  # no sensor of the platform measured earlier; a year 1 would leave the date range
 _READINGS = SensorReading.__table__
+_TRIGGERS = SensorTrigger.__table__
+_CLOSE = (
+    update(_TRIGGERS)
+    .where(
+        _TRIGGERS.c.device_id == bindparam("device"),
+        _TRIGGERS.c.rule_id == bindparam("rule"),
+        _TRIGGERS.c.cleared_at.is_(None),
+        _TRIGGERS.c.triggered_at <= bindparam("at"),
+    )
+    .values(cleared_at=bindparam("at"))
+)
 BULK = 200  # from this many readings PostgreSQL gets them as arrays
 _PG_INSERT = text(
     "INSERT INTO sensor_readings (device_id, measured_at, value, received_at, via) "
@@ -248,15 +259,14 @@ def _raise(session: Session, device: SensorDevice, rule: SensorRule, change: Cha
     )
 
 
-def _close(session: Session, device_id: int, rule_id: int | None, kind: str, at: datetime) -> None:
-    """The open triggers of a rule (or the device's offline ones) are cleared at ``at``."""
-    rule_clause = SensorTrigger.rule_id.is_(None) if rule_id is None else SensorTrigger.rule_id == rule_id
+def _close_offline(session: Session, device_id: int, at: datetime) -> None:
+    """The device's open offline trigger is cleared at ``at``: it spoke again."""
     session.execute(
         update(SensorTrigger)
         .where(
             SensorTrigger.device_id == device_id,
-            rule_clause,
-            SensorTrigger.kind == kind,
+            SensorTrigger.rule_id.is_(None),
+            SensorTrigger.kind == "offline",
             SensorTrigger.cleared_at.is_(None),
         )
         .values(cleared_at=at)
@@ -282,23 +292,30 @@ def _run_rules(session: Session, device: SensorDevice, fresh: list[Sample]) -> _
     specs = {r.id: spec_of(r) for r in rules}
     span = max(history_needed(s) for s in specs.values())
     history = _history(session, device, fresh[0].at, span)
+    closings: list[dict[str, object]] = []
     for rule in rules:
         row = states[rule.id]
         before = RuleState(bool(row.triggered), row.since, row.last_raised_at)
         outcome = evaluate(specs[rule.id], before, fresh, history)
+        open_trigger = before.triggered  # a trigger may stand open from an earlier batch
         for change in outcome.changes:
             if change.kind == "raised":
                 run.raised += 1
                 _raise(session, device, rule, change)
+                open_trigger = True
             elif change.kind == "cleared":
                 run.cleared += 1
-                _close(session, device.id, rule.id, rule.rule_type, change.at)
                 run.calm_since = max(run.calm_since or change.at, change.at)
+                if open_trigger:  # a suppressed episode wrote no trigger: nothing to close
+                    closings.append({"device": device.id, "rule": rule.id, "at": change.at})
+                open_trigger = False
         row.triggered, row.since, row.last_raised_at = (
             outcome.state.triggered,
             outcome.state.since,
             outcome.state.last_raised_at,
         )
+    if closings:  # in time order: each clears the triggers raised up to its moment
+        session.connection().execute(_CLOSE, closings)
     still = [states[r.id].since or fresh[0].at for r in rules if states[r.id].triggered]
     run.alarm_since = min(still) if still else None
     return run
@@ -340,7 +357,7 @@ def receive(
     if fresh:
         back = _settle(device, later[-1] if later else None, run, at)
         if back:
-            _close(session, device.id, None, "offline", at)
+            _close_offline(session, device.id, at)
     session.flush()
     return Ingested(
         device_id=device.id,
