@@ -123,7 +123,9 @@ def check_batch(readings: Sequence[tuple[datetime, float]], now: datetime) -> li
         if at.tzinfo is None or at.utcoffset() is None:
             errors.append(FieldError(f"readings.{i}.at", _("时间须带时区，如 +08:00"), value=at.isoformat()))
         elif at.year < YEAR_MIN or at > latest:
-            why = _("读数时间超出允许范围（不能晚于服务器时间）")
+            why = _("读数时间须在 {year} 年以后，且不能超前服务器时间 {seconds} 秒以上").format(
+                year=YEAR_MIN, seconds=settings.sensor_future_seconds
+            )
             errors.append(FieldError(f"readings.{i}.at", why, value=at.isoformat()))
         elif not math.isfinite(value):
             errors.append(FieldError(f"readings.{i}.value", _("读数须为有限数值"), value=str(value)))
