@@ -87,8 +87,9 @@ def _form_types(route: object) -> frozenset[str]:
     return frozenset(documented) & _FORMS
 
 
-def api_body_guard(request: Request) -> None:
+async def api_body_guard(request: Request) -> None:
     """Every API write with a body: JSON (application/json or +json), unless the route takes forms.
+    Async: it reads headers only, so no request waits for a worker thread to run it.
     A text/plain or form body that happened to hold JSON used to be read as JSON: that is how a
     page on another site could post to the API, so it is refused (415) whatever the credentials."""
     if not csrf.is_api_write(request):
