@@ -151,7 +151,7 @@ def device_context(session: Session, actor: Principal, device_id: int, days: int
             }
         )
         if rule["clear_at"] is not None and rule["clear_at"] != rule["threshold"]:
-            marks.append({"name": _("解除"), "value": rule["clear_at"], "level": rule["level"], "kind": "clear"})
+            marks.append({"name": _("解除值"), "value": rule["clear_at"], "level": rule["level"], "kind": "clear"})
     trig = readings.list_triggers(session, actor, ListQuery(size=TRIGGERS_SHOWN, filters={"device_id": device.id}))
     return {
         **labels(),

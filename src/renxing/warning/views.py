@@ -20,7 +20,7 @@ from renxing.errors import FieldError
 from renxing.geo.coords import CRS, UnknownCRS, convert_geometry, parse_crs
 from renxing.grid import directory as grid
 from renxing.grid.scope import in_scope
-from renxing.i18n import _, _l
+from renxing.i18n import _, _l, _lp
 from renxing.listing import ListQuery
 from renxing.warning import composing, levels, sending
 from renxing.warning.models import LEVEL_LABELS, WarningMessage
@@ -34,7 +34,8 @@ STATUS_LABELS = {
     "rejected": _l("未通过"),
     "withdrawn": _l("已撤回"),
 }
-MSG_TYPE_LABELS = {"Alert": _l("预警"), "Update": _l("更新"), "Cancel": _l("解除")}
+# CAP msgType: "预警" and "解除" also name the section (Warnings) and a cleared sensor trigger.
+MSG_TYPE_LABELS = {"Alert": _lp("CAP msgType", "预警"), "Update": _l("更新"), "Cancel": _lp("CAP msgType", "解除")}
 CHANNEL_LABELS = {
     "in_app": _l("应用内"),
     "sms": _l("短信"),

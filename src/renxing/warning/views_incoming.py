@@ -13,7 +13,7 @@ from renxing.auth.policy import Perm
 from renxing.auth.principal import Principal
 from renxing.config import get_settings
 from renxing.geo.coords import CRS, UnknownCRS, converter, parse_crs
-from renxing.i18n import _
+from renxing.i18n import _, pgettext
 from renxing.listing import ListQuery
 from renxing.warning import feeds, incoming
 from renxing.warning.models import LEVEL_LABELS, IncomingAlert
@@ -31,7 +31,7 @@ def labels() -> dict[str, Any]:
         "MSG_TYPE_LABELS": {
             "Alert": _("首发"),
             "Update": _("更新"),
-            "Cancel": _("解除"),
+            "Cancel": pgettext("CAP msgType", "解除"),
             "Ack": _("确认"),
             "Error": _("更正"),
         },
