@@ -58,6 +58,7 @@ from renxing.volunteers import pages as volunteers_pages
 from renxing.warning import ack_pages as warning_ack_pages
 from renxing.warning import api as warning_api
 from renxing.warning import api_incoming as warning_incoming_api
+from renxing.warning import api_mine, pages_mine
 from renxing.warning import api_reach as warning_reach_api
 from renxing.warning import climbing as warning_climbing
 from renxing.warning import dispatch as warning_dispatch
@@ -200,7 +201,7 @@ def create_app(engine: Engine | None = None, *, upgrade: bool = True) -> FastAPI
     # Sensors and early warning: CAP in and out, warnings to every household.
     for module in (sensors_api, sensors_pages, warning_incoming_api, warning_incoming_pages, warning_api):
         app.include_router(module.router)
-    for module in (warning_pages, warning_public, warning_reach_api, warning_reach_pages):
+    for module in (api_mine, pages_mine, warning_pages, warning_public, warning_reach_api, warning_reach_pages):
         app.include_router(module.router)
     app.include_router(warning_gateway.router)  # signed delivery receipts from the SMS and voice gateways
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
