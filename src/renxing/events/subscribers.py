@@ -30,17 +30,11 @@ OFFLINE_CATEGORY = "damaged_facility"  # 设施损坏: a silent sensor is a faci
 
 def raise_from_sensor(session: Session, e: SensorRuleTriggered) -> None:
     """A report at the device's unit, routed like any other (the grid worker of its area)."""
+    reading = f"{e.value:g}{e.measure_unit}"
     intake.submit_internal(
         session,
         category=e.category,
-        description=bilingual(
-            "{device}：{rule}，读数 {value}{measure_unit}（{level}）",
-            device=e.device,
-            rule=e.rule,
-            value=f"{e.value:g}",
-            measure_unit=e.measure_unit,
-            level=e.level,
-        ),
+        description=bilingual("{device}：{rule}，读数 {reading}", device=e.device, rule=e.rule, reading=reading),
         source=e.device,
         unit_id=e.unit_id,
         lon=e.lon,
