@@ -9,9 +9,7 @@ from sqlalchemy.orm import Session
 
 from renxing.auth.policy import Perm
 from renxing.auth.principal import Principal
-from renxing.config import get_settings
 from renxing.db import utcnow
-from renxing.geo.coords import CRS, UnknownCRS, parse_crs
 from renxing.grid import directory as grid_directory
 from renxing.grid.scope import communities_in_scope
 from renxing.i18n import _, _l
@@ -20,6 +18,7 @@ from renxing.sensors import devices, readings, rule_admin
 from renxing.sensors.ingest import rules_for
 from renxing.sensors.models import DEVICE_KIND_LABELS, DeviceKind, SensorDevice
 from renxing.sensors.schemas import CATEGORIES, LEVELS
+from renxing.web.pagekit import basemap
 
 DEVICES_PAGE = 20
 RULES_PAGE = 30
@@ -54,18 +53,6 @@ def labels() -> dict[str, Any]:
         "CATEGORY_LABELS": CATEGORY_LABELS,
         "TRIGGER_KIND_LABELS": TRIGGER_KIND_LABELS,
     }
-
-
-def basemap() -> tuple[dict[str, Any] | None, CRS]:
-    """The configured basemap (if any) and the datum the markers must be drawn in to match it."""
-    settings = get_settings()
-    if not settings.basemap_url:
-        return None, CRS.wgs84
-    try:
-        crs = parse_crs(settings.basemap_crs)
-    except UnknownCRS:
-        crs = CRS.wgs84
-    return {"url": settings.basemap_url, "attribution": settings.basemap_attribution}, crs
 
 
 # ---- devices -----------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from fastapi.responses import RedirectResponse, Response
 
 from renxing.config import get_settings
 from renxing.exporting import XLSX_MEDIA_TYPE, content_disposition
-from renxing.geo.coords import CRS, UnknownCRS, parse_crs
 from renxing.i18n import _, _l, current_lang
 from renxing.space import views
 from renxing.space.models import (
@@ -27,7 +26,7 @@ from renxing.space.models import (
 from renxing.space.planning import scenarios
 from renxing.web import csrf, pagekit
 from renxing.web.deps import DB, CurrentUser
-from renxing.web.pagekit import PostedForm
+from renxing.web.pagekit import PostedForm, basemap
 from renxing.web.params import Id
 from renxing.web.templating import render
 
@@ -249,21 +248,6 @@ def map_layers(community_id: Id, crs: str, public_only: bool) -> list[dict[str, 
     if public_only:
         layers = [ly for ly in layers if ly["key"] in ("hazard_zones", "shelters")]
     return layers
-
-
-def basemap() -> tuple[dict[str, Any] | None, str]:
-    """The configured basemap and the datum our layers must be drawn in to line up with it."""
-    settings = get_settings()
-    if not settings.basemap_url:
-        return None, CRS.wgs84.value
-    try:
-        crs = parse_crs(settings.basemap_crs)
-    except UnknownCRS:
-        crs = CRS.wgs84
-    # Our layers are converted to the tiles' datum; BD-09 tiles also need a projection Leaflet lacks.
-    if crs is CRS.bd09:
-        crs = CRS.gcj02
-    return {"url": settings.basemap_url, "attribution": settings.basemap_attribution}, crs.value
 
 
 def _js_texts() -> dict[str, str]:

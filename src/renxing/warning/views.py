@@ -17,13 +17,14 @@ from renxing.auth.policy import Perm
 from renxing.auth.principal import Principal
 from renxing.config import get_settings
 from renxing.errors import FieldError
-from renxing.geo.coords import CRS, UnknownCRS, convert_geometry, parse_crs
+from renxing.geo.coords import CRS, convert_geometry
 from renxing.grid import directory as grid
 from renxing.grid.scope import in_scope
 from renxing.i18n import _, _l, _lp
 from renxing.listing import ListQuery
 from renxing.warning import composing, levels, sending
 from renxing.warning.models import LEVEL_LABELS, WarningMessage
+from renxing.web.pagekit import basemap
 from renxing.web.templating import local_time
 
 LIST_PAGE = 20
@@ -83,19 +84,6 @@ def labels() -> dict[str, Any]:
         "CHANNEL_LABELS": CHANNEL_LABELS,
         "CATEGORY_LABELS": CATEGORY_LABELS,
     }
-
-
-def map_crs() -> tuple[dict[str, str] | None, str]:
-    """The basemap (None: our outlines only) and the datum the map is drawn in."""
-    settings = get_settings()
-    if not settings.basemap_url:
-        return None, CRS.wgs84.value
-    try:
-        crs = parse_crs(settings.basemap_crs)
-    except UnknownCRS:
-        crs = CRS.wgs84
-    crs = CRS.gcj02 if crs is CRS.bd09 else crs  # Leaflet has no BD-09 projection
-    return {"url": settings.basemap_url, "attribution": settings.basemap_attribution}, crs.value
 
 
 def _shown(geometry: str | dict | None, crs: str) -> dict | None:
@@ -159,7 +147,7 @@ def warned_units(session: Session, actor: Principal) -> list[dict[str, Any]]:
                     found[unit.id] = unit
     order = {level: n for n, level in enumerate(composing.WARNED_LEVELS)}
     units = sorted(found.values(), key=lambda u: (u.path.count("/"), order[u.level], u.code))
-    _tiles, crs = map_crs()
+    _tiles, crs = basemap()
     return [
         {
             "id": u.id,
@@ -187,7 +175,7 @@ def compose_context(
     warning: WarningMessage | None = None,
 ) -> dict[str, Any]:
     units = warned_units(session, actor)
-    tiles, crs = map_crs()
+    tiles, crs = basemap()
     polygon = values.get("polygon")
     needs = _level_hints(session, actor)
     return {
@@ -247,7 +235,7 @@ def form_values(w: WarningMessage | None = None) -> dict[str, Any]:
 def read_context(session: Session, actor: Principal, warning_id: int) -> dict[str, Any]:
     w = composing.get_warning(session, actor, warning_id)
     shown = composing.present(actor, w)
-    tiles, crs = map_crs()
+    tiles, crs = basemap()
     unit = grid.unit(session, w.unit_id)
     chain = sending.chain(session, w) if w.status == "sent" or w.references_id else []
     others = [x for x in chain if x.id != w.id]

@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 
 from renxing.auth.policy import Perm
 from renxing.auth.principal import Principal
-from renxing.config import get_settings
-from renxing.geo.coords import CRS, UnknownCRS, converter, parse_crs
+from renxing.geo.coords import CRS, converter
 from renxing.i18n import _, pgettext
 from renxing.listing import ListQuery
 from renxing.warning import feeds, incoming
 from renxing.warning.models import LEVEL_LABELS, IncomingAlert
+from renxing.web.pagekit import basemap
 from renxing.web.templating import local_time
 
 PAGE_SIZE = 20
@@ -62,20 +62,6 @@ def list_context(
 
 
 # ---- one alert and its map ------------------------------------------------------------------------
-
-
-def basemap() -> tuple[dict[str, Any] | None, CRS]:
-    """The configured tiles (None: shapes only) and the datum to draw in to line up with them."""
-    settings = get_settings()
-    if not settings.basemap_url:
-        return None, CRS.wgs84
-    try:
-        crs = parse_crs(settings.basemap_crs)
-    except UnknownCRS:
-        crs = CRS.wgs84
-    if crs is CRS.bd09:  # BD-09 tiles need a projection Leaflet lacks; drawn as GCJ-02 like the other maps
-        crs = CRS.gcj02
-    return {"url": settings.basemap_url, "attribution": settings.basemap_attribution}, crs
 
 
 def _moved(coords: Any, point) -> Any:

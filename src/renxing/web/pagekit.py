@@ -11,9 +11,26 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from renxing.auth.policy import ROLE_LABELS
+from renxing.config import get_settings
 from renxing.errors import FieldError
+from renxing.geo.coords import CRS, UnknownCRS, parse_crs
 from renxing.i18n import _l
 from renxing.web.templating import templates
+
+
+def basemap() -> tuple[dict[str, str] | None, CRS]:
+    """The configured tile basemap (None: our own layers only) and the datum a map's layers are
+    drawn in to line up with it. BD-09 tiles would need a projection Leaflet lacks, so they are
+    drawn as GCJ-02 (off by the few metres between the two)."""
+    settings = get_settings()
+    if not settings.basemap_url:
+        return None, CRS.wgs84
+    try:
+        crs = parse_crs(settings.basemap_crs)
+    except UnknownCRS:
+        crs = CRS.wgs84
+    crs = CRS.gcj02 if crs is CRS.bd09 else crs
+    return {"url": settings.basemap_url, "attribution": settings.basemap_attribution}, crs
 
 
 def page_numbers(page: int, pages: int, around: int = 2) -> list[int | None]:
