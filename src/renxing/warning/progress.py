@@ -44,16 +44,10 @@ T = WarningTarget
 D = WarningDelivery
 
 
-@dataclass
-class Place:
-    """A building or an area of the warning: its households by the furthest their copy got."""
+class Tally:
+    """Households counted by the furthest their copy got (``states``), and what follows from it."""
 
-    id: int
-    name: str
-    states: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATES, 0))
-    lon: float | None = None
-    lat: float | None = None
-    area_id: int | None = None
+    states: dict[str, int]
 
     @property
     def households(self) -> int:
@@ -73,7 +67,19 @@ class Place:
 
 
 @dataclass
-class Progress:
+class Place(Tally):
+    """A building or an area of the warning: its households by the furthest their copy got."""
+
+    id: int
+    name: str
+    states: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATES, 0))
+    lon: float | None = None
+    lat: float | None = None
+    area_id: int | None = None
+
+
+@dataclass
+class Progress(Tally):
     warning: WarningMessage
     lifted: bool
     superseded: bool
@@ -82,18 +88,6 @@ class Progress:
     buildings: list[Place]
     areas: list[Place]
     climbs: list[WarningClimb]
-
-    @property
-    def households(self) -> int:
-        return sum(self.states.values())
-
-    @property
-    def acknowledged(self) -> int:
-        return self.states["acknowledged"]
-
-    @property
-    def percent(self) -> float:
-        return percent(self.acknowledged, self.households)
 
 
 def percent(part: int, whole: int) -> float:
