@@ -20,6 +20,7 @@ from renxing.grid.models import Building, GridUnit, Household, Responsibility
 from renxing.notify.models import Notification, NotificationContact, NotificationDelivery
 from renxing.partners.models import Organization
 from renxing.people.models import Resident
+from renxing.response.models import CommunityMode, ModeProposal, ModeState, ModeSwitch, ModeTransition
 from renxing.sensors.models import SensorDevice, SensorReading, SensorRule, SensorRuleState, SensorTrigger
 from renxing.signals.models import OutboxRow
 from renxing.space.models import (
@@ -74,6 +75,7 @@ __all__ = [
     "CareAssignment",
     "CarePlan",
     "CareVisit",
+    "CommunityMode",
     "EvacScenario",
     "EventCategory",
     "GridUnit",
@@ -85,6 +87,10 @@ __all__ = [
     "MapFeature",
     "MemberSkill",
     "MinLevel",
+    "ModeProposal",
+    "ModeState",
+    "ModeSwitch",
+    "ModeTransition",
     "Movement",
     "Notification",
     "NotificationContact",

@@ -5,6 +5,8 @@ from sqlalchemy import Engine, Table, literal, select, union_all
 from renxing.db import Base, transaction
 from renxing.events.defaults import install_defaults
 from renxing.events.models import EventCategory, ReportState, ReportTransition, RoutingRule, SeverityDeadline
+from renxing.response.defaults import install_defaults as install_modes
+from renxing.response.models import ModeState, ModeTransition
 from renxing.supplies.defaults import install_defaults as install_supply_catalogue
 from renxing.supplies.models import ItemNeed, SupplyItem
 from renxing.warning.defaults import install_defaults as install_warning_levels
@@ -22,6 +24,8 @@ SEEDED: list[Table] = [
         SupplyItem,
         ItemNeed,
         WarningLevel,
+        ModeState,
+        ModeTransition,
     )
 ]
 # The seeded rows as the last installation left them, per database.
@@ -54,5 +58,6 @@ def wipe(engine: Engine) -> None:
         install_defaults(session)
         install_supply_catalogue(session)
         install_warning_levels(session)
+        install_modes(session)
     with engine.connect() as conn:
         _as_installed[key] = {t.name: _rows(conn, t) for t in SEEDED}
