@@ -84,6 +84,9 @@ class Perm(StrEnum):
     warnings_compose = "warnings_compose"  # compose, send (blue, yellow, exercises), update and cancel warnings
     warnings_approve = "warnings_approve"  # approve or refuse an orange or red warning composed by someone else
     warnings_confirm = "warnings_confirm"  # record a household's acknowledgement after a call or a door knock
+    # Operating modes (平急转换): normal, alert, emergency, recovery of each community.
+    mode_read = "mode_read"  # each community's mode, its history and the switches proposed
+    mode_switch = "mode_switch"  # switch a community's mode, confirm or dismiss a proposed switch
 
 
 class Field(StrEnum):
@@ -147,6 +150,8 @@ WHO_MAY: dict[Perm, frozenset[Role]] = {
     Perm.warnings_compose: frozenset({STAFF, STREET}),
     Perm.warnings_approve: frozenset({STAFF, STREET}),
     Perm.warnings_confirm: frozenset({GRID, BLDG, STAFF, STREET}),
+    Perm.mode_read: frozenset({RES, GRID, BLDG, STAFF, STREET, VOL, PARTNER, SYS}),
+    Perm.mode_switch: frozenset({STAFF, STREET}),
 }
 
 # The same table read by role, for the principal's checks.

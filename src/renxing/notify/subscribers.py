@@ -14,13 +14,15 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from renxing.db import utcnow
-from renxing.i18n import N_, bilingual
+from renxing.i18n import N_, _, bilingual, stored
 from renxing.notify import service as notify
 from renxing.signals.catalog import (
     AgreementExpiring,
     AlertReceived,
     EscalationDigest,
     HouseholdsUnreached,
+    ModeChanged,
+    ModeProposed,
     ReportEscalated,
     ReportsAutoClosed,
     ReportSubmitted,
@@ -227,3 +229,25 @@ def tell_households_unreached(session: Session, e: HouseholdsUnreached) -> None:
         for user_id, count in e.counts
     ]
     notify.push_each(session, messages, topic="warning.unreached", at=utcnow())
+
+
+def tell_mode_changed(session: Session, e: ModeChanged) -> None:
+    """Staff covering a community hear that its operating mode was switched (and why)."""
+
+    def words() -> str:
+        text = _("{community}已切换至{mode}状态").format(community=e.community, mode=stored(e.to_name))
+        return text + (_("（演练）") if e.exercise else "")
+
+    notify.push(session, e.recipients, title=bilingual(words)[:200], body=e.reason, link=e.link, topic="response.mode")
+
+
+def tell_mode_proposed(session: Session, e: ModeProposed) -> None:
+    """A rule proposes switching a community's mode: its staff confirm or dismiss it."""
+
+    def words() -> str:
+        text = _("建议{community}切换至{mode}状态").format(community=e.community, mode=stored(e.to_name))
+        return text + (_("（演练）") if e.exercise else "")
+
+    notify.push(
+        session, e.recipients, title=bilingual(words)[:200], body=e.reason, link=e.link, topic="response.proposed"
+    )

@@ -225,3 +225,37 @@ class HouseholdsUnreached(Event):
     headline: str
     counts: tuple[tuple[int, int], ...]  # (user id, households to reach)
     link: str
+
+
+@bus.event("response.mode_changed", publisher="response")
+@dataclass(frozen=True, kw_only=True)
+class ModeChanged(Event):
+    """A community's operating mode was switched (normal, alert, emergency, recovery), by hand or
+    by confirming a proposed switch. Staff whose scope covers the community are told."""
+
+    unit_id: int
+    community: str
+    from_state: str
+    to_state: str
+    exercise: bool  # an exercise (演练): the messages say so
+    reason: str | None
+    to_name: str  # the new mode's name, stored in both languages
+    recipients: tuple[int, ...]
+    link: str
+
+
+@bus.event("response.mode_proposed", publisher="response")
+@dataclass(frozen=True, kw_only=True)
+class ModeProposed(Event):
+    """A rule proposed switching a community's mode (a red warning sent over it, a red sensor
+    trigger in it), once per source. Staff whose scope covers the community confirm or dismiss it."""
+
+    proposal_id: int
+    unit_id: int
+    community: str
+    to_state: str
+    exercise: bool
+    reason: str
+    to_name: str  # the proposed mode's name, stored in both languages
+    recipients: tuple[int, ...]
+    link: str

@@ -9,6 +9,7 @@ delivered from the outbox in their own.
 from renxing.care import subscribers as care
 from renxing.events import subscribers as events
 from renxing.notify import subscribers as notify
+from renxing.response import subscribers as response
 from renxing.sensors import subscribers as sensors
 from renxing.signals.bus import Bus, Mode
 from renxing.signals.catalog import (
@@ -16,6 +17,8 @@ from renxing.signals.catalog import (
     AlertReceived,
     EscalationDigest,
     HouseholdsUnreached,
+    ModeChanged,
+    ModeProposed,
     ReportEscalated,
     ReportsAutoClosed,
     ReportSubmitted,
@@ -79,6 +82,17 @@ def wire(bus: Bus) -> None:
         (WarningSent, notify.tell_warning_sent),
         (HouseholdsUnreached, notify.tell_households_unreached),
     ):
+        bus.subscribe(event, handler, name=f"notify.{handler.__name__}", mode=Mode.after_commit)
+    # warning, sensors → response: a red warning sent or a red trigger proposes switching the community
+    # to emergency, a moment after (a failed proposal never holds the warning or the reading back).
+    bus.subscribe(
+        WarningSent, response.propose_from_warning, name="response.propose_from_warning", mode=Mode.after_commit
+    )
+    bus.subscribe(
+        SensorRuleTriggered, response.propose_from_trigger, name="response.propose_from_trigger", mode=Mode.after_commit
+    )
+    # response → notify: staff hear of a switch made or proposed a moment after it.
+    for event, handler in ((ModeChanged, notify.tell_mode_changed), (ModeProposed, notify.tell_mode_proposed)):
         bus.subscribe(event, handler, name=f"notify.{handler.__name__}", mode=Mode.after_commit)
     # notify keeps its own outbox for e-mail and webhooks (sent outside any transaction).
     bus.relay("notify.retry_deliveries", notify.retry_deliveries)
