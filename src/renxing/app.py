@@ -39,6 +39,8 @@ from renxing.people import api as people_api
 from renxing.people import import_api
 from renxing.people import pages as people_pages
 from renxing.people import rights_api as people_rights_api
+from renxing.response import api as response_api
+from renxing.response import pages as response_pages
 from renxing.sensors import api as sensors_api
 from renxing.sensors import offline as sensors_offline
 from renxing.sensors import pages as sensors_pages
@@ -204,5 +206,8 @@ def create_app(engine: Engine | None = None, *, upgrade: bool = True) -> FastAPI
     for module in (api_mine, pages_mine, warning_pages, warning_public, warning_reach_api, warning_reach_pages):
         app.include_router(module.router)
     app.include_router(warning_gateway.router)  # signed delivery receipts from the SMS and voice gateways
+    # Operating modes of the communities (normal, alert, emergency, recovery).
+    for module in (response_api, response_pages):
+        app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

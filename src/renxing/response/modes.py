@@ -186,17 +186,14 @@ def switch(
     )
     session.add(row)
     session.flush()
-    names = {s.code: s for s in states(session)}
-    summary = bilingual(
-        lambda: (
-            _("{community}：{origin} → {target}").format(
-                community=community.name,
-                origin=localized(names[origin].name_zh, names[origin].name_en),
-                target=localized(names[to_state].name_zh, names[to_state].name_en),
-            )
-            + (_("（演练）") if exercise else "")
+
+    def words() -> str:
+        text = _("{community}：{origin} → {target}").format(
+            community=community.name, origin=state_name(session, origin), target=state_name(session, to_state)
         )
-    )
+        return text + (_("（演练）") if exercise else "")
+
+    summary = bilingual(words)
     audit.record(session, actor, "switch", "community_mode", community.id, summary=summary, after=audit.snapshot(row))
     recipients = accounts.staff_covering(session, community.path, (Role.community_staff.value, Role.street_admin.value))
     publish(
