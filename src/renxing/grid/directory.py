@@ -36,28 +36,6 @@ def unit_names(session: Session, unit_ids: Iterable[int]) -> dict[int, str]:
     return {i: n for i, n in session.execute(select(GridUnit.id, GridUnit.name).where(GridUnit.id.in_(ids)))}
 
 
-def building_leaders(session: Session, building_ids: Iterable[int], today: date) -> dict[int, list[int]]:
-    """The accounts of the party group leaders (党小组长) on duty today at each building, by
-    building id (buildings without a leader holding an account are left out)."""
-    ids = sorted(set(building_ids))
-    found: dict[int, list[int]] = {}
-    for start in range(0, len(ids), 500):
-        stmt = (
-            select(Responsibility.unit_id, Responsibility.user_id)
-            .where(
-                Responsibility.duty == Duty.party_group_leader,
-                Responsibility.unit_id.in_(ids[start : start + 500]),
-                Responsibility.user_id.is_not(None),
-                Responsibility.start_date <= today,
-                or_(Responsibility.end_date.is_(None), Responsibility.end_date >= today),
-            )
-            .order_by(Responsibility.unit_id, Responsibility.id)
-        )
-        for unit_id, user_id in session.execute(stmt):
-            found.setdefault(unit_id, []).append(user_id)
-    return found
-
-
 def building_points(session: Session, path: str) -> list[tuple[int, float | None, float | None]]:
     """The buildings of the subtree at ``path`` as (id, lon, lat), one plain query (no ORM rows)."""
     stmt = select(GridUnit.id, GridUnit.lon, GridUnit.lat).where(

@@ -29,6 +29,7 @@ from renxing.care import directory as care
 from renxing.config import get_settings
 from renxing.errors import Conflict, FieldError, Invalid
 from renxing.grid import directory as grid
+from renxing.grid.models import Duty
 from renxing.i18n import _
 from renxing.people import directory as people
 from renxing.warning import targeting
@@ -225,7 +226,7 @@ def _door_to_door(session: Session, households: _Households, scores: dict[int, i
     residents of every warned building."""
     vulnerable_buildings = {b for h, b in zip(households.ids, households.buildings, strict=True) if scores.get(h, 0)}
     users: set[int] = set()
-    for ids in grid.building_leaders(session, vulnerable_buildings, today).values():
+    for ids in grid.duty_accounts(session, vulnerable_buildings, [Duty.party_group_leader], today).values():
         users.update(ids)
     users.update(care.carers_at(session, set(households.paths), today))
     return tuple(sorted(users))
