@@ -269,11 +269,6 @@ def update_device(
     return device
 
 
-def deactivate_device(session: Session, actor: Principal, device_id: int) -> SensorDevice:
-    """Its readings are refused from now on (403); its history stays."""
-    return update_device(session, actor, device_id, DevicePatch(active=False))
-
-
 def rotate_credential(session: Session, actor: Principal, device_id: int) -> tuple[SensorDevice, str]:
     """A new secret for the device (the old one stops working at once), shown this once."""
     device = load_device(session, actor, device_id, write=True)
